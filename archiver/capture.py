@@ -1,0 +1,552 @@
+"""Capture posts, their requisites and the pages they cite, one hop deep.
+
+Data flows one way: worker threads fetch (each HTTP hop recorded byte for
+byte), the calling thread writes the WARC records, parses HTML pages to find
+what to fetch next, and catalogues. Catalogue rows are committed only after
+the WARC bytes they point to are written and fsynced, in batches.
+
+Roles: ``post`` (a URL given to capture), ``embed`` (a requisite of a post),
+``cited`` (a page a post cites), ``cited-embed`` (a requisite of a cited page).
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import datetime as dt
+import json
+import os
+import queue
+import socket
+import threading
+import urllib.parse
+import uuid
+from typing import Callable, Iterable
+
+from . import __version__
+from . import catalogue as cat
+from .collection import Collection
+from .config import Settings
+from .errors import ArchiverError, FetchError, PostNotCaptured
+from .extract import EXTRACTOR, Page, decode_content, parse
+from .fetch import Exchange, Fetcher, Limits
+from .warc import Block, Location, Record, WarcFile, WarcWriter, digest_label, metadata_record, new_record_id
+
+FOLLOW_UP = {"post": ("embed", "cited"), "cited": ("cited-embed",)}
+BATCH = 64
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Task:
+    url: str
+    role: str
+    seed: str
+    parent_fetch_id: int | None = None
+    link_kind: str | None = None
+    link_text: str | None = None
+
+    @property
+    def host(self) -> str:
+        return urllib.parse.urlsplit(self.url).netloc.lower()
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class CapturedRecord:
+    url: str
+    role: str
+    record_type: str
+    http_status: int | None
+    warc_file: str
+    offset: int
+    length: int
+    payload_sha256: str | None
+    record_id: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Failure:
+    url: str
+    role: str
+    kind: str
+    message: str
+
+
+@dataclasses.dataclass(kw_only=True)
+class CaptureResult:
+    capture_id: str
+    outcome: str
+    started_at: dt.datetime
+    ended_at: dt.datetime | None = None
+    records: list[CapturedRecord] = dataclasses.field(default_factory=list)
+    failures: list[Failure] = dataclasses.field(default_factory=list)
+    seed_errors: dict[str, ArchiverError] = dataclasses.field(default_factory=dict)
+    warc_files: list[str] = dataclasses.field(default_factory=list)
+
+    def as_json(self) -> dict:
+        return {
+            "capture_id": self.capture_id,
+            "outcome": self.outcome,
+            "started_at": self.started_at.isoformat(),
+            "ended_at": self.ended_at.isoformat() if self.ended_at else None,
+            "warc_files": self.warc_files,
+            "records": [dataclasses.asdict(record) for record in self.records],
+            "failures": [dataclasses.asdict(failure) for failure in self.failures],
+        }
+
+
+class HostQueue:
+    """Tasks handed to workers FIFO, with at most ``per_host`` in flight for any one host."""
+
+    def __init__(self, per_host: int) -> None:
+        self._per_host = per_host
+        self._pending: dict[str, collections.deque[Task]] = collections.OrderedDict()
+        self._active: collections.Counter[str] = collections.Counter()
+        self._ready = threading.Condition()
+        self._closed = False
+
+    def put(self, task: Task) -> None:
+        with self._ready:
+            self._pending.setdefault(task.host, collections.deque()).append(task)
+            self._ready.notify()
+
+    def get(self) -> Task | None:
+        with self._ready:
+            while True:
+                for host, tasks in self._pending.items():
+                    if tasks and self._active[host] < self._per_host:
+                        self._active[host] += 1
+                        task = tasks.popleft()
+                        if not tasks:
+                            del self._pending[host]
+                        return task
+                if self._closed:
+                    return None
+                self._ready.wait()
+
+    def done(self, task: Task) -> None:
+        with self._ready:
+            self._active[task.host] -= 1
+            self._ready.notify_all()
+
+    def close(self) -> None:
+        with self._ready:
+            self._closed = True
+            self._ready.notify_all()
+
+
+def capture(
+    urls: Iterable[str],
+    *,
+    collection: Collection,
+    command: str,
+    stop: threading.Event | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> CaptureResult:
+    """Capture each URL as a post; returns what was written and what failed.
+
+    ``stop`` ends the run early (signal handlers set it): the record being
+    written is finished, files are closed, and the event is marked interrupted.
+    """
+    run = _Run(collection=collection, command=command, seeds=list(urls), stop=stop or threading.Event(),
+               progress=progress)
+    return run.execute()
+
+
+class _Run:
+    def __init__(self, *, collection: Collection, command: str, seeds: list[str], stop: threading.Event,
+                 progress) -> None:
+        self.collection = collection
+        self.settings: Settings = collection.settings
+        self.catalogue = collection.catalogue
+        self.seeds = seeds
+        self.stop = stop
+        self.progress = progress
+        self.command = command
+        self.digest = self.settings.digest
+        self.fetcher = Fetcher(limits=Limits(
+            connect_timeout=self.settings.connect_timeout,
+            read_timeout=self.settings.read_timeout,
+            total_timeout=self.settings.total_timeout,
+            max_body=self.settings.max_size,
+            max_redirects=self.settings.max_redirects,
+            user_agent=self.settings.user_agent,
+            digest=self.digest,
+        ))
+        self.queue = HostQueue(self.settings.per_host)
+        self.results: queue.Queue = queue.Queue()
+        self.seen: set[str] = set()
+        self.in_flight = 0
+        self.total = 0
+        self.finished = 0
+        self.file_ids: dict[str, int] = {}
+        self.pending_rows: list[Callable[[object], None]] = []
+        self.result = CaptureResult(capture_id=str(uuid.uuid4()), outcome="running",
+                                    started_at=dt.datetime.now(dt.timezone.utc))
+        self.writer = WarcWriter(
+            self.settings.snapshots,
+            prefix=self.settings.warc_prefix,
+            max_size=self.settings.warc_size,
+            compress_level=self.settings.compress_level,
+            digest=self.digest,
+            warcinfo_fields=self._warcinfo_fields(),
+            on_open=self._on_open,
+            on_close=self._on_close,
+        )
+
+    # -- the run ---------------------------------------------------------------------------
+
+    def execute(self) -> CaptureResult:
+        self._start_event()
+        workers = [threading.Thread(target=self._work, daemon=True, name=f"fetch-{n}")
+                   for n in range(self.settings.workers)]
+        for worker in workers:
+            worker.start()
+        interrupted = False
+        try:
+            for seed in self.seeds:
+                self._submit(Task(url=seed, role="post", seed=seed, link_kind="seed"))
+            interrupted = self._drain()
+        except BaseException:
+            interrupted = True
+            raise
+        finally:
+            self.queue.close()
+            self._finish(interrupted)
+        return self.result
+
+    def _drain(self) -> bool:
+        while self.in_flight:
+            if self.stop.is_set():
+                return True
+            try:
+                item = self.results.get(timeout=0.25)
+            except queue.Empty:
+                continue
+            batch = [item]
+            while len(batch) < BATCH:
+                try:
+                    batch.append(self.results.get_nowait())
+                except queue.Empty:
+                    break
+            follow_ups = []
+            for task, hops in batch:
+                self.in_flight -= 1
+                follow_ups += self._store(task, hops)
+            self._commit()
+            for task, parent in follow_ups:
+                self._submit(dataclasses.replace(task, parent_fetch_id=parent[0]))
+            self.finished += len(batch)
+            if self.progress:
+                self.progress(self.finished, self.total)
+        return False
+
+    def _submit(self, task: Task) -> None:
+        if task.url in self.seen:
+            return
+        self.seen.add(task.url)
+        self.in_flight += 1
+        self.total += 1
+        self.queue.put(task)
+
+    def _work(self) -> None:
+        while True:
+            task = self.queue.get()
+            if task is None:
+                return
+            try:
+                hops = list(self.fetcher.fetch(
+                    task.url,
+                    allow_private=self.settings.allow_private,
+                    trust_first=task.role == "post",
+                    keep_body=task.role in FOLLOW_UP,
+                ))
+            except Exception as exc:  # a bug must not hang the run: report it as a failed fetch
+                now = dt.datetime.now(dt.timezone.utc)
+                hops = [Exchange(url=task.url, started_at=now, ended_at=now,
+                                 error=FetchError(f"{task.url}: internal error {exc!r}"))]
+            finally:
+                self.queue.done(task)
+            self.results.put((task, hops))
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def _store(self, task: Task, hops: list[Exchange]) -> list[tuple[Task, list]]:
+        """Write the hops' records and queue their catalogue rows.
+
+        Returns follow-up tasks, each with the cell that will hold its parent's
+        fetch id once the rows are inserted.
+        """
+        previous: list[int | None] = [None]
+        fetch_ids: list[int | None] = [None]
+        page = None
+        for number, exchange in enumerate(hops):
+            written = self._write_exchange(exchange)
+            last = number == len(hops) - 1
+            page = self._parse(task, exchange) if last else None
+            meta = self._write_metadata(exchange, written, page) if page else None
+            self.pending_rows.append(
+                self._rows_for(task, exchange, written, meta, page, redirect_of=previous, ids=fetch_ids)
+            )
+            for record, location in written:
+                self.result.records.append(self._summary(task, exchange, record, location))
+            if exchange.error is not None:
+                self.result.failures.append(Failure(url=exchange.url, role=task.role,
+                                                    kind=exchange.error.kind, message=str(exchange.error)))
+            if exchange.location and last is False:
+                self.seen.add(hops[number + 1].url)
+        if task.role == "post":
+            self._judge_seed(task, hops[-1])
+        if page is None:
+            return []
+        return [
+            (Task(url=link.url, role=role, seed=task.seed, link_kind=link.kind, link_text=link.text or None),
+             fetch_ids)
+            for role in FOLLOW_UP[task.role]
+            for link in (page.requisites if role.endswith("embed") else page.cited)
+        ]
+
+    def _judge_seed(self, task: Task, final: Exchange) -> None:
+        if final.error is not None:
+            self.result.seed_errors[task.seed] = final.error
+        elif final.status is None or not 200 <= final.status < 300:
+            self.result.seed_errors[task.seed] = PostNotCaptured(
+                f"{task.seed}: the server answered HTTP {final.status} {final.reason}".rstrip()
+                + " (recorded; nothing followed)")
+        elif final.body is None:
+            self.result.seed_errors[task.seed] = PostNotCaptured(
+                f"{task.seed}: not an HTML page ({final.content_type}); recorded as-is, nothing followed")
+
+    def _parse(self, task: Task, exchange: Exchange) -> Page | None:
+        if task.role not in FOLLOW_UP or exchange.body is None or exchange.error is not None:
+            return None
+        if exchange.status is None or not 200 <= exchange.status < 300:
+            return None
+        payload = decode_content(exchange.body, exchange.header("content-encoding"),
+                                 limit=self.settings.max_size)
+        return parse(payload, url=exchange.url, content_type=exchange.header("content-type"))
+
+    def _write_exchange(self, exchange: Exchange) -> list[tuple[Record, Location]]:
+        written = []
+        response_id = None
+        if exchange.has_response:
+            fields = [("WARC-Target-URI", exchange.url)]
+            if exchange.peer_ip:
+                fields.append(("WARC-IP-Address", exchange.peer_ip))
+            fields += [
+                ("Content-Type", "application/http;msgtype=response"),
+                ("WARC-Block-Digest", digest_label(self.digest, exchange.response_hashes)),
+            ]
+            if exchange.status is not None:
+                fields.append(("WARC-Payload-Digest", digest_label(self.digest, exchange.payload_hashes)))
+            if exchange.truncated:
+                fields.append(("WARC-Truncated", exchange.truncated))
+            record = Record(type="response", record_id=new_record_id(), date=exchange.started_at,
+                            fields=fields,
+                            block=Block.from_stream(exchange.response, exchange.response_length,
+                                                    exchange.response_hashes))
+            response_id = record.record_id
+            written.append((record, self.writer.write(record)))
+        if exchange.request:
+            fields = [("WARC-Target-URI", exchange.url)]
+            if exchange.peer_ip:
+                fields.append(("WARC-IP-Address", exchange.peer_ip))
+            if response_id:
+                fields.append(("WARC-Concurrent-To", response_id))
+            block = Block.from_bytes(exchange.request, sha1=self.digest == "sha1")
+            fields += [("Content-Type", "application/http;msgtype=request"),
+                       ("WARC-Block-Digest", digest_label(self.digest, block.hashes))]
+            record = Record(type="request", record_id=new_record_id(), date=exchange.started_at,
+                            fields=fields, block=block)
+            written.append((record, self.writer.write(record)))
+        exchange.response.close()
+        return written
+
+    def _write_metadata(self, exchange: Exchange, written, page: Page) -> tuple[Record, Location] | None:
+        response = next((record for record, _ in written if record.type == "response"), None)
+        if response is None:
+            return None
+        fields = [("extractor", EXTRACTOR), ("charset", f"{page.encoding} ({page.encoding_source})"),
+                  ("body-found-by", page.body_found_by or "none")]
+        if page.title:
+            fields.append(("title", " ".join(page.title.split())))
+        fields += [("outlink", f"{link.url} {link.kind} {'followed' if link.followed or link.kind == 'embed' else 'not-followed'}")
+                   for link in page.links]
+        record = metadata_record(target_uri=exchange.url, refers_to=response.record_id,
+                                 date=exchange.started_at, fields=fields, digest=self.digest)
+        return record, self.writer.write(record)
+
+    # -- catalogue rows ----------------------------------------------------------------------
+
+    def _rows_for(self, task, exchange, written, meta, page, *, redirect_of, ids):
+        """A closure inserting this hop's fetch and record rows, run at commit time."""
+
+        def insert(connection) -> None:
+            outcome = "captured" if exchange.has_response else "failed"
+            if exchange.error is not None and exchange.error.kind == "blocked-address":
+                outcome = "blocked"
+            parent = task.parent_fetch_id
+            fetch_id = self.catalogue.insert(connection, cat.fetches, {
+                "capture_event_id": self.event_id,
+                "url": exchange.url,
+                "role": task.role,
+                "parent_fetch_id": parent,
+                "link_kind": task.link_kind,
+                "link_text": task.link_text,
+                "redirect_from_id": redirect_of[0],
+                "started_at": exchange.started_at,
+                "ended_at": exchange.ended_at,
+                "outcome": outcome,
+                "http_status": exchange.status,
+                "error_kind": exchange.error.kind if exchange.error else None,
+                "error": str(exchange.error) if exchange.error else None,
+            })
+            redirect_of[0] = fetch_id
+            ids[0] = fetch_id
+            rows = [self._record_row(record, location, exchange=exchange, role=task.role,
+                                     fetch_id=fetch_id) for record, location in written]
+            if meta is not None:
+                rows.append(self._record_row(*meta, exchange=None, role=task.role, fetch_id=fetch_id))
+            self.catalogue.insert_many(connection, cat.records, rows)
+
+        return insert
+
+    def _record_row(self, record: Record, location: Location, *, exchange: Exchange | None, role: str | None,
+                    fetch_id: int | None) -> dict:
+        is_response = record.type == "response" and exchange is not None
+        headers = exchange.headers if is_response else []
+        return {
+            "warc_record_id": record.record_id,
+            "capture_event_id": self.event_id,
+            "fetch_id": fetch_id,
+            "warc_file_id": self.file_ids[str(location.path)],
+            "offset": location.offset,
+            "length": location.length,
+            "record_type": record.type,
+            "target_uri": record.field("WARC-Target-URI"),
+            "warc_date": record.date,
+            "content_type": record.field("Content-Type"),
+            "content_length": record.block.length,
+            "block_sha256": record.block.hashes.sha256.hexdigest(),
+            "payload_sha256": exchange.payload_hashes.sha256.hexdigest()
+            if is_response and exchange.status is not None else None,
+            "block_digest": record.field("WARC-Block-Digest"),
+            "payload_digest": record.field("WARC-Payload-Digest"),
+            "http_status": exchange.status if is_response else None,
+            "http_reason": exchange.reason if is_response else None,
+            "http_content_type": exchange.header("content-type") if is_response else None,
+            "http_headers": cat.headers_json(headers) if is_response else None,
+            "peer_ip": record.field("WARC-IP-Address"),
+            "role": role,
+            "concurrent_to": record.field("WARC-Concurrent-To"),
+            "refers_to": record.field("WARC-Refers-To"),
+            "truncated": record.field("WARC-Truncated"),
+        }
+
+    def _commit(self) -> None:
+        """fsync the WARC, then insert every pending row in one transaction."""
+        self.writer.sync()
+        pending, self.pending_rows = self.pending_rows, []
+        with self.catalogue.transaction() as connection:
+            for insert in pending:
+                insert(connection)
+
+    def _on_open(self, warc_file: WarcFile, location: Location) -> None:
+        self.result.warc_files.append(warc_file.path.name)
+
+        def insert(connection) -> None:
+            file_id = self.catalogue.insert(connection, cat.warc_files, {
+                "filename": warc_file.path.name,
+                "path": self.collection.relative(warc_file.path),
+                "capture_event_id": self.event_id,
+                "opened_at": warc_file.opened_at,
+                "status": "open",
+                "warcinfo_id": warc_file.warcinfo.record_id,
+            })
+            self.file_ids[str(warc_file.path)] = file_id
+            self.catalogue.insert(connection, cat.records, self._record_row(
+                warc_file.warcinfo, location, exchange=None, role=None, fetch_id=None))
+
+        # queued before the rows of the record whose write opened the file
+        self.pending_rows.append(insert)
+
+    def _on_close(self, warc_file: WarcFile) -> None:
+        def update(connection) -> None:
+            self.catalogue.update(connection, cat.warc_files, self.file_ids[str(warc_file.path)],
+                                  status="closed", closed_at=warc_file.closed_at, size=warc_file.size,
+                                  sha256=warc_file.sha256)
+
+        self.pending_rows.append(update)
+
+    # -- the capture event ---------------------------------------------------------------------
+
+    def _warcinfo_fields(self) -> list[tuple[str, str]]:
+        settings = self.settings
+        return [
+            ("software", f"archiver/{__version__}"),
+            ("format", "WARC File Format 1.1"),
+            ("conformsTo", "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"),
+            ("hostname", socket.gethostname()),
+            ("operator", settings.operator),
+            ("isPartOf", str(settings.home.resolve().name or settings.home.resolve())),
+            ("http-header-user-agent", settings.user_agent),
+            ("robots", "ignore (robots.txt not consulted by this version)"),
+            ("capture-id", self.result.capture_id),
+            ("command", self.command),
+            ("extractor", EXTRACTOR),
+            ("digest-algorithm", self.digest),
+        ]
+
+    def _start_event(self) -> None:
+        settings = self.settings
+        with self.catalogue.transaction() as connection:
+            self.event_id = self.catalogue.insert(connection, cat.capture_events, {
+                "uuid": self.result.capture_id,
+                "started_at": self.result.started_at,
+                "outcome": "running",
+                "tool": "archiver",
+                "tool_version": __version__,
+                "operator": settings.operator,
+                "hostname": socket.gethostname(),
+                "pid": os.getpid(),
+                "command": self.command,
+                "seeds": json.dumps(self.seeds),
+                "settings": json.dumps({key: str(value) for key, value in dataclasses.asdict(settings).items()
+                                        if key != "db"}),
+            })
+
+    def _finish(self, interrupted: bool) -> None:
+        self.writer.close()
+        failed = len(self.result.seed_errors)
+        if interrupted:
+            outcome = "interrupted"
+        elif failed == 0:
+            outcome = "complete"
+        elif failed == len(set(self.seeds)):
+            outcome = "failed"
+        else:
+            outcome = "partial"
+        self.result.outcome = outcome
+        self.result.ended_at = dt.datetime.now(dt.timezone.utc)
+        ended = self.result.ended_at
+
+        def finish(connection) -> None:
+            self.catalogue.update(connection, cat.capture_events, self.event_id, outcome=outcome, ended_at=ended)
+
+        self.pending_rows.append(finish)
+        self._commit()
+
+    def _summary(self, task: Task, exchange: Exchange, record: Record, location: Location) -> CapturedRecord:
+        is_response = record.type == "response"
+        return CapturedRecord(
+            url=exchange.url,
+            role=task.role,
+            record_type=record.type,
+            http_status=exchange.status if is_response else None,
+            warc_file=location.path.name,
+            offset=location.offset,
+            length=location.length,
+            payload_sha256=exchange.payload_hashes.sha256.hexdigest()
+            if is_response and exchange.status is not None else None,
+            record_id=record.record_id,
+        )
+

@@ -1,0 +1,255 @@
+"""The SQL catalogue: every capture event, WARC file, fetch attempt and record.
+
+The tables below describe the schema the newest Alembic revision creates (the
+revisions in ``migrations/`` are the only thing that creates or changes it; a
+test checks that the two agree). :func:`open_catalogue` upgrades any catalogue
+to the newest revision on first use.
+
+SQLite runs in WAL mode with a busy timeout, and every transaction starts
+with ``BEGIN IMMEDIATE`` so that two processes writing at once wait for each
+other instead of failing or losing a transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterable
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from .errors import CatalogueError
+
+BUSY_TIMEOUT_MS = 60_000
+
+
+class UTCDateTime(sa.TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out; stored as naive UTC."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the catalogue")
+        return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: dt.datetime | None, dialect) -> dt.datetime | None:
+        return value.replace(tzinfo=dt.timezone.utc) if value is not None else None
+
+
+metadata = sa.MetaData()
+
+capture_events = sa.Table(
+    "capture_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("uuid", sa.String(36), nullable=False, unique=True),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("ended_at", UTCDateTime),
+    sa.Column("outcome", sa.String(16), nullable=False),
+    sa.Column("tool", sa.String(64), nullable=False),
+    sa.Column("tool_version", sa.String(32), nullable=False),
+    sa.Column("operator", sa.Text, nullable=False),
+    sa.Column("hostname", sa.Text, nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("command", sa.Text, nullable=False),
+    sa.Column("seeds", sa.Text, nullable=False),
+    sa.Column("settings", sa.Text, nullable=False),
+)
+
+warc_files = sa.Table(
+    "warc_files",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("filename", sa.Text, nullable=False, unique=True),
+    sa.Column("path", sa.Text, nullable=False),
+    sa.Column("capture_event_id", sa.Integer, sa.ForeignKey("capture_events.id")),
+    sa.Column("opened_at", UTCDateTime, nullable=False),
+    sa.Column("closed_at", UTCDateTime),
+    sa.Column("size", sa.BigInteger),
+    sa.Column("sha256", sa.String(64)),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("warcinfo_id", sa.Text),
+)
+
+fetches = sa.Table(
+    "fetches",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("capture_event_id", sa.Integer, sa.ForeignKey("capture_events.id"), nullable=False),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("parent_fetch_id", sa.Integer, sa.ForeignKey("fetches.id")),
+    sa.Column("link_kind", sa.String(16)),
+    sa.Column("link_text", sa.Text),
+    sa.Column("redirect_from_id", sa.Integer, sa.ForeignKey("fetches.id")),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("ended_at", UTCDateTime),
+    sa.Column("outcome", sa.String(16), nullable=False),
+    sa.Column("http_status", sa.Integer),
+    sa.Column("error_kind", sa.String(32)),
+    sa.Column("error", sa.Text),
+    sa.Index("ix_fetches_url", "url"),
+    sa.Index("ix_fetches_event", "capture_event_id"),
+)
+
+records = sa.Table(
+    "records",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("warc_record_id", sa.Text, nullable=False, unique=True),
+    sa.Column("capture_event_id", sa.Integer, sa.ForeignKey("capture_events.id")),
+    sa.Column("fetch_id", sa.Integer, sa.ForeignKey("fetches.id")),
+    sa.Column("warc_file_id", sa.Integer, sa.ForeignKey("warc_files.id"), nullable=False),
+    sa.Column("offset", sa.BigInteger, nullable=False),
+    sa.Column("length", sa.BigInteger, nullable=False),
+    sa.Column("record_type", sa.String(16), nullable=False),
+    sa.Column("target_uri", sa.Text),
+    sa.Column("warc_date", UTCDateTime, nullable=False),
+    sa.Column("content_type", sa.Text),
+    sa.Column("content_length", sa.BigInteger, nullable=False),
+    sa.Column("block_sha256", sa.String(64), nullable=False),
+    sa.Column("payload_sha256", sa.String(64)),
+    sa.Column("block_digest", sa.Text),
+    sa.Column("payload_digest", sa.Text),
+    sa.Column("http_status", sa.Integer),
+    sa.Column("http_reason", sa.Text),
+    sa.Column("http_content_type", sa.Text),
+    sa.Column("http_headers", sa.Text),
+    sa.Column("peer_ip", sa.String(45)),
+    sa.Column("role", sa.String(16)),
+    sa.Column("concurrent_to", sa.Text),
+    sa.Column("refers_to", sa.Text),
+    sa.Column("truncated", sa.String(16)),
+    sa.Index("ix_records_target_date", "target_uri", "warc_date"),
+    sa.Index("ix_records_payload", "payload_sha256"),
+    sa.Index("ix_records_file_offset", "warc_file_id", "offset"),
+)
+
+
+def migrations_dir() -> Path:
+    """The Alembic script folder, installed as ``archiver.migrations``."""
+    return Path(str(resources.files("archiver.migrations")))
+
+
+def alembic_config(connection: sa.Connection | None = None):
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir()))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection) -> None:
+        read_only = connection.get_execution_options().get("archiver_read_only")
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def create_engine(url: str) -> Engine:
+    try:
+        engine = sa.create_engine(url)
+    except (sa.exc.ArgumentError, ImportError) as exc:
+        raise CatalogueError(f"cannot use the catalogue URL {url!r}: {exc}") from None
+    if engine.dialect.name == "sqlite":
+        _configure_sqlite(engine)
+    return engine
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the catalogue to the newest revision, in one transaction."""
+    from alembic import command
+
+    try:
+        with engine.begin() as connection:
+            command.upgrade(alembic_config(connection), "head")
+    except sa.exc.SQLAlchemyError as exc:
+        raise CatalogueError(f"cannot create or upgrade the catalogue: {_first_line(exc)}") from None
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect().execution_options(archiver_read_only=True) as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(getattr(exc, "orig", exc)).splitlines()[0]
+
+
+class Catalogue:
+    """Writes and reads catalogue rows. Callers commit through :meth:`transaction`."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str) -> "Catalogue":
+        engine = create_engine(url)
+        try:
+            if current_revision(engine) != head_revision():
+                upgrade(engine)
+        except sa.exc.SQLAlchemyError as exc:
+            raise CatalogueError(f"cannot open the catalogue {url}: {_first_line(exc)}") from None
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def transaction(self):
+        return self.engine.begin()
+
+    def insert(self, connection: sa.Connection, table: sa.Table, row: dict[str, Any]) -> int:
+        return connection.execute(table.insert().values(**row)).inserted_primary_key[0]
+
+    def insert_many(self, connection: sa.Connection, table: sa.Table, rows: Iterable[dict]) -> None:
+        rows = list(rows)
+        if rows:
+            connection.execute(table.insert(), rows)
+
+    def update(self, connection: sa.Connection, table: sa.Table, row_id: int, **values: Any) -> None:
+        connection.execute(table.update().where(table.c.id == row_id).values(**values))
+
+    def reader(self) -> sa.Connection:
+        """A connection for reading only: its transactions take no write lock."""
+        return self.engine.connect().execution_options(archiver_read_only=True)
+
+    def rows(self, table: sa.Table, *where, order_by=None, connection: sa.Connection | None = None
+             ) -> list[dict[str, Any]]:
+        query = sa.select(table).where(*where).order_by(order_by if order_by is not None else table.c.id)
+        if connection is not None:
+            return [dict(row._mapping) for row in connection.execute(query)]
+        with self.reader() as reader:
+            return [dict(row._mapping) for row in reader.execute(query)]
+
+
+def headers_json(headers: list[tuple[str, str]]) -> str:
+    """HTTP headers as a JSON list of [name, value] pairs: order, case and repeats kept."""
+    return json.dumps([[name, value] for name, value in headers], ensure_ascii=False)

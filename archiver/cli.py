@@ -1,0 +1,256 @@
+"""The ``archiver`` command: a thin click layer over the library.
+
+Each command's docstring is its ``--help``. Data goes to stdout, messages to
+stderr; every ArchiverError becomes one line on stderr and its exit code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import shlex
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import click
+
+from . import __version__
+from . import catalogue as cat
+from .capture import CaptureResult, capture
+from .collection import open_collection
+from .config import Settings, resolve
+from .errors import ArchiverError, InputError
+from .fetch import check_url
+from .output import emit, human_size, message, output_options, progress_bar, render_table
+
+EXIT_INTERRUPTED = 130
+
+
+class ArchiverGroup(click.Group):
+    """Maps exceptions to one-line messages and exit codes (see errors.py)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ArchiverError as exc:
+            message(f"Error: {exc}")
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            message("Interrupted.")
+            ctx.exit(EXIT_INTERRUPTED)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:
+            if os.environ.get("ARCHIVER_DEBUG"):
+                raise
+            message(f"Error: internal error: {type(exc).__name__}: {exc} "
+                    "(set ARCHIVER_DEBUG=1 to see the traceback, and please report it)")
+            ctx.exit(1)
+
+
+def collection_options(command: Callable) -> Callable:
+    """``--home``, ``--db`` and ``--config``: which collection and catalogue to use."""
+
+    @click.option("--home", type=click.Path(file_okay=False, path_type=Path),
+                  help="Collection folder holding snapshots/ and archiver.db [env ARCHIVER_HOME; default: .]")
+    @click.option("--db", help="Catalogue as an SQLAlchemy URL instead of HOME/archiver.db [env ARCHIVER_DB]")
+    @click.option("--config", "config_file", type=click.Path(dir_okay=False),
+                  help="TOML config file [env ARCHIVER_CONFIG; default: HOME/archiver.toml]")
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        return command(*args, **kwargs)
+
+    return wrapper
+
+
+def fetch_options(command: Callable) -> Callable:
+    """The options that shape fetching and writing, shared by every command that captures."""
+    options = [
+        click.option("--allow-private", is_flag=True, default=None,
+                     help="Also follow links to loopback, private and link-local addresses."),
+        click.option("--connect-timeout", help="Seconds to wait for a connection [10s]."),
+        click.option("--read-timeout", help="Seconds to wait for each read [30s]."),
+        click.option("--total-timeout", help="Wall-clock limit per resource, e.g. 2m [120s]."),
+        click.option("--max-size", help="Largest response body kept, e.g. 50MB [100MB]."),
+        click.option("--max-redirects", type=int, help="Longest redirect chain followed [10]."),
+        click.option("--warc-size", help="Start a new WARC file past this size [1GB]."),
+        click.option("--digest", type=click.Choice(["sha256", "sha1"]),
+                     help="WARC digest algorithm; sha1 for legacy sha1-base32 indexes [sha256]."),
+        click.option("--workers", type=int, help="Concurrent fetches [8]."),
+        click.option("--per-host", type=int, help="Concurrent fetches per host [2]."),
+        click.option("--operator", help="Who runs the capture, recorded in warcinfo [login name]."),
+        click.option("--user-agent", help="User-Agent header sent."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def settings_from(kwargs: dict[str, Any], **overrides: Any) -> Settings:
+    flags = {key: value for key, value in kwargs.items() if key != "config_file"}
+    flags.update(overrides)
+    return resolve(flags, config=kwargs.get("config_file"))
+
+
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[threading.Event]:
+    """SIGINT/SIGTERM set an event instead of raising mid-write."""
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def command_line() -> str:
+    return shlex.join(["archiver", *sys.argv[1:]])
+
+
+@click.group(cls=ArchiverGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="archiver")
+def cli() -> None:
+    """Archive web posts, their embeds and the pages they cite as WARC/1.1, with provenance.
+
+    A collection is a folder with snapshots/ (the WARC files) and archiver.db
+    (the catalogue). Start with `archiver demo`, or `archiver capture URL`.
+    """
+
+
+@cli.command(name="capture")
+@click.argument("urls", nargs=-1)
+@click.option("--input", "input_file", type=click.File("r"), help="Read URLs from FILE, one a line ('-' for stdin).")
+@collection_options
+@fetch_options
+@output_options
+def capture_command(urls: tuple[str, ...], input_file, output: str, **kwargs: Any) -> None:
+    """Capture posts: each URL, its images, CSS, JS and the pages it cites (one hop).
+
+    Example:
+
+        archiver capture https://example.blogspot.com/2015/05/post.html
+
+    Writes WARC/1.1 files to HOME/snapshots/ and catalogues every record in
+    HOME/archiver.db. Exits 0 when every post was captured; 3 when a post
+    could not be (404, not HTML, unreachable): what was fetched is kept.
+    """
+    targets = list(urls)
+    if input_file is not None:
+        targets += [line.strip() for line in input_file if line.strip() and not line.lstrip().startswith("#")]
+    if not targets:
+        raise InputError("give at least one URL, or --input FILE")
+    seeds = list(dict.fromkeys(check_url(url) for url in targets))
+    run_capture(seeds, settings_from(kwargs), output)
+
+
+@cli.command()
+@collection_options
+@output_options
+def demo(output: str, **kwargs: Any) -> None:
+    """Serve the bundled sample site on 127.0.0.1-4 and capture its post.
+
+    Example:
+
+        archiver demo --home demo-collection
+
+    The sample site is a 2015 Blogger post on the Qalamoun offensive citing
+    The Daily Star, Al Jazeera and SOHR; nothing leaves this machine.
+    """
+    from . import sample_site
+
+    settings = settings_from(kwargs, allow_private=True)
+    with sample_site.serve() as site:
+        message(f"Serving the sample site at {site.post_url}")
+        run_capture([site.post_url], settings, output)
+
+
+def run_capture(seeds: list[str], settings: Settings, output: str) -> None:
+    collection = open_collection(settings)
+    try:
+        for item in collection.repaired:
+            message(f"Repaired {item.path.name}: kept {len(item.kept)} complete records, "
+                    f"cut {item.cut_bytes} bytes left by an interrupted run")
+        with stop_on_signals() as stop, progress_bar("Capturing") as progress:
+            result = capture(seeds, collection=collection, command=command_line(), stop=stop,
+                             progress=progress)
+    finally:
+        collection.close()
+    emit(output, document=result.as_json(), rows=result.as_json()["records"],
+         table=lambda: capture_table(result))
+    message(capture_footer(result, settings))
+    if result.outcome == "interrupted":
+        message("Interrupted: the files are closed and every record written is catalogued.")
+        sys.exit(EXIT_INTERRUPTED)
+    for error in result.seed_errors.values():
+        message(f"Error: {error}")
+    if result.seed_errors:
+        sys.exit(max(error.exit_code for error in result.seed_errors.values()))
+
+
+def capture_table(result: CaptureResult) -> str:
+    rows = [(r.role, r.http_status, r.length, r.url) for r in result.records if r.record_type == "response"]
+    rows += [(f.role, f"failed: {f.kind}", "", f.url) for f in result.failures]
+    return render_table(("ROLE", "STATUS", "WARC BYTES", "URL"), rows)
+
+
+def capture_footer(result: CaptureResult, settings: Settings) -> str:
+    responses = [r for r in result.records if r.record_type == "response"]
+    size = sum(r.length for r in result.records)
+    files = ", ".join(str(settings.snapshots / name) for name in result.warc_files) or "none"
+    return (f"Capture {result.capture_id}: {result.outcome}; {len(responses)} responses, "
+            f"{len(result.failures)} failures, {human_size(size)} written to {files}")
+
+
+@cli.group()
+def db() -> None:
+    """Create, upgrade or inspect the catalogue schema (done on first use anyway)."""
+
+
+@db.command(name="upgrade")
+@collection_options
+def db_upgrade(**kwargs: Any) -> None:
+    """Upgrade the catalogue to the newest schema revision.
+
+    Example:
+
+        archiver db upgrade --home my-collection
+    """
+    settings = settings_from(kwargs)
+    settings.home.mkdir(parents=True, exist_ok=True)
+    engine = cat.create_engine(settings.db_url)
+    try:
+        before = cat.current_revision(engine)
+        cat.upgrade(engine)
+        after = cat.current_revision(engine)
+    finally:
+        engine.dispose()
+    message(f"Catalogue {settings.db_url}: {before or 'empty'} -> {after}")
+
+
+@db.command(name="current")
+@collection_options
+def db_current(**kwargs: Any) -> None:
+    """Print the catalogue's schema revision and the newest one known.
+
+    Example:
+
+        archiver db current --home my-collection
+    """
+    settings = settings_from(kwargs)
+    engine = cat.create_engine(settings.db_url)
+    try:
+        current = cat.current_revision(engine)
+    finally:
+        engine.dispose()
+    head = cat.head_revision()
+    state = "up to date" if current == head else "will be upgraded on next use"
+    click.echo(f"{current or 'empty'} (newest: {head}; {state})")
+
+
+def main() -> None:
+    cli(prog_name="archiver")

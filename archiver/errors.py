@@ -1,0 +1,84 @@
+"""Exceptions raised by archiver.
+
+Every exception carries a one-line message that says what went wrong and,
+where there is one, what to do about it. The command line maps each branch
+of the tree to an exit code (see ``exit_code``)::
+
+    ArchiverError                   exit 1
+    ├── InputError                  exit 2   the command was given something unusable
+    │   ├── InvalidURL                       not an http(s) URL we can fetch
+    │   └── ConfigError                      a bad flag, variable or config file value
+    ├── FetchError                  exit 3   a resource could not be captured
+    │   ├── ConnectFailed                    DNS failure, refused, reset before a response
+    │   ├── FetchTimeout                     connect, read or total deadline passed
+    │   ├── TooLarge                         body over the size limit
+    │   ├── TooManyRedirects                 redirect chain longer than allowed
+    │   ├── BlockedAddress                   a followed link resolves to a private address
+    │   ├── ProtocolFailure                  the server broke HTTP
+    │   └── PostNotCaptured                  the post answered, but not with a page (404, 500, non-HTML)
+    ├── CatalogueError              exit 4   the SQL catalogue cannot be opened or written
+    └── StoreError                  exit 5   the WARC store cannot be written or read
+"""
+
+from __future__ import annotations
+
+
+class ArchiverError(Exception):
+    """Base class: something archiver can explain in one line."""
+
+    exit_code = 1
+
+
+class InputError(ArchiverError):
+    exit_code = 2
+
+
+class InvalidURL(InputError):
+    pass
+
+
+class ConfigError(InputError):
+    pass
+
+
+class FetchError(ArchiverError):
+    """A resource could not be captured. ``kind`` is a short machine-readable label."""
+
+    exit_code = 3
+    kind = "fetch-error"
+
+
+class ConnectFailed(FetchError):
+    kind = "connect-failed"
+
+
+class FetchTimeout(FetchError):
+    kind = "timeout"
+
+
+class TooLarge(FetchError):
+    kind = "too-large"
+
+
+class TooManyRedirects(FetchError):
+    kind = "too-many-redirects"
+
+
+class BlockedAddress(FetchError):
+    kind = "blocked-address"
+
+
+class ProtocolFailure(FetchError):
+    kind = "protocol-error"
+
+
+class PostNotCaptured(FetchError):
+    kind = "not-captured"
+
+
+class CatalogueError(ArchiverError):
+    exit_code = 4
+
+
+class StoreError(ArchiverError):
+    exit_code = 5

@@ -1,0 +1,307 @@
+"""Find what a captured page embeds and what it cites.
+
+First version, for the capture spine: it decides the character set, finds the
+post or article body from structural evidence (schema.org ``articleBody``,
+Blogger's ``post-body``, ``<article>``, ``<main>``; readability-lxml's choice
+when none is present), and classifies every link:
+
+* ``embed``      images, stylesheets, scripts, icons, frames: page requisites
+* ``citation``   a body link to another site (a source in the text or reference list)
+* ``inline``     a body link to the same site
+* ``share``      share / social buttons (share endpoints, share widgets)
+* ``comment``    comment forms and threads
+* ``navigation`` every other link (menus, sidebars, archives, labels, pagers, ads)
+
+Only ``citation`` and ``inline`` links are followed as cited pages. Parsing
+works on a copy of the payload; the archived bytes are never touched.
+"""
+
+from __future__ import annotations
+
+import codecs
+import dataclasses
+import re
+import urllib.parse
+import zlib
+
+import lxml.html
+from lxml import etree
+
+FOLLOWED_KINDS = ("citation", "inline")
+EXTRACTOR = "archiver-extract/1"
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.I)
+_SHARE = re.compile(r"(^|[^a-z])(share|sharer|sharing|addthis|sharethis|intent/tweet|social)([^a-z]|$)", re.I)
+_COMMENT = re.compile(r"(^|[^a-z])(comments?|respond|reply|disqus|comment-link|comment\.g)([^a-z]|$)", re.I)
+_AD = re.compile(r"(^|[\s_-])(ad|ads|advert|advertisement|adsbygoogle|sponsored|banner-ad|dfp)([\s_-]|$)", re.I)
+_IMAGE_EXT = re.compile(r"\.(jpe?g|png|gif|webp|svg|bmp|avif)$", re.I)
+_REQUISITE_RELS = {"stylesheet", "icon", "shortcut", "apple-touch-icon", "preload", "manifest"}
+# Containers whose links are never the body's, wherever they sit.
+_CHROME = re.compile(r"(^|[\s_-])(nav|navbar|menu|sidebar|widget|footer|header|breadcrumbs?|"
+                     r"related|share|social|comments?|pager|tags?|labels?)([\s_-]|$)", re.I)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Link:
+    url: str
+    kind: str
+    text: str = ""
+    tag: str = "a"
+
+    @property
+    def followed(self) -> bool:
+        return self.kind in FOLLOWED_KINDS
+
+
+@dataclasses.dataclass(kw_only=True)
+class Page:
+    url: str
+    encoding: str
+    encoding_source: str  # http-header, bom, meta, detected, default
+    title: str
+    body_found_by: str | None
+    links: list[Link]
+
+    @property
+    def requisites(self) -> list[Link]:
+        return [link for link in self.links if link.kind == "embed"]
+
+    @property
+    def cited(self) -> list[Link]:
+        return [link for link in self.links if link.followed]
+
+
+def decode_content(payload: bytes, content_encoding: str | None, *, limit: int) -> bytes:
+    """Undo gzip/deflate Content-Encoding, never producing more than ``limit`` bytes."""
+    encoding = (content_encoding or "").strip().lower()
+    if encoding in ("gzip", "x-gzip", "deflate"):
+        wbits = 47 if encoding != "deflate" else 15
+        try:
+            decompressor = zlib.decompressobj(wbits)
+            return decompressor.decompress(payload, limit)
+        except zlib.error:
+            if encoding == "deflate":
+                return zlib.decompressobj(-15).decompress(payload, limit)
+            return payload
+    return payload
+
+
+def decide_encoding(raw: bytes, content_type: str | None) -> tuple[str, str]:
+    """(codec name, which source decided): HTTP header, BOM, meta, detection, default."""
+    header = _charset_param(content_type)
+    if header:
+        return header, "http-header"
+    for bom, name in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16"),
+                      (codecs.BOM_UTF16_BE, "utf-16")):
+        if raw.startswith(bom):
+            return name, "bom"
+    match = _META_CHARSET.search(raw[:4096])
+    if match:
+        name = _codec(match.group(1).decode("ascii", "replace"))
+        if name:
+            return name, "meta"
+    try:
+        raw.decode("utf-8")
+        return "utf-8", "detected"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(raw[:65536]).best()
+    if best is not None and _codec(best.encoding):
+        return _codec(best.encoding), "detected"
+    return "windows-1252", "default"
+
+
+def _charset_param(content_type: str | None) -> str | None:
+    if not content_type:
+        return None
+    match = re.search(r"charset\s*=\s*[\"']?([^\s;\"']+)", content_type, re.I)
+    return _codec(match.group(1)) if match else None
+
+
+def _codec(label: str) -> str | None:
+    """Python codec for a charset label, with the WHATWG aliases browsers apply."""
+    label = label.strip().lower()
+    if label in ("iso-8859-1", "latin1", "latin-1", "us-ascii", "ascii"):
+        label = "windows-1252"
+    try:
+        return codecs.lookup(label).name
+    except LookupError:
+        return None
+
+
+def parse(payload: bytes, *, url: str, content_type: str | None) -> Page:
+    """Parse decoded HTML bytes served at ``url``."""
+    encoding, source = decide_encoding(payload, content_type)
+    text = payload.decode(encoding, errors="replace")
+    parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True)
+    try:
+        root = lxml.html.document_fromstring(text.encode("utf-8"), parser=parser)
+    except (etree.ParserError, ValueError):
+        return Page(url=url, encoding=encoding, encoding_source=source, title="",
+                    body_found_by=None, links=[])
+    base = url
+    for element in root.iter("base"):
+        if element.get("href"):
+            base = urllib.parse.urljoin(url, element.get("href").strip())
+            break
+    title = (root.findtext(".//title") or "").strip()
+    body, found_by = find_body(root)
+    links = list(_requisites(root, base)) + list(_anchors(root, body, base))
+    return Page(url=url, encoding=encoding, encoding_source=source, title=title,
+                body_found_by=found_by, links=_dedupe(links))
+
+
+def find_body(root) -> tuple[object | None, str | None]:
+    """The element holding the post or article text, and which evidence found it."""
+    for xpath, name in (
+        ('//*[@itemprop="articleBody"]', "schema.org-articleBody"),
+        ('//*[contains(concat(" ", normalize-space(@class), " "), " post-body ")]', "blogger-post-body"),
+        ('//*[contains(concat(" ", normalize-space(@class), " "), " entry-content ")]', "entry-content"),
+        ("//article", "article"),
+        ('//main | //*[@role="main"]', "main"),
+    ):
+        found = root.xpath(xpath)
+        if found:
+            return max(found, key=lambda element: len(element.text_content())), name
+    return _readability_body(root)
+
+
+def _readability_body(root) -> tuple[object | None, str | None]:
+    from readability import Document
+
+    try:
+        summary = Document(lxml.html.tostring(root, encoding="unicode")).summary(html_partial=True)
+    except Exception:  # readability raises bare Exceptions on odd documents
+        return None, None
+    fragment = lxml.html.fragment_fromstring(summary, create_parent="div")
+    return (fragment, "readability") if fragment.text_content().strip() else (None, None)
+
+
+def _requisites(root, base: str):
+    for element in root.iter("img", "script", "link", "iframe", "embed", "source", "video", "audio",
+                             "input"):
+        if _inside_ad(element):
+            continue
+        tag = element.tag
+        if tag == "link":
+            rels = set((element.get("rel") or "").lower().split())
+            if not rels & _REQUISITE_RELS:
+                continue
+            attribute = "href"
+        elif tag == "input":
+            if (element.get("type") or "").lower() != "image":
+                continue
+            attribute = "src"
+        else:
+            attribute = "src"
+        for value in _sources(element, attribute):
+            target = _absolute(base, value)
+            if target:
+                yield Link(url=target, kind="embed", tag=tag)
+        if tag == "video" and element.get("poster"):
+            target = _absolute(base, element.get("poster"))
+            if target:
+                yield Link(url=target, kind="embed", tag=tag)
+
+
+def _sources(element, attribute: str):
+    if element.get(attribute):
+        yield element.get(attribute)
+    for candidate in (element.get("srcset") or "").split(","):
+        candidate = candidate.strip().split(" ")[0]
+        if candidate:
+            yield candidate
+
+
+def _anchors(root, body, base: str):
+    same_tree = body is not None and body.getroottree() is root.getroottree()
+    in_body = set(body.iter("a")) if same_tree else set()
+    body_hrefs = {a.get("href") for a in body.iter("a")} if body is not None and not same_tree else set()
+    page_host = _site(base)
+    for anchor in root.iter("a", "area"):
+        href = anchor.get("href")
+        target = _absolute(base, href) if href else None
+        if not target:
+            continue
+        text = " ".join(anchor.text_content().split())[:500]
+        if _is_image_link(anchor, target):
+            yield Link(url=target, kind="embed", text=text, tag="a")
+            continue
+        if anchor in in_body:
+            stop = body
+        elif href in body_hrefs:
+            stop = anchor.getroottree().getroot()
+        else:
+            stop = None
+        yield Link(url=target, kind=_kind(anchor, target, body=stop, page_host=page_host), text=text)
+
+
+def _kind(anchor, target: str, *, body, page_host: str) -> str:
+    """Classify an anchor; ``body`` is the body element it sits in, or None."""
+    own = " ".join(filter(None, [target, anchor.get("class"), anchor.get("id"), anchor.get("rel")]))
+    if _SHARE.search(own) or _has_ancestor(anchor, _SHARE, stop=body):
+        return "share"
+    if _COMMENT.search(own) or _has_ancestor(anchor, _COMMENT, stop=body):
+        return "comment"
+    if body is not None and not _has_ancestor(anchor, _CHROME, stop=body) and not _has_ancestor(
+        anchor, _AD, stop=body
+    ):
+        return "inline" if _site(target) == page_host else "citation"
+    return "navigation"
+
+
+def _has_ancestor(element, pattern: re.Pattern, *, stop) -> bool:
+    """Is there, between ``element`` and ``stop`` (or <body>), a container ``pattern`` names?"""
+    for ancestor in element.iterancestors():
+        if ancestor is stop or ancestor.tag == "body":
+            return False
+        if pattern is _CHROME and ancestor.tag in ("nav", "footer", "header", "aside"):
+            return True
+        label = f"{ancestor.get('class') or ''} {ancestor.get('id') or ''}"
+        if label.strip() and pattern.search(label):
+            return True
+    return False
+
+
+def _inside_ad(element) -> bool:
+    label = f"{element.get('class') or ''} {element.get('id') or ''}"
+    return bool(label.strip() and _AD.search(label)) or _has_ancestor(element, _AD, stop=None)
+
+
+def _is_image_link(anchor, target: str) -> bool:
+    """``<a href=big.jpg><img></a>``: Blogger's full-size image behind a thumbnail."""
+    path = urllib.parse.urlsplit(target).path
+    return bool(_IMAGE_EXT.search(path)) and anchor.find(".//img") is not None
+
+
+def _absolute(base: str, value: str | None) -> str | None:
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        target = urllib.parse.urljoin(base, value)
+        parts = urllib.parse.urlsplit(target)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return urllib.parse.urlunsplit(parts._replace(fragment=""))
+
+
+def _site(url: str) -> str:
+    host = (urllib.parse.urlsplit(url).hostname or "").lower()
+    return host[4:] if host.startswith("www.") else host
+
+
+def _dedupe(links: list[Link]) -> list[Link]:
+    """One link per URL; the most specific kind wins (embed > citation > inline > others)."""
+    rank = {"embed": 0, "citation": 1, "inline": 2, "share": 3, "comment": 4, "navigation": 5}
+    best: dict[str, Link] = {}
+    for link in links:
+        kept = best.get(link.url)
+        if kept is None or rank[link.kind] < rank[kept.kind]:
+            best[link.url] = link if kept is None or link.text or not kept.text else dataclasses.replace(
+                link, text=kept.text)
+    return list(best.values())

@@ -1,0 +1,491 @@
+"""Fetch one URL with requests, recording the exact bytes on the wire.
+
+requests -> urllib3 -> http.client do the HTTP; the connection classes here tee
+every byte sent and every byte the response parser consumes into an
+:class:`Exchange`, so the WARC records hold what crossed the wire, not a
+reconstruction. The same classes enforce what requests cannot:
+
+* the address actually connected to is checked against the private-address
+  policy (no DNS rebinding between check and connect);
+* a wall-clock deadline per resource (requests' timeouts bound each socket
+  read, so a server trickling a byte a second would never time out);
+* a cap on the bytes of a response.
+
+Each redirect hop is its own exchange (its own request/response pair).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import functools
+import hashlib
+import http.client
+import ipaddress
+import socket
+import tempfile
+import threading
+import time
+import urllib.parse
+from typing import BinaryIO, Iterator
+
+import requests
+import urllib3
+from requests.adapters import HTTPAdapter
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from . import __version__
+from .errors import (
+    BlockedAddress,
+    ConnectFailed,
+    FetchError,
+    FetchTimeout,
+    InvalidURL,
+    ProtocolFailure,
+    TooLarge,
+    TooManyRedirects,
+)
+
+SPOOL_IN_MEMORY = 1 << 20
+READ_SIZE = 1 << 16
+DEFAULT_USER_AGENT = f"archiver/{__version__} (+https://github.com/archiver-project/archiver)"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Limits:
+    """Bounds on one fetch. Times in seconds, sizes in bytes."""
+
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    total_timeout: float = 120.0
+    max_body: int = 100 * 1024 * 1024
+    max_redirects: int = 10
+    user_agent: str = DEFAULT_USER_AGENT
+    digest: str = "sha256"
+
+
+@dataclasses.dataclass(kw_only=True)
+class Exchange:
+    """One request and its response, as they crossed the wire."""
+
+    url: str
+    started_at: dt.datetime
+    request: bytes = b""
+    response: BinaryIO = dataclasses.field(
+        default_factory=lambda: tempfile.SpooledTemporaryFile(SPOOL_IN_MEMORY)
+    )
+    response_length: int = 0
+    response_hashes: "Hashes" = None  # type: ignore[assignment]
+    payload_hashes: "Hashes" = None  # type: ignore[assignment]
+    payload_offset: int = 0
+    peer_ip: str | None = None
+    status: int | None = None
+    reason: str = ""
+    headers: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    truncated: str | None = None  # WARC-Truncated reason: length, time, disconnect
+    error: FetchError | None = None
+    body: bytes | None = None  # transfer-decoded payload, kept only for HTML
+    ended_at: dt.datetime | None = None
+
+    def header(self, name: str) -> str | None:
+        name = name.lower()
+        for key, value in self.headers:
+            if key.lower() == name:
+                return value
+        return None
+
+    @property
+    def content_type(self) -> str | None:
+        value = self.header("content-type")
+        return value.split(";")[0].strip().lower() if value else None
+
+    @property
+    def location(self) -> str | None:
+        """Absolute redirect target, for 3xx responses with a Location."""
+        target = self.header("location")
+        if self.status and 300 <= self.status < 400 and target:
+            return urllib.parse.urljoin(self.url, target.strip())
+        return None
+
+    @property
+    def has_response(self) -> bool:
+        return self.response_length > 0
+
+
+class Hashes:
+    """sha256 always (the catalogue's digest), sha1 too when WARC headers want it."""
+
+    def __init__(self, *, sha1: bool) -> None:
+        self.sha256 = hashlib.sha256()
+        self.sha1 = hashlib.sha1() if sha1 else None
+
+    def update(self, data: bytes | memoryview) -> None:
+        self.sha256.update(data)
+        if self.sha1 is not None:
+            self.sha1.update(data)
+
+
+def check_url(url: str) -> str:
+    """Return ``url`` if it is an absolute http(s) URL with a host, else raise InvalidURL."""
+    try:
+        parts = urllib.parse.urlsplit(url.strip())
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError as exc:
+        raise InvalidURL(f"{url!r} is not a valid URL ({exc})") from None
+    if parts.scheme not in ("http", "https"):
+        if not parts.scheme:
+            raise InvalidURL(f"{url!r} is not a URL: give it with http:// or https://")
+        raise InvalidURL(f"{url!r} has the scheme {parts.scheme!r}: only http and https can be captured")
+    if not parts.hostname:
+        raise InvalidURL(f"{url!r} has no host name")
+    return urllib.parse.urlunsplit(parts._replace(fragment=""))
+
+
+def address_is_public(ip: str) -> bool:
+    """True for globally routable unicast addresses (IPv4-mapped IPv6 checked as IPv4)."""
+    addr = ipaddress.ip_address(ip.split("%")[0])
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        addr = addr.ipv4_mapped
+    return addr.is_global and not addr.is_multicast
+
+
+# --- recording connections ---------------------------------------------------------
+
+_current = threading.local()
+
+
+@dataclasses.dataclass(kw_only=True)
+class _Context:
+    """What the connection classes need to know about the fetch in progress."""
+
+    exchange: Exchange
+    limits: Limits
+    allow_private: bool
+    deadline: float
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def check_peer(self, ip: str) -> None:
+        if not self.allow_private and not address_is_public(ip):
+            raise BlockedAddress(
+                f"{self.exchange.url} resolves to the non-public address {ip}; "
+                "pass --allow-private to follow links to such addresses"
+            )
+
+
+class _RecordingReader:
+    """Wraps http.client's socket file: tees every consumed byte into the exchange."""
+
+    def __init__(self, fp: BinaryIO, sock: socket.socket, ctx: _Context) -> None:
+        self._fp = fp
+        self._sock = sock
+        self._ctx = ctx
+
+    def _before_read(self) -> None:
+        remaining = self._ctx.remaining()
+        if remaining <= 0:
+            raise FetchTimeout(
+                f"{self._ctx.exchange.url}: gave up after the total time limit of "
+                f"{self._ctx.limits.total_timeout:g}s"
+            )
+        self._sock.settimeout(min(self._ctx.limits.read_timeout, remaining))
+
+    def _record(self, data: bytes | memoryview) -> None:
+        if not data:
+            return
+        exchange = self._ctx.exchange
+        exchange.response.write(data)
+        exchange.response_hashes.update(data)
+        exchange.response_length += len(data)
+        if exchange.response_length > self._ctx.limits.max_body + 65536:
+            raise TooLarge(
+                f"{exchange.url}: response larger than the limit of "
+                f"{self._ctx.limits.max_body} bytes (raise it with --max-size)"
+            )
+
+    def read(self, amt: int | None = -1) -> bytes:
+        self._before_read()
+        data = self._fp.read(amt)
+        self._record(data)
+        return data
+
+    def read1(self, amt: int = -1) -> bytes:
+        self._before_read()
+        data = self._fp.read1(amt)
+        self._record(data)
+        return data
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:
+        self._before_read()
+        count = self._fp.readinto(buffer)
+        self._record(memoryview(buffer)[:count])
+        return count
+
+    def readline(self, limit: int = -1) -> bytes:
+        self._before_read()
+        line = self._fp.readline(limit)
+        self._record(line)
+        return line
+
+    def peek(self, n: int = 0) -> bytes:
+        return self._fp.peek(n)
+
+    def close(self) -> None:
+        self._fp.close()
+
+    def __getattr__(self, name: str):
+        return getattr(self._fp, name)
+
+
+class _RecordingResponse(http.client.HTTPResponse):
+    def __init__(self, ctx: _Context, sock: socket.socket, *args, **kwargs) -> None:
+        super().__init__(sock, *args, **kwargs)
+        self.fp = _RecordingReader(self.fp, sock, ctx)
+
+
+class _RecordingMixin:
+    """Shared by the HTTP and HTTPS connection classes."""
+
+    peer_ip: str | None = None
+
+    def _new_conn(self) -> socket.socket:
+        ctx: _Context = _current.context
+        host, port = self._dns_host, self.port  # type: ignore[attr-defined]
+        try:
+            infos = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)
+        except (socket.gaierror, UnicodeError) as exc:
+            raise ConnectFailed(f"{ctx.exchange.url}: cannot resolve host {host!r} ({exc})") from None
+        last_error: Exception | None = None
+        for family, kind, proto, _, address in infos:
+            ctx.check_peer(address[0])
+            sock = socket.socket(family, kind, proto)
+            try:
+                for option in self.socket_options or ():  # type: ignore[attr-defined]
+                    sock.setsockopt(*option)
+                remaining = ctx.remaining()
+                if remaining <= 0:
+                    raise socket.timeout("total time limit")
+                sock.settimeout(min(ctx.limits.connect_timeout, remaining))
+                sock.connect(address)
+            except OSError as exc:
+                sock.close()
+                last_error = exc
+                continue
+            self.peer_ip = address[0]
+            return sock
+        if isinstance(last_error, socket.timeout):
+            raise FetchTimeout(f"{ctx.exchange.url}: connection to {host} timed out")
+        raise ConnectFailed(f"{ctx.exchange.url}: cannot connect to {host}:{port} ({last_error})")
+
+    def putrequest(self, *args, **kwargs):
+        ctx: _Context = _current.context
+        if self.peer_ip is not None:
+            ctx.check_peer(self.peer_ip)  # a pooled connection may come from an allowed fetch
+            ctx.exchange.peer_ip = self.peer_ip
+        self.response_class = functools.partial(_RecordingResponse, ctx)
+        return super().putrequest(*args, **kwargs)  # type: ignore[misc]
+
+    def send(self, data) -> None:
+        ctx: _Context = _current.context
+        if isinstance(data, str):
+            data = data.encode("iso-8859-1")
+        ctx.exchange.request += bytes(data)
+        super().send(data)  # type: ignore[misc]
+
+
+class _RecordingHTTPConnection(_RecordingMixin, urllib3.connection.HTTPConnection):
+    pass
+
+
+class _RecordingHTTPSConnection(_RecordingMixin, urllib3.connection.HTTPSConnection):
+    pass
+
+
+class _RecordingHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _RecordingHTTPConnection
+
+
+class _RecordingHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _RecordingHTTPSConnection
+
+
+class _RecordingAdapter(HTTPAdapter):
+    def init_poolmanager(self, *args, **kwargs) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": _RecordingHTTPPool,
+            "https": _RecordingHTTPSPool,
+        }
+
+
+# --- the fetcher ---------------------------------------------------------------------
+
+
+class Fetcher:
+    """Fetches URLs, one recorded exchange per HTTP hop. Safe to share across threads."""
+
+    def __init__(self, *, limits: Limits) -> None:
+        self.limits = limits
+        self._local = threading.local()
+
+    def _session(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            adapter = _RecordingAdapter(max_retries=0, pool_connections=16, pool_maxsize=4)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+            session.headers["User-Agent"] = self.limits.user_agent
+            session.headers["Accept-Encoding"] = "gzip, deflate"
+            session.headers["Accept"] = "text/html,application/xhtml+xml,*/*;q=0.8"
+            self._local.session = session
+        return session
+
+    def fetch(
+        self, url: str, *, allow_private: bool, trust_first: bool = False, keep_body: bool = True
+    ) -> Iterator[Exchange]:
+        """Yield one exchange per hop: redirects are followed up to ``limits.max_redirects``.
+
+        ``trust_first``: the first hop may go to any address (a URL the operator
+        typed); redirects from it still obey ``allow_private``.
+
+        The last exchange carries ``error`` when the chain ended in a failure; a
+        chain that is too long ends with a ``TooManyRedirects`` error exchange.
+        """
+        seen = set()
+        for hop in range(self.limits.max_redirects + 1):
+            exchange = self.fetch_one(url, allow_private=allow_private or (trust_first and hop == 0),
+                                      keep_body=keep_body)
+            yield exchange
+            target = exchange.location
+            if exchange.error is not None or target is None:
+                return
+            seen.add(url)
+            if target in seen:
+                error = TooManyRedirects(f"{url}: redirect loop back to {target}")
+                yield self._failed(target, error)
+                return
+            try:
+                url = check_url(target)
+            except InvalidURL as exc:
+                yield self._failed(target, exc)
+                return
+        yield self._failed(
+            url,
+            TooManyRedirects(
+                f"{url}: more than {self.limits.max_redirects} redirects (raise it with --max-redirects)"
+            ),
+        )
+
+    def _failed(self, url: str, error: FetchError) -> Exchange:
+        now = _now()
+        return Exchange(url=url, started_at=now, ended_at=now, error=error)
+
+    def fetch_one(self, url: str, *, allow_private: bool, keep_body: bool = True) -> Exchange:
+        """Fetch ``url`` once, without following redirects."""
+        sha1 = self.limits.digest == "sha1"
+        exchange = Exchange(
+            url=url,
+            started_at=_now(),
+            response_hashes=Hashes(sha1=sha1),
+            payload_hashes=Hashes(sha1=sha1),
+        )
+        ctx = _Context(
+            exchange=exchange,
+            limits=self.limits,
+            allow_private=allow_private,
+            deadline=time.monotonic() + self.limits.total_timeout,
+        )
+        _current.context = ctx
+        response = None
+        try:
+            response = self._session().get(
+                url,
+                stream=True,
+                allow_redirects=False,
+                timeout=(self.limits.connect_timeout, self.limits.read_timeout),
+            )
+            exchange.payload_offset = exchange.response_length
+            exchange.status = response.status_code
+            exchange.reason = response.reason or ""
+            exchange.headers = parse_headers(exchange)
+            keep = keep_body and _is_html(exchange.content_type)
+            body = bytearray() if keep else None
+            for chunk in response.raw.stream(READ_SIZE, decode_content=False):
+                exchange.payload_hashes.update(chunk)
+                if body is not None:
+                    body += chunk
+            exchange.body = bytes(body) if body is not None else None
+        except FetchError as exc:
+            exchange.error = exc
+        except requests.RequestException as exc:
+            exchange.error = _classify(exchange, ctx, exc)
+        except (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError) as exc:
+            exchange.error = _classify(exchange, ctx, exc)
+        finally:
+            _current.context = None
+            if response is not None:
+                response.close()
+            exchange.ended_at = _now()
+        if exchange.error is not None and exchange.has_response:
+            exchange.truncated = _truncation_reason(exchange.error)
+        return exchange
+
+
+def parse_headers(exchange: Exchange) -> list[tuple[str, str]]:
+    """Headers exactly as received (order, case and repeats kept), from the recorded bytes."""
+    spool = exchange.response
+    spool.seek(0)
+    head = spool.read(exchange.payload_offset)
+    spool.seek(0, 2)
+    lines = head.decode("iso-8859-1").split("\r\n")[1:]
+    headers: list[tuple[str, str]] = []
+    for line in lines:
+        if not line:
+            continue
+        if line[0] in " \t" and headers:  # obsolete line folding
+            name, value = headers[-1]
+            headers[-1] = (name, value + " " + line.strip())
+            continue
+        name, _, value = line.partition(":")
+        headers.append((name.strip(), value.strip()))
+    return headers
+
+
+def _is_html(content_type: str | None) -> bool:
+    return content_type in (None, "text/html", "application/xhtml+xml")
+
+
+def _classify(exchange: Exchange, ctx: _Context, exc: Exception) -> FetchError:
+    """Map requests/urllib3 exceptions to archiver's, naming the URL."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, FetchError):
+            return cause
+        cause = cause.__context__ or cause.__cause__
+    url = exchange.url
+    if ctx.remaining() <= 0:
+        return FetchTimeout(f"{url}: gave up after the total time limit of {ctx.limits.total_timeout:g}s")
+    if isinstance(exc, (requests.Timeout, urllib3.exceptions.TimeoutError, TimeoutError)):
+        return FetchTimeout(f"{url}: no answer within {ctx.limits.read_timeout:g}s")
+    if exchange.status is None and not exchange.has_response:
+        return ConnectFailed(f"{url}: connection failed ({_short(exc)})")
+    return ProtocolFailure(f"{url}: {_short(exc)}")
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:300]
+
+
+def _truncation_reason(error: FetchError) -> str:
+    if isinstance(error, TooLarge):
+        return "length"
+    if isinstance(error, FetchTimeout):
+        return "time"
+    return "disconnect"
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)

@@ -1,0 +1,113 @@
+"""Re-read catalogued records from their WARC bytes and recompute their digests.
+
+The payload of an HTTP response is its body with the transfer encoding removed
+and the content encoding kept (WARC 1.1, section 6.3.2), so a chunked body is
+de-chunked before hashing. Everything streams: no record is held in memory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from pathlib import Path
+from typing import BinaryIO
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.bufferedreaders import ChunkedDataReader
+
+from .errors import StoreError
+
+READ_SIZE = 1 << 16
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RecordFacts:
+    """What the bytes of one record say about themselves."""
+
+    record_id: str
+    record_type: str
+    target_uri: str | None
+    offset: int
+    length: int  # of the gzip member (or the uncompressed record)
+    content_length: int
+    block_sha256: str
+    payload_sha256: str | None
+    http_status: int | None
+    headers: dict[str, str]
+
+
+class _HashingReader:
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream = stream
+        self.hash = hashlib.sha256()
+        self.count = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.stream.read(size)
+        self.hash.update(data)
+        self.count += len(data)
+        return data
+
+    def readline(self, size: int = -1) -> bytes:
+        data = self.stream.readline(size)
+        self.hash.update(data)
+        self.count += len(data)
+        return data
+
+
+def read_record(path: Path, offset: int) -> RecordFacts:
+    """Read the record at ``offset`` of ``path`` and recompute its digests."""
+    try:
+        fh = open(path, "rb")
+    except OSError as exc:
+        raise StoreError(f"cannot read {path}: {exc.strerror}") from None
+    with fh:
+        fh.seek(offset)
+        iterator = ArchiveIterator(fh, no_record_parse=True)
+        record = next(iter(iterator), None)
+        if record is None:
+            raise StoreError(f"no WARC record at offset {offset} of {path}")
+        headers = {name: value for name, value in record.rec_headers.headers}
+        block = _HashingReader(record.raw_stream)
+        status = None
+        payload_sha256 = None
+        is_http = (headers.get("Content-Type", "").startswith("application/http")
+                   and "msgtype=response" in headers.get("Content-Type", "").replace(" ", ""))
+        if is_http:
+            status, payload_sha256 = _hash_http_payload(block)
+        while block.read(READ_SIZE):
+            pass
+        iterator.read_to_end(record)
+        return RecordFacts(
+            record_id=headers.get("WARC-Record-ID", ""),
+            record_type=headers.get("WARC-Type", ""),
+            target_uri=headers.get("WARC-Target-URI"),
+            offset=offset,
+            length=iterator.get_record_length(),
+            content_length=block.count,
+            block_sha256=block.hash.hexdigest(),
+            payload_sha256=payload_sha256,
+            http_status=status,
+            headers=headers,
+        )
+
+
+def _hash_http_payload(block: _HashingReader) -> tuple[int | None, str | None]:
+    status_line = block.readline()
+    parts = status_line.split(None, 2)
+    status = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+    chunked = False
+    while True:
+        line = block.readline()
+        if line in (b"\r\n", b"\n", b""):
+            if not line:
+                return status, None  # headers never ended: no payload
+            break
+        name, _, value = line.decode("iso-8859-1").partition(":")
+        if name.strip().lower() == "transfer-encoding" and "chunked" in value.lower():
+            chunked = True
+    payload = hashlib.sha256()
+    source = ChunkedDataReader(block, raise_exceptions=False) if chunked else block
+    for data in iter(lambda: source.read(READ_SIZE), b""):
+        payload.update(data)
+    return status, payload.hexdigest()

@@ -1,0 +1,389 @@
+"""Write WARC/1.1 files: one gzip member per record, rotation, crash repair.
+
+A file is written as ``NAME.warc.gz.open`` under an exclusive ``flock`` and renamed
+to ``NAME.warc.gz`` when closed. A ``.open`` file whose lock nobody holds was left
+by a killed process: :func:`repair_open_files` cuts it back to its last complete
+record and closes it, so every WARC in the store reads cleanly.
+
+Blocks are streamed from seekable files through zlib; nothing holds a whole
+record in memory. Reading is left to warcio.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import datetime as dt
+import fcntl
+import hashlib
+import io
+import os
+import re
+import socket
+import uuid
+import zlib
+from pathlib import Path
+from typing import BinaryIO, Callable, Iterator
+
+from .errors import StoreError
+
+WARC_VERSION = "WARC/1.1"
+OPEN_SUFFIX = ".open"
+COPY_SIZE = 1 << 16
+
+
+def new_record_id() -> str:
+    return f"<urn:uuid:{uuid.uuid4()}>"
+
+
+def warc_date(moment: dt.datetime) -> str:
+    """WARC 1.1 date with microseconds, always UTC."""
+    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def digest_label(algorithm: str, hashes) -> str:
+    """``sha256:<hex>`` (as browsertrix-crawler writes) or ``sha1:<BASE32>`` (legacy indexes)."""
+    if algorithm == "sha1":
+        return "sha1:" + base64.b32encode(hashes.sha1.digest()).decode("ascii")
+    return "sha256:" + hashes.sha256.hexdigest()
+
+
+@dataclasses.dataclass(kw_only=True)
+class Block:
+    """A record's content: a seekable stream, its length and its digests."""
+
+    stream: BinaryIO
+    length: int
+    hashes: object  # fetch.Hashes
+
+    @classmethod
+    def from_bytes(cls, data: bytes, *, sha1: bool) -> "Block":
+        from .fetch import Hashes
+
+        hashes = Hashes(sha1=sha1)
+        hashes.update(data)
+        return cls(stream=io.BytesIO(data), length=len(data), hashes=hashes)
+
+    @classmethod
+    def from_stream(cls, stream: BinaryIO, length: int, hashes) -> "Block":
+        return cls(stream=stream, length=length, hashes=hashes)
+
+
+@dataclasses.dataclass(kw_only=True)
+class Record:
+    """A WARC record to write: type, named fields (without Content-Length) and block."""
+
+    type: str
+    record_id: str
+    date: dt.datetime
+    fields: list[tuple[str, str]]
+    block: Block
+
+    def field(self, name: str) -> str | None:
+        for key, value in self.fields:
+            if key.lower() == name.lower():
+                return value
+        return None
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Location:
+    """Where a record's gzip member sits."""
+
+    path: Path
+    offset: int
+    length: int
+
+
+@dataclasses.dataclass(kw_only=True)
+class WarcFile:
+    """A WARC file written by this process (or repaired by it)."""
+
+    path: Path  # final path (without .open)
+    opened_at: dt.datetime
+    closed_at: dt.datetime | None = None
+    size: int = 0
+    sha256: str | None = None
+    warcinfo: Record | None = None
+
+
+class WarcWriter:
+    """Writes records to rotating ``PREFIX-TIMESTAMP-SERIAL-HOST.warc.gz`` files.
+
+    ``warcinfo_fields`` is the body of the warcinfo record each file starts with.
+    ``on_open(file, warcinfo_location)`` and ``on_close(file)`` let the catalogue
+    follow the files. Not thread-safe: one writer thread per instance.
+    """
+
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        prefix: str = "archiver",
+        max_size: int = 1 << 30,
+        compress_level: int = 6,
+        digest: str = "sha256",
+        warcinfo_fields: list[tuple[str, str]],
+        on_open: Callable[[WarcFile, Location], None] | None = None,
+        on_close: Callable[[WarcFile], None] | None = None,
+    ) -> None:
+        self.directory = Path(directory)
+        self.prefix = prefix
+        self.max_size = max_size
+        self.compress_level = compress_level
+        self.digest = digest
+        self.warcinfo_fields = warcinfo_fields
+        self.on_open = on_open
+        self.on_close = on_close
+        self.host = re.sub(r"[^A-Za-z0-9.-]", "_", socket.gethostname()) or "localhost"
+        self.current: WarcFile | None = None
+        self._fh: BinaryIO | None = None
+        self._file_hash = None
+        self._serial = 0
+        self.files: list[WarcFile] = []
+
+    # -- files ---------------------------------------------------------------------------
+
+    def _open_next(self) -> None:
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the WARC folder {self.directory}: {exc.strerror}") from None
+        now = dt.datetime.now(dt.timezone.utc)
+        stamp = now.strftime("%Y%m%d%H%M%S") + f"{now.microsecond // 1000:03d}"
+        while True:
+            name = f"{self.prefix}-{stamp}-{self._serial:05d}-{self.host}.warc.gz"
+            self._serial += 1
+            path = self.directory / name
+            try:
+                fh = open(str(path) + OPEN_SUFFIX, "xb")
+            except FileExistsError:
+                continue
+            except OSError as exc:
+                raise StoreError(f"cannot write to {self.directory}: {exc.strerror}") from None
+            break
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        self._fh = fh
+        self._file_hash = hashlib.sha256()
+        self.current = WarcFile(path=path, opened_at=now)
+        self.files.append(self.current)
+        info = warcinfo_record(
+            filename=name,
+            fields=self.warcinfo_fields,
+            digest=self.digest,
+        )
+        self.current.warcinfo = info
+        location = self._write_member(info)
+        if self.on_open:
+            self.on_open(self.current, location)
+
+    def close(self) -> None:
+        """Flush, fsync and rename the current file; later writes open a new one."""
+        if self._fh is None or self.current is None:
+            return
+        self.sync()
+        fh, current = self._fh, self.current
+        self._fh = None
+        self.current = None
+        current.size = fh.tell()
+        current.sha256 = self._file_hash.hexdigest()
+        current.closed_at = dt.datetime.now(dt.timezone.utc)
+        os.rename(str(current.path) + OPEN_SUFFIX, current.path)
+        fh.close()  # releases the lock after the rename: no window with an unlocked .open
+        if self.on_close:
+            self.on_close(current)
+
+    def sync(self) -> None:
+        """Make everything written so far durable (flush + fsync)."""
+        if self._fh is not None:
+            try:
+                self._fh.flush()
+                os.fsync(self._fh.fileno())
+            except OSError as exc:
+                raise StoreError(f"cannot write {self.current.path}: {exc.strerror}") from None
+
+    # -- records ---------------------------------------------------------------------------
+
+    def write(self, record: Record) -> Location:
+        """Append ``record`` as one gzip member and return where it went."""
+        if self._fh is not None and self._fh.tell() >= self.max_size:
+            self.close()
+        if self._fh is None:
+            self._open_next()
+        assert self.current is not None and self.current.warcinfo is not None
+        if record.field("WARC-Warcinfo-ID") is None:
+            record.fields.append(("WARC-Warcinfo-ID", self.current.warcinfo.record_id))
+        return self._write_member(record)
+
+    def _write_member(self, record: Record) -> Location:
+        fh = self._fh
+        assert fh is not None
+        offset = fh.tell()
+        head = [WARC_VERSION, f"WARC-Type: {record.type}", f"WARC-Record-ID: {record.record_id}",
+                f"WARC-Date: {warc_date(record.date)}"]
+        head += [f"{name}: {value}" for name, value in record.fields]
+        head.append(f"Content-Length: {record.block.length}")
+        compressor = zlib.compressobj(self.compress_level, zlib.DEFLATED, 31)
+        out = self._emit
+        try:
+            out(compressor.compress(("\r\n".join(head) + "\r\n\r\n").encode("utf-8")))
+            stream = record.block.stream
+            stream.seek(0)
+            remaining = record.block.length
+            while remaining > 0:
+                chunk = stream.read(min(COPY_SIZE, remaining))
+                if not chunk:
+                    raise StoreError(f"block of {record.record_id} ended {remaining} bytes early")
+                remaining -= len(chunk)
+                out(compressor.compress(chunk))
+            out(compressor.compress(b"\r\n\r\n"))
+            out(compressor.flush())
+        except OSError as exc:
+            raise StoreError(f"cannot write {self.current.path}: {exc.strerror}") from None
+        return Location(path=self.current.path, offset=offset, length=fh.tell() - offset)
+
+    def _emit(self, data: bytes) -> None:
+        if data:
+            self._fh.write(data)
+            self._file_hash.update(data)
+
+
+# -- record builders ------------------------------------------------------------------
+
+
+def warcinfo_record(*, filename: str, fields: list[tuple[str, str]], digest: str) -> Record:
+    body = "".join(f"{name}: {value}\r\n" for name, value in fields).encode("utf-8")
+    block = Block.from_bytes(body, sha1=digest == "sha1")
+    return Record(
+        type="warcinfo",
+        record_id=new_record_id(),
+        date=dt.datetime.now(dt.timezone.utc),
+        fields=[
+            ("WARC-Filename", filename),
+            ("Content-Type", "application/warc-fields"),
+            ("WARC-Block-Digest", digest_label(digest, block.hashes)),
+        ],
+        block=block,
+    )
+
+
+def metadata_record(
+    *, target_uri: str, refers_to: str, date: dt.datetime, fields: list[tuple[str, str]], digest: str
+) -> Record:
+    body = "".join(f"{name}: {value}\r\n" for name, value in fields).encode("utf-8")
+    block = Block.from_bytes(body, sha1=digest == "sha1")
+    return Record(
+        type="metadata",
+        record_id=new_record_id(),
+        date=date,
+        fields=[
+            ("WARC-Target-URI", target_uri),
+            ("WARC-Refers-To", refers_to),
+            ("WARC-Concurrent-To", refers_to),
+            ("Content-Type", "application/warc-fields"),
+            ("WARC-Block-Digest", digest_label(digest, block.hashes)),
+        ],
+        block=block,
+    )
+
+
+# -- crash repair ---------------------------------------------------------------------
+
+
+@dataclasses.dataclass(kw_only=True)
+class Repaired:
+    """A ``.open`` file closed by :func:`repair_open_files`."""
+
+    path: Path
+    kept: list[tuple[int, int]]  # (offset, length) of each complete record kept
+    cut_bytes: int
+    size: int
+    sha256: str
+
+
+def complete_members(fh: BinaryIO) -> Iterator[tuple[int, int]]:
+    """Yield (offset, length) of each leading gzip member holding one whole WARC record."""
+    offset = 0
+    fh.seek(0)
+    pending = b""
+    while True:
+        member = _read_member(fh, pending)
+        if member is None:
+            return
+        length, pending, ok = member
+        if not ok:
+            return
+        yield offset, length
+        offset += length
+
+
+def _read_member(fh: BinaryIO, pending: bytes) -> tuple[int, bytes, bool] | None:
+    decompressor = zlib.decompressobj(31)
+    consumed = 0
+    head = b""
+    total = 0
+    tail = b""
+    data = pending
+    while True:
+        if not data:
+            data = fh.read(COPY_SIZE)
+            if not data:
+                return None if consumed == 0 else (consumed, b"", False)
+        try:
+            out = decompressor.decompress(data)
+        except zlib.error:
+            return consumed, b"", False
+        if len(head) < 65536:
+            head += out[: 65536 - len(head)]
+        total += len(out)
+        tail = (tail + out)[-4:]
+        if decompressor.eof:
+            unused = decompressor.unused_data
+            consumed += len(data) - len(unused)
+            return consumed, unused, _is_whole_record(head, total, tail)
+        consumed += len(data)
+        data = b""
+
+
+def _is_whole_record(head: bytes, total: int, tail: bytes) -> bool:
+    end = head.find(b"\r\n\r\n")
+    if not head.startswith(b"WARC/") or end < 0:
+        return False
+    match = re.search(rb"\r\ncontent-length:\s*(\d+)", head[:end], re.IGNORECASE)
+    if not match:
+        return False
+    return total == end + 4 + int(match.group(1)) + 4 and tail == b"\r\n\r\n"
+
+
+def repair_open_files(directory: Path) -> list[Repaired]:
+    """Close every ``.open`` file in ``directory`` that no live process holds."""
+    repaired = []
+    for open_path in sorted(Path(directory).glob(f"*.warc.gz{OPEN_SUFFIX}")):
+        try:
+            fh = open(open_path, "r+b")
+        except FileNotFoundError:
+            continue  # closed by its owner meanwhile
+        with fh:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # a live writer owns it
+            if not os.path.exists(open_path):
+                continue  # renamed by its owner before we got the lock
+            kept = list(complete_members(fh))
+            end = kept[-1][0] + kept[-1][1] if kept else 0
+            fh.seek(0, 2)
+            cut = fh.tell() - end
+            fh.truncate(end)
+            fh.flush()
+            os.fsync(fh.fileno())
+            fh.seek(0)
+            digest = hashlib.sha256()
+            for chunk in iter(lambda: fh.read(COPY_SIZE), b""):
+                digest.update(chunk)
+            final = Path(str(open_path)[: -len(OPEN_SUFFIX)])
+            os.rename(open_path, final)
+            repaired.append(
+                Repaired(path=final, kept=kept, cut_bytes=cut, size=end, sha256=digest.hexdigest())
+            )
+    return repaired
