@@ -28,6 +28,7 @@ import lxml.html
 from lxml import etree
 
 FOLLOWED_KINDS = ("citation", "inline")
+READABILITY_MIN_TEXT = 250
 EXTRACTOR = "archiver-extract/1"
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.I)
@@ -148,7 +149,8 @@ def parse(payload: bytes, *, url: str, content_type: str | None) -> Page:
             break
     title = (root.findtext(".//title") or "").strip()
     body, found_by = find_body(root)
-    links = list(_requisites(root, base)) + list(_anchors(root, body, base))
+    links = list(_requisites(root, base)) + list(
+        _anchors(root, body, base, page_host=_site(url), detached=found_by == "readability"))
     return Page(url=url, encoding=encoding, encoding_source=source, title=title,
                 body_found_by=found_by, links=_dedupe(links))
 
@@ -176,7 +178,9 @@ def _readability_body(root) -> tuple[object | None, str | None]:
     except Exception:  # readability raises bare Exceptions on odd documents
         return None, None
     fragment = lxml.html.fragment_fromstring(summary, create_parent="div")
-    return (fragment, "readability") if fragment.text_content().strip() else (None, None)
+    if len(" ".join(fragment.text_content().split())) < READABILITY_MIN_TEXT:
+        return None, None  # too little text to be a post: cite nothing rather than guess
+    return fragment, "readability"
 
 
 def _requisites(root, base: str):
@@ -215,11 +219,10 @@ def _sources(element, attribute: str):
             yield candidate
 
 
-def _anchors(root, body, base: str):
-    same_tree = body is not None and body.getroottree() is root.getroottree()
-    in_body = set(body.iter("a")) if same_tree else set()
-    body_hrefs = {a.get("href") for a in body.iter("a")} if body is not None and not same_tree else set()
-    page_host = _site(base)
+def _anchors(root, body, base: str, *, page_host: str, detached: bool):
+    """Classified anchors; a ``detached`` body (readability's copy) is matched by href."""
+    in_body = set(body.iter("a")) if body is not None and not detached else set()
+    body_hrefs = {a.get("href") for a in body.iter("a")} if body is not None and detached else set()
     for anchor in root.iter("a", "area"):
         href = anchor.get("href")
         target = _absolute(base, href) if href else None

@@ -204,11 +204,20 @@ class _RecordingReader:
                 f"{self._ctx.limits.max_body} bytes (raise it with --max-size)"
             )
 
+    # Every method below does at most one socket read between deadline checks:
+    # BufferedReader's own read/readline loop over the socket until satisfied,
+    # which would let a server trickling bytes outlive the deadline.
+
     def read(self, amt: int | None = -1) -> bytes:
-        self._before_read()
-        data = self._fp.read(amt)
-        self._record(data)
-        return data
+        out = bytearray()
+        while amt is None or amt < 0 or len(out) < amt:
+            self._before_read()
+            data = self._fp.read1(READ_SIZE if amt is None or amt < 0 else amt - len(out))
+            if not data:
+                break
+            self._record(data)
+            out += data
+        return bytes(out)
 
     def read1(self, amt: int = -1) -> bytes:
         self._before_read()
@@ -218,15 +227,27 @@ class _RecordingReader:
 
     def readinto(self, buffer: bytearray | memoryview) -> int:
         self._before_read()
-        count = self._fp.readinto(buffer)
+        count = self._fp.readinto1(buffer)
         self._record(memoryview(buffer)[:count])
         return count
 
     def readline(self, limit: int = -1) -> bytes:
-        self._before_read()
-        line = self._fp.readline(limit)
-        self._record(line)
-        return line
+        out = bytearray()
+        while limit < 0 or len(out) < limit:
+            self._before_read()
+            available = self._fp.peek(1)
+            if not available:
+                break
+            end = available.find(b"\n")
+            take = len(available) if end < 0 else end + 1
+            if limit >= 0:
+                take = min(take, limit - len(out))
+            data = self._fp.read(take)
+            self._record(data)
+            out += data
+            if data.endswith(b"\n"):
+                break
+        return bytes(out)
 
     def peek(self, n: int = 0) -> bytes:
         return self._fp.peek(n)
@@ -272,7 +293,7 @@ class _RecordingMixin:
                 sock.close()
                 last_error = exc
                 continue
-            self.peer_ip = address[0]
+            self.peer_ip = ctx.exchange.peer_ip = address[0]
             return sock
         if isinstance(last_error, socket.timeout):
             raise FetchTimeout(f"{ctx.exchange.url}: connection to {host} timed out")
@@ -290,8 +311,8 @@ class _RecordingMixin:
         ctx: _Context = _current.context
         if isinstance(data, str):
             data = data.encode("iso-8859-1")
-        ctx.exchange.request += bytes(data)
         super().send(data)  # type: ignore[misc]
+        ctx.exchange.request += bytes(data)
 
 
 class _RecordingHTTPConnection(_RecordingMixin, urllib3.connection.HTTPConnection):
@@ -354,6 +375,7 @@ class Fetcher:
         chain that is too long ends with a ``TooManyRedirects`` error exchange.
         """
         seen = set()
+        start = url
         for hop in range(self.limits.max_redirects + 1):
             exchange = self.fetch_one(url, allow_private=allow_private or (trust_first and hop == 0),
                                       keep_body=keep_body)
@@ -374,7 +396,8 @@ class Fetcher:
         yield self._failed(
             url,
             TooManyRedirects(
-                f"{url}: more than {self.limits.max_redirects} redirects (raise it with --max-redirects)"
+                f"{start}: more than {self.limits.max_redirects} redirects, stopped before {url} "
+                "(raise the limit with --max-redirects)"
             ),
         )
 

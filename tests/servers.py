@@ -1,0 +1,61 @@
+"""A loopback HTTP server whose answers the tests script, path by path."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+from typing import Callable
+
+Handler = Callable[[http.server.BaseHTTPRequestHandler], None]
+
+
+class ScriptedServer:
+    """``server.route("/path", handler)``; handlers write the raw answer themselves."""
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.routes: dict[str, Handler] = {}
+        self.hits: list[str] = []
+        routes, hits = self.routes, self.hits
+
+        class _Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:  # noqa: N802
+                hits.append(self.path)
+                handler = routes.get(self.path.split("?")[0])
+                if handler is None:
+                    send(self, 404, b"not here", "text/plain")
+                else:
+                    handler(self)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer((host, 0), _Handler)
+        self.httpd.daemon_threads = True
+        self.base = f"http://{host}:{self.httpd.server_port}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def route(self, path: str, handler: Handler) -> str:
+        self.routes[path] = handler
+        return self.base + path
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def send(request: http.server.BaseHTTPRequestHandler, status: int, body: bytes,
+         content_type: str = "text/html; charset=utf-8", headers: dict[str, str] | None = None) -> None:
+    request.send_response(status)
+    request.send_header("Content-Type", content_type)
+    request.send_header("Content-Length", str(len(body)))
+    for name, value in (headers or {}).items():
+        request.send_header(name, value)
+    request.end_headers()
+    request.wfile.write(body)
+
+
+def page(html: str, status: int = 200, **kwargs) -> Handler:
+    return lambda request: send(request, status, html.encode("utf-8"), **kwargs)

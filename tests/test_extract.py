@@ -1,0 +1,132 @@
+"""First-version extraction: body finding, link classes, requisites, character sets."""
+
+from __future__ import annotations
+
+import gzip
+
+import pytest
+
+from archiver.extract import decide_encoding, decode_content, parse
+
+BLOGGER = """<!DOCTYPE html><html><head><title>A post</title>
+<link rel="stylesheet" href="/css/bundle.css"><link rel="icon" href="/favicon.ico">
+<script src="/js/widgets.js"></script><link rel="alternate" href="/feeds/posts/default"></head>
+<body><div class="navbar"><a href="/">Home</a></div>
+<div class="widget Blog" id="Blog1"><div class="post hentry">
+<div class="post-body entry-content">
+<p>Fighting near <a href="http://news.example/story">Arsal</a>, see also
+<a href="/2015/04/older.html">my earlier post</a>.</p>
+<table class="tr-caption-container"><tr><td><a href="/img/big.jpg"><img src="/img/small.jpg"></a></td></tr>
+<tr><td class="tr-caption">Fighters / twitter</td></tr></table>
+<div class="share-buttons"><a href="https://twitter.com/intent/tweet?url=x">Tweet</a></div>
+</div>
+<div class="post-footer"><a href="/search/label/Syria">Syria</a>
+<a class="comment-link" href="https://www.blogger.com/comment.g?blogID=1">No comments</a>
+<a href="https://www.blogger.com/share-post.g?blogID=1&target=facebook">Share to Facebook</a></div>
+</div></div>
+<div class="sidebar"><div class="widget BlogArchive"><a href="/2015/05/">May</a></div>
+<img src="/img/profile.jpg"><div class="adsbygoogle"><img src="http://ads.example/banner.gif">
+<a href="http://ads.example/click">Buy</a></div></div></body></html>"""
+
+
+def links_of(html: str, url: str = "http://blog.example/2015/05/post.html"):
+    page = parse(html.encode(), url=url, content_type="text/html; charset=utf-8")
+    return page, {link.url: link.kind for link in page.links}
+
+
+def test_blogger_post_body_links_are_cited_and_chrome_is_not():
+    page, kinds = links_of(BLOGGER)
+    assert page.body_found_by == "blogger-post-body"
+    assert kinds["http://news.example/story"] == "citation"
+    assert kinds["http://blog.example/2015/04/older.html"] == "inline"
+    assert kinds["https://twitter.com/intent/tweet?url=x"] == "share"
+    assert kinds["https://www.blogger.com/share-post.g?blogID=1&target=facebook"] == "share"
+    assert kinds["https://www.blogger.com/comment.g?blogID=1"] == "comment"
+    assert kinds["http://blog.example/search/label/Syria"] == "navigation"
+    assert kinds["http://blog.example/2015/05/"] == "navigation"
+    assert kinds["http://blog.example/"] == "navigation"
+    assert kinds["http://ads.example/click"] == "navigation"
+    assert [link.url for link in page.cited] == ["http://news.example/story",
+                                                  "http://blog.example/2015/04/older.html"]
+
+
+def test_requisites_include_full_size_images_and_skip_ads():
+    page, _ = links_of(BLOGGER)
+    assert {link.url for link in page.requisites} == {
+        "http://blog.example/css/bundle.css", "http://blog.example/favicon.ico",
+        "http://blog.example/js/widgets.js", "http://blog.example/img/small.jpg",
+        "http://blog.example/img/big.jpg", "http://blog.example/img/profile.jpg",
+    }
+
+
+@pytest.mark.parametrize("wrapper, found_by", [
+    ('<div itemprop="articleBody">{}</div>', "schema.org-articleBody"),
+    ("<article>{}</article>", "article"),
+    ("<main>{}</main>", "main"),
+])
+def test_structural_evidence_for_the_body(wrapper, found_by):
+    body = wrapper.format('<p>Text citing <a href="http://source.example/a">a source</a>.</p>')
+    html = f'<html><body><nav><a href="http://source.example/nav">nav</a></nav>{body}</body></html>'
+    page, kinds = links_of(html)
+    assert page.body_found_by == found_by
+    assert kinds == {"http://source.example/a": "citation", "http://source.example/nav": "navigation"}
+
+
+def test_readability_finds_a_body_without_markup_hints():
+    paragraphs = "".join(f"<p>{'Long sentence about the offensive and its sources. ' * 8}</p>" for _ in range(6))
+    html = (f'<html><body><div id="menu"><a href="http://x.example/menu">menu</a></div>'
+            f'<div id="c">{paragraphs}<p>Source: <a href="http://source.example/s">report</a></p></div></body></html>')
+    page, kinds = links_of(html)
+    assert page.body_found_by == "readability"
+    assert kinds["http://source.example/s"] == "citation"
+    assert kinds["http://x.example/menu"] == "navigation"
+
+
+def test_no_body_means_nothing_is_cited():
+    page, kinds = links_of('<html><body><a href="http://x.example/">x</a></body></html>')
+    assert page.cited == [] and kinds == {"http://x.example/": "navigation"}
+
+
+def test_base_href_and_non_http_links():
+    html = ('<html><head><base href="http://other.example/dir/"></head><body><article>'
+            '<a href="page.html">a</a><a href="mailto:x@y">m</a><a href="javascript:void(0)">j</a>'
+            '<a href="ftp://f.example/x">f</a><img src="data:image/png;base64,AAAA"></article></body></html>')
+    page, kinds = links_of(html)
+    assert kinds == {"http://other.example/dir/page.html": "citation"}
+
+
+ARABIC = "<html><body><article><p>المرصد السوري لحقوق الإنسان: اشتباكات في القلمون</p></article></body></html>"
+
+
+def test_charset_from_http_header_wins():
+    raw = ARABIC.encode("cp1256")
+    assert decide_encoding(raw, "text/html; charset=windows-1256") == ("cp1256", "http-header")
+    page = parse(raw, url="http://sohr.example/ar", content_type="text/html; charset=windows-1256")
+    assert page.encoding == "cp1256"
+
+
+def test_charset_from_meta():
+    raw = ('<meta http-equiv="Content-Type" content="text/html; charset=windows-1256">' + ARABIC).encode("cp1256")
+    assert decide_encoding(raw, "text/html") == ("cp1256", "meta")
+
+
+def test_charset_from_bom():
+    assert decide_encoding(b"\xef\xbb\xbf<p>x</p>", None) == ("utf-8", "bom")
+
+
+def test_charset_detected_for_undeclared_arabic():
+    raw = (ARABIC * 5).encode("cp1256")
+    name, source = decide_encoding(raw, "text/html")
+    assert source == "detected"
+    assert "القلمون" in raw.decode(name)
+
+
+def test_latin1_label_means_windows_1252():
+    assert decide_encoding(b"x", "text/html; charset=ISO-8859-1") == ("cp1252", "http-header")
+
+
+def test_decode_content_is_bounded():
+    bomb = gzip.compress(b"\0" * 10_000_000)
+    assert len(decode_content(bomb, "gzip", limit=1000)) == 1000
+    assert decode_content(b"plain", None, limit=1000) == b"plain"
+    assert decode_content(b"not gzip", "gzip", limit=1000) == b"not gzip"

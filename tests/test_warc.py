@@ -1,0 +1,156 @@
+"""The WARC writer: records readable by warcio, rotation, .open naming, crash repair."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import os
+import subprocess
+
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from archiver.verify import read_record
+
+from .conftest import tool
+from archiver.warc import (
+    Block,
+    Record,
+    WarcWriter,
+    complete_members,
+    metadata_record,
+    new_record_id,
+    repair_open_files,
+)
+
+WARCINFO = [("software", "archiver-test"), ("operator", "tester")]
+
+
+def resource(data: bytes, uri: str = "http://example.test/x") -> Record:
+    block = Block.from_bytes(data, sha1=False)
+    return Record(type="resource", record_id=new_record_id(), date=dt.datetime.now(dt.timezone.utc),
+                  fields=[("WARC-Target-URI", uri), ("Content-Type", "text/plain"),
+                          ("WARC-Block-Digest", "sha256:" + block.hashes.sha256.hexdigest())],
+                  block=block)
+
+
+def records_of(path):
+    with open(path, "rb") as fh:
+        return [(r.rec_type, r.rec_headers.get_header("WARC-Record-ID"), r.content_stream().read())
+                for r in ArchiveIterator(fh)]
+
+
+def test_writes_warcinfo_first_and_one_gzip_member_per_record(tmp_path):
+    writer = WarcWriter(tmp_path, warcinfo_fields=WARCINFO)
+    first = writer.write(resource(b"one"))
+    second = writer.write(resource(b"two" * 1000))
+    path = writer.current.path
+    assert os.path.exists(str(path) + ".open") and not path.exists()
+    writer.close()
+    assert path.exists() and not os.path.exists(str(path) + ".open")
+    kinds = records_of(path)
+    assert [k[0] for k in kinds] == ["warcinfo", "resource", "resource"]
+    assert b"software: archiver-test\r\n" in kinds[0][2]
+    assert kinds[1][2] == b"one" and kinds[2][2] == b"two" * 1000
+    # each record is its own gzip member, at the offset the writer reported
+    with open(path, "rb") as fh:
+        fh.seek(second.offset)
+        member = fh.read(second.length)
+    assert gzip.decompress(member).startswith(b"WARC/1.1\r\nWARC-Type: resource\r\n")
+    assert first.offset + first.length == second.offset
+    assert writer.files[0].size == path.stat().st_size
+
+
+def test_every_record_names_the_warcinfo_of_its_file(tmp_path):
+    writer = WarcWriter(tmp_path, warcinfo_fields=WARCINFO)
+    writer.write(resource(b"x"))
+    writer.close()
+    with open(writer.files[0].path, "rb") as fh:
+        records = list(ArchiveIterator(fh))
+    info_id = records[0].rec_headers.get_header("WARC-Record-ID")
+    assert records[1].rec_headers.get_header("WARC-Warcinfo-ID") == info_id
+    assert records[0].rec_headers.get_header("WARC-Filename") == writer.files[0].path.name
+
+
+def test_rotates_past_max_size_and_each_file_starts_with_warcinfo(tmp_path):
+    opened = []
+    writer = WarcWriter(tmp_path, max_size=2000, warcinfo_fields=WARCINFO,
+                        on_open=lambda f, loc: opened.append((f.path.name, loc.offset)))
+    for n in range(6):
+        writer.write(resource(os.urandom(1500)))
+    writer.close()
+    names = sorted(p.name for p in tmp_path.glob("*.warc.gz"))
+    assert len(names) >= 3 and len(set(names)) == len(names)
+    assert [offset for _, offset in opened] == [0] * len(opened)
+    for name in names:
+        assert records_of(tmp_path / name)[0][0] == "warcinfo"
+    assert all(n.startswith("archiver-") and n.endswith(".warc.gz") for n in names)
+
+
+def test_warcio_check_passes_on_written_file(tmp_path):
+    writer = WarcWriter(tmp_path, warcinfo_fields=WARCINFO)
+    response = writer.write(resource(b"payload"))
+    writer.write(metadata_record(target_uri="http://example.test/x", refers_to=new_record_id(),
+                                 date=dt.datetime.now(dt.timezone.utc), fields=[("outlink", "a b c")],
+                                 digest="sha256"))
+    writer.close()
+    result = subprocess.run([tool("warcio"), "check", str(response.path)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout
+
+
+def test_sha1_digests_are_base32(tmp_path):
+    writer = WarcWriter(tmp_path, digest="sha1", warcinfo_fields=WARCINFO)
+    writer.write(resource(b"x"))
+    writer.close()
+    with open(writer.files[0].path, "rb") as fh:
+        info = next(iter(ArchiveIterator(fh)))
+    digest = info.rec_headers.get_header("WARC-Block-Digest")
+    assert digest.startswith("sha1:") and len(digest) == 5 + 32 and digest[5:].isupper()
+
+
+def _killed_writer(tmp_path, cut: int):
+    """A writer whose process 'died': its last record cut short, its lock released."""
+    writer = WarcWriter(tmp_path, warcinfo_fields=WARCINFO)
+    locations = [writer.write(resource(f"record {n}".encode() * 50)) for n in range(3)]
+    writer.sync()
+    open_path = str(writer.current.path) + ".open"
+    writer._fh.truncate(locations[-1].offset + locations[-1].length - cut)
+    writer._fh.close()  # closing the descriptor drops the flock, as death does
+    writer._fh = None
+    return writer, locations, open_path
+
+
+@pytest.mark.parametrize("cut", [1, 10, 60])
+def test_repair_cuts_back_to_the_last_complete_record(tmp_path, cut):
+    writer, locations, open_path = _killed_writer(tmp_path, cut)
+    [repaired] = repair_open_files(tmp_path)
+    assert not os.path.exists(open_path)
+    assert repaired.path == writer.files[0].path
+    assert repaired.size == locations[-1].offset  # the partial third record is gone
+    assert [offset for offset, _ in repaired.kept] == [0, locations[0].offset, locations[1].offset]
+    kinds = records_of(repaired.path)
+    assert [k[0] for k in kinds] == ["warcinfo", "resource", "resource"]
+    facts = read_record(repaired.path, locations[1].offset)
+    assert facts.record_type == "resource" and facts.length == locations[1].length
+
+
+def test_repair_leaves_files_of_live_writers_alone(tmp_path):
+    writer = WarcWriter(tmp_path, warcinfo_fields=WARCINFO)
+    writer.write(resource(b"x"))
+    writer.sync()
+    assert repair_open_files(tmp_path) == []
+    assert os.path.exists(str(writer.current.path) + ".open")
+    writer.close()
+
+
+def test_complete_members_stops_at_garbage(tmp_path):
+    path = tmp_path / "x.warc.gz"
+    writer = WarcWriter(tmp_path, warcinfo_fields=WARCINFO)
+    writer.write(resource(b"x"))
+    writer.close()
+    data = writer.files[0].path.read_bytes()
+    path.write_bytes(data + b"\x1f\x8b\x08garbage")
+    with open(path, "rb") as fh:
+        members = list(complete_members(fh))
+    assert sum(length for _, length in members) == len(data)
