@@ -175,6 +175,8 @@ class _Run:
         self.queue = HostQueue(self.settings.per_host)
         self.results: queue.Queue = queue.Queue()
         self.seen: set[str] = set()
+        self.duplicates: list[Task] = []
+        self.fetch_ids_by_url: dict[str, int] = {}
         self.in_flight = 0
         self.total = 0
         self.finished = 0
@@ -242,6 +244,7 @@ class _Run:
 
     def _submit(self, task: Task) -> None:
         if task.url in self.seen:
+            self.duplicates.append(task)  # catalogued at the end, pointing at the first fetch
             return
         self.seen.add(task.url)
         self.in_flight += 1
@@ -402,6 +405,7 @@ class _Run:
             })
             redirect_of[0] = fetch_id
             ids[0] = fetch_id
+            self.fetch_ids_by_url.setdefault(exchange.url, fetch_id)
             rows = [self._record_row(record, location, exchange=exchange, role=task.role,
                                      fetch_id=fetch_id) for record, location in written]
             if meta is not None:
@@ -530,6 +534,13 @@ class _Run:
         ended = self.result.ended_at
 
         def finish(connection) -> None:
+            for task in self.duplicates:
+                self.catalogue.insert(connection, cat.fetches, {
+                    "capture_event_id": self.event_id, "url": task.url, "role": task.role,
+                    "parent_fetch_id": task.parent_fetch_id, "link_kind": task.link_kind,
+                    "link_text": task.link_text, "duplicate_of_id": self.fetch_ids_by_url.get(task.url),
+                    "started_at": ended, "ended_at": ended, "outcome": "duplicate",
+                })
             self.catalogue.update(connection, cat.capture_events, self.event_id, outcome=outcome, ended_at=ended)
 
         self.pending_rows.append(finish)

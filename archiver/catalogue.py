@@ -90,6 +90,7 @@ fetches = sa.Table(
     sa.Column("link_kind", sa.String(16)),
     sa.Column("link_text", sa.Text),
     sa.Column("redirect_from_id", sa.Integer, sa.ForeignKey("fetches.id")),
+    sa.Column("duplicate_of_id", sa.Integer, sa.ForeignKey("fetches.id")),
     sa.Column("started_at", UTCDateTime, nullable=False),
     sa.Column("ended_at", UTCDateTime),
     sa.Column("outcome", sa.String(16), nullable=False),

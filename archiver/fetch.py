@@ -423,11 +423,12 @@ class Fetcher:
         _current.context = ctx
         response = None
         try:
-            response = self._session().get(
-                url,
-                stream=True,
-                allow_redirects=False,
-                timeout=(self.limits.connect_timeout, self.limits.read_timeout),
+            session = self._session()
+            prepared = session.prepare_request(requests.Request("GET", url))
+            # The adapter, not Session.send: requests reads (and content-decodes) a
+            # redirect's body itself before we could hash it.
+            response = session.get_adapter(url).send(
+                prepared, stream=True, timeout=(self.limits.connect_timeout, self.limits.read_timeout)
             )
             exchange.payload_offset = exchange.response_length
             exchange.status = response.status_code

@@ -54,6 +54,7 @@ def upgrade() -> None:
         sa.Column("link_kind", sa.String(16)),
         sa.Column("link_text", sa.Text),
         sa.Column("redirect_from_id", sa.Integer, sa.ForeignKey("fetches.id")),
+        sa.Column("duplicate_of_id", sa.Integer, sa.ForeignKey("fetches.id")),
         sa.Column("started_at", sa.DateTime, nullable=False),
         sa.Column("ended_at", sa.DateTime),
         sa.Column("outcome", sa.String(16), nullable=False),
