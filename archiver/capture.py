@@ -290,7 +290,7 @@ class _Run:
             self.pending_rows.append(
                 self._rows_for(task, exchange, written, meta, page, redirect_of=previous, ids=fetch_ids)
             )
-            for record, location in written:
+            for record, location in written + ([meta] if meta else []):
                 self.result.records.append(self._summary(task, exchange, record, location))
             if exchange.error is not None:
                 self.result.failures.append(Failure(url=exchange.url, role=task.role,

@@ -201,9 +201,15 @@ def capture_table(result: CaptureResult) -> str:
 def capture_footer(result: CaptureResult, settings: Settings) -> str:
     responses = [r for r in result.records if r.record_type == "response"]
     size = sum(r.length for r in result.records)
-    files = ", ".join(str(settings.snapshots / name) for name in result.warc_files) or "none"
-    return (f"Capture {result.capture_id}: {result.outcome}; {len(responses)} responses, "
-            f"{len(result.failures)} failures, {human_size(size)} written to {files}")
+    files = ", ".join(str(settings.snapshots / name) for name in result.warc_files)
+    lines = [f"Capture {result.capture_id}: {result.outcome}; {len(responses)} responses, "
+             f"{len(result.failures)} failures, "
+             + (f"{human_size(size)} written to {files}" if files else "no WARC written")]
+    blocked = sum(1 for failure in result.failures if failure.kind == "blocked-address")
+    if blocked:
+        lines.append(f"{blocked} links to non-public addresses were not followed "
+                     "(--allow-private follows them)")
+    return "\n".join(lines)
 
 
 @cli.group()

@@ -47,6 +47,7 @@ from .errors import (
 )
 
 SPOOL_IN_MEMORY = 1 << 20
+MAX_HEAD = 1 << 16
 READ_SIZE = 1 << 16
 DEFAULT_USER_AGENT = f"archiver/{__version__} (+https://github.com/archiver-project/archiver)"
 
@@ -198,7 +199,9 @@ class _RecordingReader:
         exchange.response.write(data)
         exchange.response_hashes.update(data)
         exchange.response_length += len(data)
-        if exchange.response_length > self._ctx.limits.max_body + 65536:
+        # the status line and headers may take 64 KiB; the body max_body after them
+        allowed = (exchange.payload_offset or MAX_HEAD) + self._ctx.limits.max_body
+        if exchange.response_length > allowed:
             raise TooLarge(
                 f"{exchange.url}: response larger than the limit of "
                 f"{self._ctx.limits.max_body} bytes (raise it with --max-size)"
@@ -454,6 +457,8 @@ class Fetcher:
             exchange.ended_at = _now()
         if exchange.error is not None and exchange.has_response:
             exchange.truncated = _truncation_reason(exchange.error)
+            if exchange.status is not None:
+                _rehash_payload(exchange)
         return exchange
 
 
@@ -475,6 +480,25 @@ def parse_headers(exchange: Exchange) -> list[tuple[str, str]]:
         name, _, value = line.partition(":")
         headers.append((name.strip(), value.strip()))
     return headers
+
+
+def _rehash_payload(exchange: Exchange) -> None:
+    """Hash the payload of a cut-short response from the recorded bytes.
+
+    urllib3 drops what it had read when a read fails, but the record keeps
+    every byte received, so the payload digest must come from those bytes.
+    """
+    from warcio.bufferedreaders import ChunkedDataReader
+
+    exchange.payload_hashes = Hashes(sha1=exchange.payload_hashes.sha1 is not None)
+    spool = exchange.response
+    spool.seek(exchange.payload_offset)
+    chunked = "chunked" in (exchange.header("transfer-encoding") or "").lower()
+    source = ChunkedDataReader(spool, raise_exceptions=False) if chunked else spool
+    for data in iter(lambda: source.read(READ_SIZE), b""):
+        exchange.payload_hashes.update(data)
+    spool.seek(0, 2)
+    exchange.body = None  # an incomplete page is archived, not parsed
 
 
 def _is_html(content_type: str | None) -> bool:

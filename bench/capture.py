@@ -1,0 +1,741 @@
+#!/usr/bin/env python3
+"""Capture throughput: ``archiver capture`` against a plain fetch and against wget, on one site.
+
+One run:
+
+1. generates a synthetic Blogger-like site (``bench/sitegen.py``): N posts on 127.0.0.1,
+   each citing 3 pages spread over 127.0.0.2-4, every page embedding 5 images, one
+   stylesheet per host;
+2. serves it on 127.0.0.1-4 with nginx (a plain process, generated config, access log
+   off); without nginx it says how to install it and falls back to a threaded stdlib
+   server in a separate process;
+3. times, on the same URL set, interleaved, ``--repeat`` times each (median reported):
+   * ``archiver capture`` with default settings and with each ``--archiver-config``;
+   * the ceiling: ``requests`` with 8 threads over exactly the URLs a correct capture
+     fetches, bodies read and dropped (no WARC, no parsing, no link discovery);
+   * the peer: ``wget --warc-file -r -l1 -H -p -e robots=off -i urls.txt``;
+   and checks each: archiver's response records (JSON and catalogue) must be exactly the
+   site's URLs; wget's WARC is read with warcio and its coverage reported;
+4. optionally (``--profile``) profiles one archiver run on the first ``--profile-posts``
+   posts with cProfile enabled in every thread, and prints the top functions.
+
+Prints a Markdown table; ``--write-results`` replaces the "## Capture throughput" section
+of bench/RESULTS.md. Run it with the project's virtualenv:
+
+    .venv/bin/python bench/capture.py                 # 500 posts, 3 runs each
+    .venv/bin/python bench/capture.py --quick         # 100 posts
+    .venv/bin/python bench/capture.py --write-results --profile
+
+Only the standard library, requests and warcio are used here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import contextlib
+import dataclasses
+import datetime as dt
+import json
+import os
+import platform
+import re
+import shlex
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import requests
+from warcio.archiveiterator import ArchiveIterator
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import sitegen  # noqa: E402
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO = BENCH_DIR.parent
+RESULTS = BENCH_DIR / "RESULTS.md"
+SECTION = "## Capture throughput"
+DEFAULT_CONFIGS = ["--workers 16 --per-host 4"]
+MB = 1e6
+
+
+def log(text: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+
+# --- servers -------------------------------------------------------------------------------
+
+
+def port_is_free(port: int) -> bool:
+    for host in sitegen.HOSTS:
+        with socket.socket() as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind((host, port))
+            except OSError:
+                return False
+    return True
+
+
+def free_port() -> int:
+    for _ in range(100):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if port_is_free(port):
+            return port
+    raise RuntimeError("no port free on all of 127.0.0.1-4")
+
+
+def wait_ready(site: sitegen.Site, process: subprocess.Popen, describe) -> None:
+    deadline = time.monotonic() + 15
+    pending = list(site.css)
+    while pending:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with code {process.returncode}: {describe()}")
+        try:
+            if requests.get(pending[0], timeout=1).status_code == 200:
+                pending.pop(0)
+                continue
+        except requests.RequestException:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the server did not answer {pending[0]} within 15 s: {describe()}")
+        time.sleep(0.05)
+
+
+class Server:
+    """A static server for the site, as a child process; ``stop()`` is idempotent."""
+
+    kind = "?"
+    version = ""
+    process: subprocess.Popen | None = None
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGTERM if self.kind != "nginx" else signal.SIGQUIT)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def nginx_binary() -> str | None:
+    return shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx")
+                                          if os.access(p, os.X_OK)), None)
+
+
+class Nginx(Server):
+    kind = "nginx"
+
+    def __init__(self, binary: str, site: sitegen.Site, workdir: Path, workers: int) -> None:
+        self.binary = binary
+        self.version = subprocess.run([binary, "-v"], capture_output=True, text=True).stderr.strip()
+        prefix = workdir / "nginx"
+        for sub in ("logs", "tmp"):
+            (prefix / sub).mkdir(parents=True, exist_ok=True)
+        servers = "\n".join(
+            f"    server {{ listen {host}:{site.port}; server_name _; root {site.root / host}; "
+            f"index index.html; }}" for host in sitegen.HOSTS)
+        temp_paths = "\n".join(f"    {name}_temp_path {prefix / 'tmp' / name};"
+                               for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+                               if self._has_module(name))
+        user = "user root;" if os.geteuid() == 0 else ""  # the site lives in a 0700 temp dir
+        self.conf = prefix / "nginx.conf"
+        self.conf.write_text(f"""# generated by bench/capture.py
+daemon off;
+master_process on;
+worker_processes {workers};
+{user}
+pid {prefix / 'nginx.pid'};
+error_log {prefix / 'logs' / 'error.log'} warn;
+events {{ worker_connections 4096; }}
+http {{
+    types {{ text/html html; text/css css; image/jpeg jpg; }}
+    default_type application/octet-stream;
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    tcp_nodelay on;
+    keepalive_timeout 75s;
+    keepalive_requests 100000;
+    gzip off;
+{temp_paths}
+{servers}
+}}
+""")
+        self.prefix = prefix
+        self.process = subprocess.Popen(
+            [binary, "-p", str(prefix), "-e", str(prefix / "logs" / "error.log"), "-c", str(self.conf)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+        wait_ready(site, self.process, self._errors)
+
+    def _has_module(self, name: str) -> bool:
+        """Is the module owning ``NAME_temp_path`` built in (an unknown directive stops nginx)?"""
+        if name == "client_body":
+            return True
+        configure = subprocess.run([self.binary, "-V"], capture_output=True, text=True).stderr
+        return f"--without-http_{name}_module" not in configure
+
+    def _errors(self) -> str:
+        text = ""
+        with contextlib.suppress(OSError):
+            text = (self.prefix / "logs" / "error.log").read_text()[-2000:]
+        if self.process is not None and self.process.poll() is not None and self.process.stderr:
+            text += self.process.stderr.read().decode(errors="replace")[-2000:]
+        return text.strip() or "(no error log)"
+
+
+class PythonServer(Server):
+    kind = "python"
+
+    def __init__(self, site: sitegen.Site) -> None:
+        self.version = f"stdlib ThreadingHTTPServer, HTTP/1.1, Python {platform.python_version()}"
+        self.process = subprocess.Popen(
+            [sys.executable, str(BENCH_DIR / "sitegen.py"), "serve", str(site.root), str(site.port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+        wait_ready(site, self.process, lambda: (self.process.stderr.read().decode(errors="replace")
+                                                 if self.process.poll() is not None else ""))
+
+
+def start_server(choice: str, site: sitegen.Site, workdir: Path, nginx_workers: int) -> Server:
+    binary = nginx_binary() if choice in ("auto", "nginx") else None
+    if binary:
+        return Nginx(binary, site, workdir, nginx_workers)
+    if choice == "nginx":
+        raise SystemExit("nginx is not installed: apt-get install -y nginx (or nginx-light)")
+    if choice == "auto":
+        log("*** nginx not found: falling back to a threaded Python server, which is much slower and "
+            "competes for the same 2 cores. Install nginx for comparable numbers: apt-get install -y nginx")
+    return PythonServer(site)
+
+
+# --- measurements --------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Run:
+    label: str
+    wall: float
+    pages: int          # HTML pages of the site fetched (posts + cited)
+    resources: int      # response records / responses received (all URLs fetched, repeats included)
+    payload_bytes: int  # body bytes of the site's URLs fetched (each URL once)
+    warc_bytes: int | None
+    problems: list[str] = dataclasses.field(default_factory=list)
+    notes: list[str] = dataclasses.field(default_factory=list)
+
+
+def clean_env() -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("ARCHIVER_")}
+    env.setdefault("LC_ALL", "C.UTF-8")
+    return env
+
+
+def find_archiver(given: str | None) -> str:
+    for candidate in (given, str(REPO / ".venv" / "bin" / "archiver"), shutil.which("archiver")):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    raise SystemExit("archiver not found: install the project (pip install -e .) or pass --archiver PATH")
+
+
+def archiver_python(archiver: str) -> str:
+    """The interpreter the archiver script runs under (its shebang)."""
+    with open(archiver, "rb") as fh:
+        first = fh.readline().decode(errors="replace").strip()
+    if first.startswith("#!") and "python" in first:
+        return first[2:].split()[0]
+    return sys.executable
+
+
+def run_archiver(label: str, archiver: str, extra: list[str], site: sitegen.Site, urls_file: Path,
+                 workdir: Path, env_extra: dict[str, str] | None = None, keep: bool = False) -> Run:
+    home = Path(tempfile.mkdtemp(prefix="archiver-home-", dir=workdir))
+    out, err = home.parent / f"{home.name}.json", home.parent / f"{home.name}.err"
+    command = [archiver, "capture", "--input", str(urls_file), "--home", str(home), "--allow-private",
+               "--json", *extra]
+    env = clean_env() | (env_extra or {})
+    with open(out, "wb") as stdout, open(err, "wb") as stderr:
+        start = time.perf_counter()
+        code = subprocess.run(command, stdout=stdout, stderr=stderr, env=env, cwd=workdir).returncode
+        wall = time.perf_counter() - start
+    problems: list[str] = []
+    if code != 0:
+        problems.append(f"exit code {code}: {err.read_text(errors='replace').strip()[-500:]}")
+    try:
+        document = json.loads(out.read_text())
+    except (OSError, ValueError) as exc:
+        document = {"records": [], "failures": []}
+        problems.append(f"no JSON on stdout ({exc})")
+    records = document.get("records", [])
+    responses = [record for record in records if record.get("record_type") == "response"]
+    problems += check_coverage(site, [record["url"] for record in responses], "archiver JSON")
+    bad_status = [record["url"] for record in responses if record.get("http_status") != 200]
+    if bad_status:
+        problems.append(f"{len(bad_status)} responses not HTTP 200, e.g. {bad_status[0]}")
+    if document.get("failures"):
+        first = document["failures"][0]
+        problems.append(f"{len(document['failures'])} failures, e.g. {first.get('url')}: {first.get('message')}")
+    if document.get("outcome") not in (None, "complete"):
+        problems.append(f"outcome {document.get('outcome')!r}")
+    # the catalogue must agree with the JSON
+    database = home / "archiver.db"
+    if database.exists():
+        with contextlib.closing(sqlite3.connect(database)) as connection:
+            rows = connection.execute(
+                "SELECT record_type, count(*) FROM records GROUP BY record_type").fetchall()
+            by_type = dict(rows)
+            catalogue_urls = [url for (url,) in connection.execute(
+                "SELECT target_uri FROM records WHERE record_type = 'response'")]
+        json_types = collections.Counter(record.get("record_type") for record in records)
+        if by_type.get("response", 0) != json_types.get("response", 0):
+            problems.append(f"catalogue has {by_type.get('response', 0)} response rows, JSON "
+                            f"{json_types.get('response', 0)}")
+        problems += check_coverage(site, catalogue_urls, "catalogue")
+        notes = [f"records by type: {dict(sorted(by_type.items()))}"]
+    else:
+        problems.append("no catalogue written")
+        notes = []
+    warc_bytes = sum(path.stat().st_size for path in (home / "snapshots").glob("*.warc.gz*"))
+    fetched = {record["url"] for record in responses} & set(site.urls)
+    run = Run(label=label, wall=wall, pages=len(fetched & set(site.pages)), resources=len(responses),
+              payload_bytes=sum(site.sizes[url] for url in fetched), warc_bytes=warc_bytes,
+              problems=problems, notes=notes)
+    if not keep:
+        shutil.rmtree(home, ignore_errors=True)
+        out.unlink(missing_ok=True)
+        err.unlink(missing_ok=True)
+    return run
+
+
+def check_coverage(site: sitegen.Site, fetched: list[str], what: str) -> list[str]:
+    """Problems when ``fetched`` is not exactly the site's URLs, each once."""
+    problems = []
+    expected = set(site.urls)
+    counts = collections.Counter(fetched)
+    missing = expected - counts.keys()
+    extra = counts.keys() - expected
+    repeated = {url: n for url, n in counts.items() if n > 1}
+    if len(fetched) != len(expected):
+        problems.append(f"{what}: {len(fetched)} response records for {len(expected)} site URLs")
+    if missing:
+        problems.append(f"{what}: {len(missing)} site URLs missing, e.g. {sorted(missing)[:3]}")
+    if extra:
+        problems.append(f"{what}: {len(extra)} URLs outside the expected set, e.g. {sorted(extra)[:3]}")
+    if repeated:
+        problems.append(f"{what}: {len(repeated)} URLs fetched more than once, e.g. {sorted(repeated)[:3]}")
+    return problems
+
+
+def run_requests(site: sitegen.Site, threads: int) -> Run:
+    local = threading.local()
+
+    def get(url: str) -> tuple[str, int, int]:
+        session = getattr(local, "session", None)
+        if session is None:
+            session = local.session = requests.Session()
+        response = session.get(url, timeout=30)
+        return url, response.status_code, len(response.content)
+
+    order = site.fetch_order()
+    start = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        results = list(pool.map(get, order))
+    wall = time.perf_counter() - start
+    problems = []
+    bad = [url for url, status, _ in results if status != 200]
+    if bad:
+        problems.append(f"{len(bad)} responses not HTTP 200, e.g. {bad[0]}")
+    received = sum(size for _, _, size in results)
+    if received != site.total_bytes:
+        problems.append(f"received {received} body bytes, the site has {site.total_bytes}")
+    return Run(label=f"ceiling: requests, {threads} threads, no WARC", wall=wall,
+               pages=len(set(site.pages) & set(order)), resources=len(results), payload_bytes=received,
+               warc_bytes=None, problems=problems)
+
+
+WGET_RECURSIVE = "peer: wget -r -l1 -H -p, posts given"
+WGET_LIST = "peer: wget -p -H, posts + cited pages given"
+
+
+def run_wget(label: str, wget: str, site: sitegen.Site, urls_file: Path, workdir: Path) -> Run:
+    """``wget --warc-file``: recursive one hop from the posts, or requisites only of a given page list."""
+    out = Path(tempfile.mkdtemp(prefix="wget-", dir=workdir))
+    how = ["-r", "-l1", "-H", "-p"] if label == WGET_RECURSIVE else ["-H", "-p"]
+    command = [wget, f"--warc-file={out / 'capture'}", *how, "-e", "robots=off",
+               "--no-verbose", "--delete-after", "-P", str(out / "files"), "-i", str(urls_file)]
+    with open(out / "wget.log", "wb") as logfile:
+        start = time.perf_counter()
+        code = subprocess.run(command, stdout=logfile, stderr=subprocess.STDOUT, cwd=out).returncode
+        wall = time.perf_counter() - start
+    problems, notes = [], []
+    if code != 0:
+        problems.append(f"wget exit code {code} (8 = some server answered an error)")
+    warcs = sorted(out.glob("capture*.warc.gz"))
+    targets, statuses = [], collections.Counter()
+    for path in warcs:
+        with open(path, "rb") as fh:
+            for record in ArchiveIterator(fh):
+                if record.rec_type == "response":
+                    targets.append(record.rec_headers.get_header("WARC-Target-URI"))
+                    statuses[record.http_headers.get_statuscode() if record.http_headers else "?"] += 1
+    warc_bytes = sum(path.stat().st_size for path in warcs)
+    counts = collections.Counter(targets)
+    expected = set(site.urls)
+    fetched = counts.keys() & expected
+    missing = expected - counts.keys()
+    extra = counts.keys() - expected
+    notes.append(f"{len(targets)} response records, {len(counts)} distinct URLs, "
+                 f"{len(fetched)}/{len(expected)} of the site's URLs; statuses {dict(statuses)}")
+    if extra:
+        notes.append(f"{len(extra)} URL(s) outside a post-body capture (nav links followed), e.g. {sorted(extra)[:3]}")
+    repeated = sum(n - 1 for n in counts.values() if n > 1)
+    if repeated:
+        top = collections.Counter({url: n for url, n in counts.items() if n > 1}).most_common(1)[0]
+        notes.append(f"{repeated} repeat fetches of URLs already fetched (wget keeps no memory across its "
+                     f"input URLs), most often {top[0]} x{top[1]}")
+    if missing:
+        problems.append(f"wget missed {len(missing)} site URLs, e.g. {sorted(missing)[:3]}")
+    shutil.rmtree(out, ignore_errors=True)
+    return Run(label=label, wall=wall, pages=len(fetched & set(site.pages)),
+               resources=len(targets), payload_bytes=sum(site.sizes[url] for url in fetched),
+               warc_bytes=warc_bytes, problems=problems, notes=notes)
+
+
+# --- profile ---------------------------------------------------------------------------------
+
+# Runs archiver's CLI in-process with cProfile enabled in every thread (cProfile alone sees only
+# the thread that enabled it; the fetches happen in worker threads). Merged stats go to argv[1].
+PROFILE_CHILD = r"""
+import cProfile, pstats, sys, threading
+out, args = sys.argv[1], sys.argv[2:]
+profiles, lock = [], threading.Lock()
+def boot(frame, event, arg):
+    profile = cProfile.Profile()
+    with lock:
+        profiles.append(profile)
+    profile.enable()
+threading.setprofile(boot)
+main_profile = cProfile.Profile()
+main_profile.enable()
+try:
+    from archiver.cli import main
+    sys.argv = ["archiver", *args]
+    main()
+except SystemExit as exc:
+    code = exc.code
+else:
+    code = 0
+finally:
+    main_profile.disable()
+    threading.setprofile(None)
+stats = pstats.Stats(main_profile)
+for profile in profiles:
+    profile.create_stats()
+    if profile.stats:
+        stats.add(profile)
+stats.dump_stats(out)
+print(f"profiled {1 + len(profiles)} threads", file=sys.stderr)
+sys.exit(code or 0)
+"""
+
+
+def profile_archiver(archiver: str, site: sitegen.Site, posts: int, workdir: Path, top: int) -> str:
+    urls_file = workdir / "profile-urls.txt"
+    urls_file.write_text("\n".join(site.posts[:posts]) + "\n")
+    home = workdir / "profile-home"
+    stats_file = workdir / "prof.out"
+    python = archiver_python(archiver)
+    command = [python, "-c", PROFILE_CHILD, str(stats_file), "capture", "--input", str(urls_file),
+               "--home", str(home), "--allow-private", "--json"]
+    start = time.perf_counter()
+    result = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=clean_env(),
+                            cwd=workdir)
+    wall = time.perf_counter() - start
+    import io
+    import pstats
+
+    text = io.StringIO()
+    text.write(f"profile: {posts} posts, all threads, wall {wall:.1f}s under cProfile, exit code "
+               f"{result.returncode}; {result.stderr.decode(errors='replace').strip()[-300:]}\n")
+    for order in ("cumulative", "tottime"):
+        stats = pstats.Stats(str(stats_file), stream=text)
+        stats.sort_stats(order)
+        text.write(f"\n--- top {top} by {order} (times summed over all threads) ---\n")
+        stats.print_stats(top)
+    shutil.rmtree(home, ignore_errors=True)
+    return text.getvalue()
+
+
+# --- report -------------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, str]:
+    cpu = "?"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return {"nproc": str(os.cpu_count()), "cpu": cpu, "python": platform.python_version(),
+            "kernel": platform.release()}
+
+
+def git_state() -> str:
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
+                              text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "archiver", "migrations"], cwd=REPO,
+                               capture_output=True, text=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + (f" + uncommitted changes in {len(dirty.splitlines())} archiver path(s)" if dirty else "")
+
+
+def tool_version(command: list[str]) -> str:
+    try:
+        result = subprocess.run(command, capture_output=True, text=True)
+    except OSError:
+        return "?"
+    return (result.stdout or result.stderr).strip().splitlines()[0] if (result.stdout or result.stderr) else "?"
+
+
+def summarize(runs: list[Run]) -> tuple[Run, float, float]:
+    """The run with the median wall time, and the min and max walls."""
+    walls = sorted(run.wall for run in runs)
+    median = statistics.median_low(walls)
+    chosen = next(run for run in runs if run.wall == median)
+    return chosen, walls[0], walls[-1]
+
+
+def table(groups: dict[str, list[Run]]) -> str:
+    rates = {}
+    for label in (WGET_RECURSIVE, WGET_LIST):
+        if groups.get(label):
+            chosen = summarize(groups[label])[0]
+            rates[label] = chosen.pages / chosen.wall
+    head = ["run", "wall s (median; min-max)", "pages/s", "resources/s", "payload MB/s",
+            "WARC MB (WARC MB/s)", "responses", "vs wget -r pages/s", "vs wget list pages/s", "check"]
+    rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for label, runs in groups.items():
+        chosen, low, high = summarize(runs)
+        rate = chosen.pages / chosen.wall
+        spread = f"{chosen.wall:.2f} ({low:.2f}-{high:.2f})" if len(runs) > 1 else f"{chosen.wall:.2f}"
+        warc = (f"{chosen.warc_bytes / MB:.1f} ({chosen.warc_bytes / MB / chosen.wall:.1f})"
+                if chosen.warc_bytes is not None else "none")
+        ratios = [f"{rate / rates[key]:.2f}x" if key in rates else "-" for key in (WGET_RECURSIVE, WGET_LIST)]
+        problems = sorted({p for run in runs for p in run.problems})
+        check = "ok" if not problems else "**WRONG**: " + "; ".join(problems)[:300]
+        rows.append(f"| {label} | {spread} | {rate:.0f} | {chosen.resources / chosen.wall:.0f} "
+                    f"| {chosen.payload_bytes / MB / chosen.wall:.1f} | {warc} | {chosen.resources} "
+                    f"| {ratios[0]} | {ratios[1]} | {check} |")
+    return "\n".join(rows)
+
+
+def write_results(section: str) -> None:
+    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
+    pattern = re.compile(rf"^{re.escape(SECTION)}[ \t]*\n.*?(?=^## |\Z)", re.S | re.M)
+    block = section.rstrip() + "\n\n"
+    if pattern.search(text):
+        text = pattern.sub(lambda _: block, text, count=1)
+    else:
+        text = text.rstrip() + "\n\n" + block
+    RESULTS.write_text(text.rstrip() + "\n")
+    log(f"wrote the '{SECTION}' section of {RESULTS}")
+
+
+# --- main -----------------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--posts", type=int, default=None, help="posts in the site [500; 100 with --quick]")
+    parser.add_argument("--quick", action="store_true", help="100 posts (about a minute)")
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs of each tool; the median is reported [3]")
+    parser.add_argument("--no-warmup", action="store_true", help="skip the untimed warm-up runs")
+    parser.add_argument("--archiver", help="archiver executable [.venv/bin/archiver, else on PATH]")
+    parser.add_argument("--archiver-config", action="append", metavar="ARGS",
+                        help=f"extra archiver flags to time besides the defaults, repeatable "
+                             f"[{DEFAULT_CONFIGS[0]!r}]; 'ENV=VALUE' words set the environment")
+    parser.add_argument("--threads", type=int, default=8, help="threads of the requests ceiling [8]")
+    parser.add_argument("--server", choices=("auto", "nginx", "python"), default="auto")
+    parser.add_argument("--nginx-workers", type=int, default=1,
+                        help="nginx worker processes [1: leaves the second core to the client]")
+    parser.add_argument("--skip-wget", action="store_true")
+    parser.add_argument("--profile", action="store_true", help="also profile one archiver run (all threads)")
+    parser.add_argument("--profile-posts", type=int, default=100)
+    parser.add_argument("--profile-top", type=int, default=15)
+    parser.add_argument("--write-results", action="store_true", help=f"replace '{SECTION}' in {RESULTS}")
+    parser.add_argument("--keep", action="store_true", help="keep the temp dir (site, homes) and print it")
+    args = parser.parse_args(argv)
+    if args.posts is None:
+        args.posts = 100 if args.quick else 500
+    if args.archiver_config is None:
+        args.archiver_config = list(DEFAULT_CONFIGS)
+    return args
+
+
+def split_config(words: str) -> tuple[list[str], dict[str, str]]:
+    flags, env = [], {}
+    for word in shlex.split(words):
+        if re.fullmatch(r"[A-Z_][A-Z0-9_]*=.*", word):
+            key, _, value = word.partition("=")
+            env[key] = value
+        else:
+            flags.append(word)
+    return flags, env
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    archiver = find_archiver(args.archiver)
+    wget = None if args.skip_wget else shutil.which("wget")
+    if not args.skip_wget and wget is None:
+        raise SystemExit("wget is not installed: apt-get install -y wget (or pass --skip-wget)")
+
+    def on_signal(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, on_signal)
+    workdir = Path(tempfile.mkdtemp(prefix="archiver-bench-"))
+    server: Server | None = None
+    try:
+        port = free_port()
+        log(f"generating {args.posts} posts under {workdir} (port {port})")
+        site = sitegen.generate(workdir / "site", posts=args.posts, port=port)
+        log(f"site: {len(site.posts)} posts, {len(site.cited)} cited pages, {len(site.images)} images, "
+            f"{len(site.css)} stylesheets = {len(site.urls)} URLs, {site.total_bytes / MB:.1f} MB")
+        urls_file = workdir / "urls.txt"
+        urls_file.write_text("\n".join(site.posts) + "\n")
+        server = start_server(args.server, site, workdir, args.nginx_workers)
+        log(f"serving with {server.kind} ({server.version})")
+
+        configs: list[tuple[str, list[str], dict[str, str]]] = [("archiver, defaults (--workers 8 --per-host 2)", [], {})]
+        for words in args.archiver_config:
+            flags, env = split_config(words)
+            configs.append((f"archiver {words}", flags, env))
+
+        notes: list[str] = []
+        if not args.no_warmup:
+            log("warm-up: requests over every URL (page cache, server), archiver on 1 post (startup)")
+            run_requests(site, args.threads)
+            one = workdir / "one.txt"
+            one.write_text(site.posts[0] + "\n")
+            start = time.perf_counter()
+            subprocess.run([archiver, "capture", "--input", str(one), "--home", str(workdir / "warm"),
+                            "--allow-private", "--json"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           env=clean_env(), cwd=workdir)
+            first = time.perf_counter() - start
+            shutil.rmtree(workdir / "warm", ignore_errors=True)
+            startup = []
+            for n in range(2):
+                start = time.perf_counter()
+                subprocess.run([archiver, "capture", "--input", str(one), "--home", str(workdir / f"warm{n}"),
+                                "--allow-private", "--json"], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, env=clean_env(), cwd=workdir)
+                startup.append(time.perf_counter() - start)
+                shutil.rmtree(workdir / f"warm{n}", ignore_errors=True)
+            notes.append(f"archiver on 1 post ({1 + 3 + 4 * 5 + 4} URLs, fresh home): {min(startup):.2f}s "
+                         f"(first ever run {first:.2f}s): the fixed start-up cost (imports, catalogue "
+                         f"migrations) included in every archiver wall time")
+
+        groups: dict[str, list[Run]] = collections.defaultdict(list)
+        pages_file = workdir / "pages.txt"
+        pages_file.write_text("\n".join(site.pages) + "\n")
+        for rep in range(args.repeat):
+            for label, flags, env in configs:
+                log(f"run {rep + 1}/{args.repeat}: {label}")
+                run = run_archiver(label, archiver, flags, site, urls_file, workdir, env, keep=args.keep)
+                groups[label].append(run)
+                log(f"  {run.wall:.2f}s, {run.resources} responses" + ("" if not run.problems else
+                    "\n  *** WRONG: " + "\n  *** ".join(run.problems)))
+            log(f"run {rep + 1}/{args.repeat}: requests ceiling")
+            run = run_requests(site, args.threads)
+            groups[run.label].append(run)
+            log(f"  {run.wall:.2f}s")
+            if wget:
+                for label, given in ((WGET_RECURSIVE, urls_file), (WGET_LIST, pages_file)):
+                    log(f"run {rep + 1}/{args.repeat}: {label}")
+                    run = run_wget(label, wget, site, given, workdir)
+                    groups[label].append(run)
+                    log(f"  {run.wall:.2f}s; " + "; ".join(run.notes + run.problems))
+
+        for label, runs in groups.items():
+            if label.startswith("archiver"):
+                chosen = summarize(runs)[0]
+                notes += [f"{label}: {note}" for note in chosen.notes]
+                if any(run.problems for run in runs):
+                    print(f"\n*** WARNING: the {label!r} capture is WRONG: "
+                          + "; ".join(sorted({p for run in runs for p in run.problems})), file=sys.stderr)
+            if label.startswith("peer: wget"):
+                notes += [f"{label}: {note}" for note in summarize(runs)[0].notes]
+        result_table = table(groups)
+        info = machine()
+        command = "cd " + str(REPO) + " && " + shlex.join(
+            [os.path.relpath(sys.executable, REPO) if sys.executable.startswith(str(REPO)) else sys.executable,
+             os.path.relpath(__file__, REPO), *(argv if argv is not None else sys.argv[1:])])
+        section = "\n".join([
+            SECTION,
+            "",
+            f"Generated by `bench/capture.py` on {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC.",
+            "",
+            f"Command: `{command}`",
+            "",
+            f"Site: {len(site.posts)} posts on 127.0.0.1, each citing 3 pages spread over 127.0.0.2-4; every "
+            f"page embeds 5 images (2-30 KB, incompressible), one stylesheet per host: {len(site.pages)} HTML "
+            f"pages, {len(site.urls)} URLs, {site.total_bytes / MB:.1f} MB of bodies. Server: {server.kind} "
+            f"({server.version}" + (f", {args.nginx_workers} worker process(es), access log off, sendfile, "
+                                   f"keep-alive, gzip off)" if server.kind == "nginx" else ")") + ".",
+            "",
+            result_table,
+            "",
+            f"Each tool ran {args.repeat} time(s), interleaved, after a warm-up; the row shows the median run "
+            f"(min-max of wall times beside it). pages/s = the site's HTML pages (posts + cited) fetched / wall; "
+            f"resources/s = response records (responses for the ceiling) / wall; payload MB/s = body bytes of "
+            f"the site's URLs fetched / wall (the same numerator for every tool that fetched everything); "
+            f"WARC MB = gzipped WARC bytes written. Wall times include process start-up. The ceiling gets the "
+            f"URL list up front (no parsing, no dependency between a page and its links) and runs in this "
+            f"process; archiver and wget run as subprocesses.",
+            "",
+            "Notes:",
+            "",
+            *[f"- {note}" for note in notes],
+            "",
+            f"Machine: {info['nproc']} CPUs ({info['cpu']}), Linux {info['kernel']}, Python {info['python']}; "
+            f"{tool_version([wget, '--version']) if wget else 'wget absent'}; archiver at {git_state()}.",
+        ])
+        if server.kind != "nginx":
+            section += ("\n\n**Served by the Python fallback server, not nginx**: it is far slower than nginx and "
+                        "shares the 2 cores with the client; numbers are not comparable with nginx runs.")
+        print(section)
+        if args.profile:
+            log(f"profiling archiver on {args.profile_posts} posts")
+            print("\n```\n" + profile_archiver(archiver, site, args.profile_posts, workdir, args.profile_top)
+                  + "```")
+        if args.write_results:
+            write_results(section)
+        wrong = any(run.problems for label, runs in groups.items() if label.startswith("archiver") for run in runs)
+        return 1 if wrong else 0
+    finally:
+        if server is not None:
+            server.stop()
+        if args.keep:
+            log(f"kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,238 @@
+"""`archiver capture` as a user runs it: output, exit codes, bad input, interruptions."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+import sqlalchemy as sa
+
+from archiver import catalogue as cat
+
+from .conftest import assert_warcs_valid as check_warcs
+from .conftest import run_archiver
+from .servers import page, send
+
+POST = ('<html><head><title>Post</title></head><body><article><p>Body citing '
+        '<a href="/source.html">a source</a>.</p><img src="/slow.jpg"></article></body></html>')
+
+
+def catalogue_rows(home, table):
+    engine = sa.create_engine(f"sqlite:///{home / 'archiver.db'}")
+    with engine.connect() as connection:
+        rows = [dict(r._mapping) for r in connection.execute(sa.select(table).order_by(table.c.id))]
+    engine.dispose()
+    return rows
+
+
+def assert_warcs_valid(home):
+    check_warcs(home / "snapshots")
+
+
+def test_json_summary(site, manifest, home):
+    result = run_archiver("capture", site.post_url, "--home", str(home), "--allow-private", "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["outcome"] == "complete"
+    record = next(r for r in summary["records"] if r["role"] == "post" and r["record_type"] == "response")
+    assert set(record) >= {"url", "role", "http_status", "warc_file", "offset", "length", "payload_sha256"}
+    assert record["url"] == site.post_url and record["http_status"] == 200
+    responses = {r["url"] for r in summary["records"] if r["record_type"] == "response"}
+    assert responses == {e["url"] for e in manifest["expected"]}
+    assert result.stderr.startswith(f"Capture {summary['capture_id']}: complete; {len(responses)} responses, 0 failures")
+
+
+def test_table_output(site, home):
+    result = run_archiver("capture", site.post_url, "--home", str(home), "--allow-private")
+    assert result.returncode == 0
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["ROLE", "STATUS", "WARC", "BYTES", "URL"]
+    assert lines[1].split()[0:2] == ["post", "200"] and lines[1].endswith(site.post_url)
+    assert any(line.split()[:2] == ["embed", "404"] for line in lines)
+
+
+def test_nl_and_csv(site, home):
+    nl = run_archiver("capture", site.post_url, "--home", str(home), "--allow-private", "--nl")
+    rows = [json.loads(line) for line in nl.stdout.splitlines()]
+    assert rows[0]["record_type"] == "response" and rows[0]["role"] == "post"
+    csv_out = run_archiver("capture", site.post_url, "--home", str(home), "--allow-private", "--csv")
+    assert csv_out.stdout.splitlines()[0] == ("url,role,record_type,http_status,warc_file,offset,length,"
+                                               "payload_sha256,record_id")
+
+
+def test_input_file_and_several_posts(site, server, home, tmp_path):
+    other = server.route("/other.html", page("<html><body><article><p>other</p></article></body></html>"))
+    urls = tmp_path / "urls.txt"
+    urls.write_text(f"# posts\n{site.post_url}\n\n{other}\n")
+    result = run_archiver("capture", "--input", str(urls), "--home", str(home), "--allow-private", "--json")
+    assert result.returncode == 0, result.stderr
+    posts = {r["url"] for r in json.loads(result.stdout)["records"] if r["role"] == "post"}
+    assert posts == {site.post_url, other}
+
+
+def test_followed_links_to_private_addresses_need_allow_private(site, home):
+    result = run_archiver("capture", site.post_url, "--home", str(home), "--json")
+    assert result.returncode == 0  # the post itself was typed, so it is fetched
+    summary = json.loads(result.stdout)
+    assert {r["role"] for r in summary["records"]} == {"post"}
+    assert summary["failures"] and {f["kind"] for f in summary["failures"]} == {"blocked-address"}
+    assert "links to non-public addresses were not followed (--allow-private follows them)" in result.stderr
+    blocked = [f for f in catalogue_rows(home, cat.fetches) if f["outcome"] == "blocked"]
+    assert len(blocked) == len(summary["failures"])
+
+
+@pytest.mark.parametrize("args, message", [
+    (["example.org/post"], "Error: 'example.org/post' is not a URL: give it with http:// or https://\n"),
+    (["ftp://example.org/x"], "Error: 'ftp://example.org/x' has the scheme 'ftp': only http and https can be captured\n"),
+    ([], "Error: give at least one URL, or --input FILE\n"),
+    (["http://x.example/", "--max-size", "lots"], "Error: --max-size: 'lots' is not a size (try 50MB or 1GiB)\n"),
+])
+def test_unusable_input_exits_2_with_one_line(home, args, message):
+    result = run_archiver("capture", *args, "--home", str(home))
+    assert (result.returncode, result.stderr, result.stdout) == (2, message, "")
+
+
+def failed_capture(home, url, *extra):
+    result = run_archiver("capture", url, "--home", str(home), *extra)
+    assert result.returncode == 3, result.stderr
+    assert "Traceback" not in result.stderr
+    assert_warcs_valid(home)
+    return result
+
+
+def test_refused_connection(home):
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}/post"
+    result = failed_capture(home, url)
+    assert result.stderr.splitlines()[-1].startswith(f"Error: {url}: cannot connect to 127.0.0.1:")
+    [fetch] = catalogue_rows(home, cat.fetches)
+    assert (fetch["outcome"], fetch["error_kind"]) == ("failed", "connect-failed")
+    [event] = catalogue_rows(home, cat.capture_events)
+    assert event["outcome"] == "failed"
+
+
+@pytest.mark.parametrize("status, reason", [(404, "Not Found"), (500, "Internal Server Error")])
+def test_error_status_on_the_post_is_recorded_and_fails(server, home, status, reason):
+    url = server.route("/post", page("<html><body>oops</body></html>", status))
+    result = failed_capture(home, url)
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: {url}: the server answered HTTP {status} {reason} (recorded; nothing followed)")
+    [response] = [r for r in catalogue_rows(home, cat.records) if r["record_type"] == "response"]
+    assert response["http_status"] == status
+
+
+def test_timeout_on_the_post(server, home):
+    def stall(request):
+        request.send_response(200)
+        request.send_header("Content-Length", "100")
+        request.end_headers()
+        request.wfile.write(b"<html>")
+        request.wfile.flush()
+        time.sleep(3)
+
+    url = server.route("/post", stall)
+    result = failed_capture(home, url, "--read-timeout", "0.3")
+    assert result.stderr.splitlines()[-1] == f"Error: {url}: no answer within 0.3s"
+    [response] = [r for r in catalogue_rows(home, cat.records) if r["record_type"] == "response"]
+    assert response["truncated"] == "time"
+
+
+def test_post_over_the_size_limit(server, home):
+    url = server.route("/post", page("<html><body>" + "x" * 5000 + "</body></html>"))
+    result = failed_capture(home, url, "--max-size", "1000")
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: {url}: response larger than the limit of 1000 bytes (raise it with --max-size)")
+    [response] = [r for r in catalogue_rows(home, cat.records) if r["record_type"] == "response"]
+    assert response["truncated"] == "length"
+
+
+def test_non_html_post(server, home):
+    url = server.route("/paper.pdf", lambda r: send(r, 200, b"%PDF-1.4 ...", "application/pdf"))
+    result = failed_capture(home, url)
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: {url}: not an HTML page (application/pdf); recorded as-is, nothing followed")
+
+
+def test_one_bad_post_among_good_ones_is_partial(site, server, home):
+    bad = server.route("/gone", page("gone", 410))
+    result = run_archiver("capture", site.post_url, bad, "--home", str(home), "--allow-private")
+    assert result.returncode == 3
+    [event] = catalogue_rows(home, cat.capture_events)
+    assert event["outcome"] == "partial"
+    assert_warcs_valid(home)
+
+
+class Stall:
+    """A route that blocks until released, telling the test when a request arrived."""
+
+    def __init__(self) -> None:
+        self.arrived = threading.Event()
+        self.release = threading.Event()
+
+    def __call__(self, request) -> None:
+        self.arrived.set()
+        self.release.wait(60)
+        send(request, 200, b"late", "image/jpeg")
+
+
+@pytest.fixture
+def stalled_capture(server, home):
+    stall = Stall()
+    server.route("/post", page(POST))
+    server.route("/source.html", page("<html><body><article><p>source</p></article></body></html>"))
+    server.route("/slow.jpg", stall)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ARCHIVER_")}
+    process = subprocess.Popen([sys.executable, "-m", "archiver", "capture", server.base + "/post", "--home",
+                                str(home), "--allow-private", "--per-host", "1"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                               stdin=subprocess.DEVNULL)
+    assert stall.arrived.wait(60), "the capture never asked for the stalled image"
+    yield process, stall
+    stall.release.set()
+    if process.poll() is None:
+        process.kill()
+    process.communicate()
+
+
+def test_sigterm_closes_files_and_marks_the_event_interrupted(stalled_capture, home):
+    process, _ = stalled_capture
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert err.splitlines()[-1] == "Interrupted: the files are closed and every record written is catalogued."
+    [event] = catalogue_rows(home, cat.capture_events)
+    assert event["outcome"] == "interrupted"
+    assert_warcs_valid(home)
+    [post] = [r for r in catalogue_rows(home, cat.records) if r["role"] == "post" and r["record_type"] == "response"]
+    assert post["http_status"] == 200
+
+
+def test_kill_9_is_repaired_on_next_start(stalled_capture, home, server):
+    process, _ = stalled_capture
+    process.kill()
+    process.wait(timeout=60)
+    assert list((home / "snapshots").glob("*.warc.gz.open"))
+    other = server.route("/other", page("<html><body><article>x</article></body></html>"))
+    result = run_archiver("capture", other, "--home", str(home))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.startswith("Repaired archiver-")
+    assert_warcs_valid(home)
+    events = catalogue_rows(home, cat.capture_events)
+    assert [e["outcome"] for e in events] == ["interrupted", "complete"]
+    files = catalogue_rows(home, cat.warc_files)
+    assert [f["status"] for f in files] == ["repaired", "closed"]
+    from archiver.verify import read_record
+
+    for row in catalogue_rows(home, cat.records):
+        path = home / next(f["path"] for f in files if f["id"] == row["warc_file_id"])
+        facts = read_record(path, row["offset"])
+        assert (facts.record_id, facts.block_sha256) == (row["warc_record_id"], row["block_sha256"])
