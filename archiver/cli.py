@@ -57,7 +57,7 @@ def collection_options(command: Callable) -> Callable:
 
     @click.option("--home", type=click.Path(file_okay=False, path_type=Path),
                   help="Collection folder holding snapshots/ and archiver.db [env ARCHIVER_HOME; default: .]")
-    @click.option("--db", help="Catalogue as an SQLAlchemy URL instead of HOME/archiver.db [env ARCHIVER_DB]")
+    @click.option("--db", metavar="URL", help="Catalogue as an SQLAlchemy URL instead of HOME/archiver.db [env ARCHIVER_DB]")
     @click.option("--config", "config_file", type=click.Path(dir_okay=False),
                   help="TOML config file [env ARCHIVER_CONFIG; default: HOME/archiver.toml]")
     @functools.wraps(command)
@@ -72,18 +72,18 @@ def fetch_options(command: Callable) -> Callable:
     options = [
         click.option("--allow-private", is_flag=True, default=None,
                      help="Also follow links to loopback, private and link-local addresses."),
-        click.option("--connect-timeout", help="Seconds to wait for a connection [10s]."),
-        click.option("--read-timeout", help="Seconds to wait for each read [30s]."),
-        click.option("--total-timeout", help="Wall-clock limit per resource, e.g. 2m [120s]."),
-        click.option("--max-size", help="Largest response body kept, e.g. 50MB [100MB]."),
-        click.option("--max-redirects", type=int, help="Longest redirect chain followed [10]."),
-        click.option("--warc-size", help="Start a new WARC file past this size [1GB]."),
+        click.option("--connect-timeout", metavar="DURATION", help="Seconds to wait for a connection [10s]."),
+        click.option("--read-timeout", metavar="DURATION", help="Seconds to wait for each read [30s]."),
+        click.option("--total-timeout", metavar="DURATION", help="Wall-clock limit per resource, e.g. 2m [120s]."),
+        click.option("--max-size", metavar="SIZE", help="Largest response body kept, e.g. 50MB [100MB]."),
+        click.option("--max-redirects", type=int, metavar="N", help="Longest redirect chain followed [10]."),
+        click.option("--warc-size", metavar="SIZE", help="Start a new WARC file past this size [1GB]."),
         click.option("--digest", type=click.Choice(["sha256", "sha1"]),
                      help="WARC digest algorithm; sha1 for legacy sha1-base32 indexes [sha256]."),
-        click.option("--workers", type=int, help="Concurrent fetches [8]."),
-        click.option("--per-host", type=int, help="Concurrent fetches per host [2]."),
-        click.option("--operator", help="Who runs the capture, recorded in warcinfo [login name]."),
-        click.option("--user-agent", help="User-Agent header sent."),
+        click.option("--workers", type=int, metavar="N", help="Concurrent fetches [8]."),
+        click.option("--per-host", type=int, metavar="N", help="Concurrent fetches per host [2]."),
+        click.option("--operator", metavar="NAME", help="Who runs the capture, recorded in warcinfo [login name]."),
+        click.option("--user-agent", metavar="TEXT", help="User-Agent header sent."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -166,7 +166,12 @@ def demo(output: str, **kwargs: Any) -> None:
     settings = settings_from(kwargs, allow_private=True)
     with sample_site.serve() as site:
         message(f"Serving the sample site at {site.post_url}")
-        run_capture([site.post_url], settings, output)
+        try:
+            run_capture([site.post_url], settings, output)
+        finally:
+            message(f"Next: look inside with `warcio index {settings.snapshots}/*.warc.gz` or "
+                    f"`sqlite3 {settings.home / 'archiver.db'} 'select role, http_status, target_uri "
+                    "from records where record_type = \"response\"'`")
 
 
 def run_capture(seeds: list[str], settings: Settings, output: str) -> None:
