@@ -19,7 +19,8 @@ import sqlalchemy as sa
 from . import catalogue as cat
 from .config import Settings
 from .errors import StoreError
-from .warc import OPEN_SUFFIX, Repaired, repair_open_files
+from .verify import read_record
+from .warc import OPEN_SUFFIX, Repaired, repair_open_files, warcinfo_fields
 
 
 @dataclasses.dataclass(kw_only=True)
@@ -62,22 +63,14 @@ def open_collection(settings: Settings) -> Collection:
 def _reconcile(collection: Collection) -> None:
     """Bring catalogue rows in line with files closed behind their writer's back."""
     catalogue = collection.catalogue
-    repaired = {Path(item.path).name: item for item in collection.repaired}
     now = dt.datetime.now(dt.timezone.utc)
     with catalogue.transaction() as connection:
+        for item in collection.repaired:
+            _catalogue_repaired(collection, connection, item, now)
         open_rows = catalogue.rows(cat.warc_files, cat.warc_files.c.status == "open", connection=connection)
         for row in open_rows:
             path = collection.resolve(row["path"])
-            item = repaired.get(row["filename"])
-            if item is not None:
-                catalogue.update(connection, cat.warc_files, row["id"], status="repaired",
-                                 size=item.size, sha256=item.sha256, closed_at=now)
-                cut = item.size
-                connection.execute(
-                    sa.delete(cat.records).where(cat.records.c.warc_file_id == row["id"],
-                                                 cat.records.c.offset >= cut)
-                )
-            elif path.exists() and not Path(str(path) + OPEN_SUFFIX).exists():
+            if path.exists() and not Path(str(path) + OPEN_SUFFIX).exists():
                 # closed and renamed, but killed before the catalogue heard of it
                 catalogue.update(connection, cat.warc_files, row["id"], status="closed",
                                  size=path.stat().st_size, sha256=_sha256(path), closed_at=now)
@@ -88,6 +81,52 @@ def _reconcile(collection: Collection) -> None:
             if row["hostname"] == host and not _alive(row["pid"]):
                 catalogue.update(connection, cat.capture_events, row["id"], outcome="interrupted",
                                  ended_at=now)
+
+
+def _catalogue_repaired(collection: Collection, connection, item: Repaired, now: dt.datetime) -> None:
+    """Mark a repaired file, and catalogue its complete records that have no row yet.
+
+    A killed writer can leave records fsynced but not yet catalogued (and even a
+    file the catalogue never heard of): they are catalogued from their own bytes,
+    so no byte in the store is untraceable.
+    """
+    catalogue = collection.catalogue
+    [row] = catalogue.rows(cat.warc_files, cat.warc_files.c.filename == item.path.name,
+                           connection=connection) or [None]
+    first = read_record(item.path, 0)
+    if row is None:
+        event = _event_of(catalogue, connection, item.path)
+        file_id = catalogue.insert(connection, cat.warc_files, {
+            "filename": item.path.name, "path": collection.relative(item.path),
+            "capture_event_id": event, "opened_at": first.catalogue_row()["warc_date"],
+            "status": "repaired", "warcinfo_id": first.record_id, "closed_at": now,
+            "size": item.size, "sha256": item.sha256,
+        })
+        event_id = event
+    else:
+        file_id, event_id = row["id"], row["capture_event_id"]
+        catalogue.update(connection, cat.warc_files, file_id, status="repaired", size=item.size,
+                         sha256=item.sha256, closed_at=now)
+        connection.execute(sa.delete(cat.records).where(cat.records.c.warc_file_id == file_id,
+                                                        cat.records.c.offset >= item.size))
+    known = set(connection.execute(
+        sa.select(cat.records.c.offset).where(cat.records.c.warc_file_id == file_id)).scalars())
+    for offset, _length in item.kept:
+        if offset not in known:
+            facts = first if offset == 0 else read_record(item.path, offset)
+            catalogue.insert(connection, cat.records, {
+                **facts.catalogue_row(), "warc_file_id": file_id, "capture_event_id": event_id,
+                "role": "recovered",
+            })
+
+
+def _event_of(catalogue: cat.Catalogue, connection, path: Path) -> int | None:
+    """The capture event the file's warcinfo record names in its ``capture-id`` field."""
+    capture_id = warcinfo_fields(path).get("capture-id")
+    if capture_id is None:
+        return None
+    rows = catalogue.rows(cat.capture_events, cat.capture_events.c.uuid == capture_id, connection=connection)
+    return rows[0]["id"] if rows else None
 
 
 def _alive(pid: int) -> bool:

@@ -8,6 +8,7 @@ de-chunked before hashing. Everything streams: no record is held in memory.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 from pathlib import Path
 from typing import BinaryIO
@@ -33,7 +34,33 @@ class RecordFacts:
     block_sha256: str
     payload_sha256: str | None
     http_status: int | None
-    headers: dict[str, str]
+    headers: dict[str, str]  # the WARC headers
+
+    def catalogue_row(self) -> dict:
+        """The ``records`` columns these bytes determine (no role, fetch or event)."""
+        return {
+            "warc_record_id": self.record_id,
+            "record_type": self.record_type,
+            "target_uri": self.target_uri,
+            "warc_date": parse_warc_date(self.headers["WARC-Date"]),
+            "content_type": self.headers.get("Content-Type"),
+            "content_length": self.content_length,
+            "block_sha256": self.block_sha256,
+            "payload_sha256": self.payload_sha256,
+            "block_digest": self.headers.get("WARC-Block-Digest"),
+            "payload_digest": self.headers.get("WARC-Payload-Digest"),
+            "http_status": self.http_status,
+            "peer_ip": self.headers.get("WARC-IP-Address"),
+            "concurrent_to": self.headers.get("WARC-Concurrent-To"),
+            "refers_to": self.headers.get("WARC-Refers-To"),
+            "truncated": self.headers.get("WARC-Truncated"),
+            "offset": self.offset,
+            "length": self.length,
+        }
+
+
+def parse_warc_date(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(dt.timezone.utc)
 
 
 class _HashingReader:

@@ -287,6 +287,18 @@ def metadata_record(
     )
 
 
+def warcinfo_fields(path: Path) -> dict[str, str]:
+    """The fields of the warcinfo record a WARC file starts with (empty if it does not)."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    with open(path, "rb") as fh:
+        record = next(iter(ArchiveIterator(fh)), None)
+        if record is None or record.rec_type != "warcinfo":
+            return {}
+        text = record.content_stream().read().decode("utf-8", "replace")
+    return dict(line.split(": ", 1) for line in text.splitlines() if ": " in line)
+
+
 # -- crash repair ---------------------------------------------------------------------
 
 
@@ -382,6 +394,9 @@ def repair_open_files(directory: Path) -> list[Repaired]:
             for chunk in iter(lambda: fh.read(COPY_SIZE), b""):
                 digest.update(chunk)
             final = Path(str(open_path)[: -len(OPEN_SUFFIX)])
+            if not kept:  # not even the warcinfo record was complete: nothing to keep
+                os.unlink(open_path)
+                continue
             os.rename(open_path, final)
             repaired.append(
                 Repaired(path=final, kept=kept, cut_bytes=cut, size=end, sha256=digest.hexdigest())
