@@ -372,7 +372,7 @@ class _Run:
                   ("body-found-by", page.body_found_by or "none")]
         if page.title:
             fields.append(("title", " ".join(page.title.split())))
-        fields += [("outlink", f"{link.url} {link.kind} {'followed' if link.followed or link.kind == 'embed' else 'not-followed'}")
+        fields += [("outlink", f"{link.url} {link.kind} {'followed' if link.followed or link.kind == 'embed' else 'not-followed'}")  # noqa: E501
                    for link in page.links]
         record = metadata_record(target_uri=exchange.url, refers_to=response.record_id,
                                  date=exchange.started_at, fields=fields, digest=self.digest)

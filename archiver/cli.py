@@ -57,7 +57,8 @@ def collection_options(command: Callable) -> Callable:
 
     @click.option("--home", type=click.Path(file_okay=False, path_type=Path),
                   help="Collection folder holding snapshots/ and archiver.db [env ARCHIVER_HOME; default: .]")
-    @click.option("--db", metavar="URL", help="Catalogue as an SQLAlchemy URL instead of HOME/archiver.db [env ARCHIVER_DB]")
+    @click.option("--db", metavar="URL",
+                  help="Catalogue as an SQLAlchemy URL instead of HOME/archiver.db [env ARCHIVER_DB]")
     @click.option("--config", "config_file", type=click.Path(dir_okay=False),
                   help="TOML config file [env ARCHIVER_CONFIG; default: HOME/archiver.toml]")
     @functools.wraps(command)

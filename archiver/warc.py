@@ -391,7 +391,7 @@ def repair_open_files(directory: Path) -> list[Repaired]:
             os.fsync(fh.fileno())
             fh.seek(0)
             digest = hashlib.sha256()
-            for chunk in iter(lambda: fh.read(COPY_SIZE), b""):
+            while chunk := fh.read(COPY_SIZE):
                 digest.update(chunk)
             final = Path(str(open_path)[: -len(OPEN_SUFFIX)])
             if not kept:  # not even the warcinfo record was complete: nothing to keep

@@ -8,10 +8,8 @@ import json
 import re
 import socket
 import subprocess
-from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from warcio.archiveiterator import ArchiveIterator
 
 from archiver import Settings, capture, open_collection
@@ -226,7 +224,8 @@ def test_windows_1256_page_is_archived_as_sent_and_decoded_right(manifest, rows,
     url = manifest["charset_windows_1256"]
     [response] = responses(rows, url)
     assert "windows-1256" in response["http_content_type"].lower()
-    [meta] = [r for r in rows["records"] if r["record_type"] == "metadata" and r["refers_to"] == response["warc_record_id"]]
+    [meta] = [r for r in rows["records"]
+              if r["record_type"] == "metadata" and r["refers_to"] == response["warc_record_id"]]
     path = collection.resolve(next(f["path"] for f in rows["files"] if f["id"] == meta["warc_file_id"]))
     with open(path, "rb") as fh:
         fh.seek(meta["offset"])

@@ -45,7 +45,8 @@ def test_json_summary(site, manifest, home):
     assert record["url"] == site.post_url and record["http_status"] == 200
     responses = {r["url"] for r in summary["records"] if r["record_type"] == "response"}
     assert responses == {e["url"] for e in manifest["expected"]}
-    assert result.stderr.startswith(f"Capture {summary['capture_id']}: complete; {len(responses)} responses, 0 failures")
+    assert result.stderr.startswith(
+        f"Capture {summary['capture_id']}: complete; {len(responses)} responses, 0 failures")
 
 
 def test_table_output(site, home):
@@ -89,7 +90,8 @@ def test_followed_links_to_private_addresses_need_allow_private(site, home):
 
 @pytest.mark.parametrize("args, message", [
     (["example.org/post"], "Error: 'example.org/post' is not a URL: give it with http:// or https://\n"),
-    (["ftp://example.org/x"], "Error: 'ftp://example.org/x' has the scheme 'ftp': only http and https can be captured\n"),
+    (["ftp://example.org/x"],
+     "Error: 'ftp://example.org/x' has the scheme 'ftp': only http and https can be captured\n"),
     ([], "Error: give at least one URL, or --input FILE\n"),
     (["http://x.example/", "--max-size", "lots"], "Error: --max-size: 'lots' is not a size (try 50MB or 1GiB)\n"),
 ])

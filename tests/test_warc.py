@@ -11,8 +11,6 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from archiver.verify import read_record
-
-from .conftest import tool
 from archiver.warc import (
     Block,
     Record,
@@ -22,6 +20,8 @@ from archiver.warc import (
     new_record_id,
     repair_open_files,
 )
+
+from .conftest import tool
 
 WARCINFO = [("software", "archiver-test"), ("operator", "tester")]
 
@@ -76,7 +76,7 @@ def test_rotates_past_max_size_and_each_file_starts_with_warcinfo(tmp_path):
     opened = []
     writer = WarcWriter(tmp_path, max_size=2000, warcinfo_fields=WARCINFO,
                         on_open=lambda f, loc: opened.append((f.path.name, loc.offset)))
-    for n in range(6):
+    for _ in range(6):
         writer.write(resource(os.urandom(1500)))
     writer.close()
     names = sorted(p.name for p in tmp_path.glob("*.warc.gz"))

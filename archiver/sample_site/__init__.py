@@ -47,7 +47,9 @@ _SOFTWARE = {
 _AJE_ARTICLE = "/news/2015/05/nasrallah-declares-victory-syria-qalamoun-150516181543283.html"
 #: host -> {old path: new path} answered with 301 Moved Permanently.
 _REDIRECTS = {
-    "aljazeera": {"/news/middleeast/2015/05/nasrallah-declares-victory-syria-qalamoun-150516181543283.html": _AJE_ARTICLE}
+    "aljazeera": {
+        "/news/middleeast/2015/05/nasrallah-declares-victory-syria-qalamoun-150516181543283.html": _AJE_ARTICLE
+    }
 }
 #: host -> paths sent with Transfer-Encoding: chunked.
 _CHUNKED = {"aljazeera": {_AJE_ARTICLE}}
@@ -293,6 +295,9 @@ def serve(*, port: int = 0) -> SampleSite:
         server.resources = _load(name, replacements)
         server.redirects = _REDIRECTS.get(name, {})
         threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": _POLL_INTERVAL}, name=f"sample-site-{name}", daemon=True
+            target=server.serve_forever,
+            kwargs={"poll_interval": _POLL_INTERVAL},
+            name=f"sample-site-{name}",
+            daemon=True,
         ).start()
     return SampleSite(bases=bases, post_url=bases["blog"] + POST_PATH, _servers=list(servers.values()))
