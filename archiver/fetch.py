@@ -23,6 +23,7 @@ import hashlib
 import http.client
 import ipaddress
 import socket
+import ssl
 import tempfile
 import threading
 import time
@@ -430,8 +431,13 @@ class Fetcher:
             prepared = session.prepare_request(requests.Request("GET", url))
             # The adapter, not Session.send: requests reads (and content-decodes) a
             # redirect's body itself before we could hash it.
+            environment = session.merge_environment_settings(url, {}, True, None, None)
             response = session.get_adapter(url).send(
-                prepared, stream=True, timeout=(self.limits.connect_timeout, self.limits.read_timeout)
+                prepared,
+                stream=True,
+                timeout=(self.limits.connect_timeout, self.limits.read_timeout),
+                verify=environment["verify"],  # REQUESTS_CA_BUNDLE is honoured
+                proxies=environment["proxies"],
             )
             exchange.payload_offset = exchange.response_length
             exchange.status = response.status_code
@@ -513,13 +519,34 @@ def _classify(exchange: Exchange, ctx: _Context, exc: Exception) -> FetchError:
             return cause
         cause = cause.__context__ or cause.__cause__
     url = exchange.url
+    root = _root_cause(exc)
+    if isinstance(root, ssl.SSLCertVerificationError):
+        return ConnectFailed(f"{url}: TLS certificate not trusted ({root.verify_message}); "
+                             "set REQUESTS_CA_BUNDLE to a CA file that trusts it")
+    if isinstance(root, ssl.SSLError):
+        return ConnectFailed(f"{url}: TLS handshake failed ({_short(root)})")
     if ctx.remaining() <= 0:
         return FetchTimeout(f"{url}: gave up after the total time limit of {ctx.limits.total_timeout:g}s")
     if isinstance(exc, (requests.Timeout, urllib3.exceptions.TimeoutError, TimeoutError)):
         return FetchTimeout(f"{url}: no answer within {ctx.limits.read_timeout:g}s")
     if exchange.status is None and not exchange.has_response:
-        return ConnectFailed(f"{url}: connection failed ({_short(exc)})")
-    return ProtocolFailure(f"{url}: {_short(exc)}")
+        return ConnectFailed(f"{url}: connection failed ({_short(root)})")
+    return ProtocolFailure(f"{url}: {_short(root)}")
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    """The innermost exception behind requests' and urllib3's wrappers."""
+    seen = set()
+    while id(exc) not in seen:
+        seen.add(id(exc))
+        inner = getattr(exc, "reason", None)
+        if not isinstance(inner, BaseException):
+            inner = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else None
+        inner = inner or exc.__cause__ or exc.__context__
+        if inner is None:
+            break
+        exc = inner
+    return exc
 
 
 def _short(exc: BaseException) -> str:
