@@ -30,7 +30,7 @@ from .config import Settings
 from .errors import ArchiverError, FetchError, PostNotCaptured
 from .extract import EXTRACTOR, Page, decode_content, parse
 from .fetch import Exchange, Fetcher, Limits
-from .warc import Block, Location, Record, WarcFile, WarcWriter, digest_label, metadata_record, new_record_id
+from .warc import Location, Record, WarcFile, WarcWriter, exchange_records, metadata_record
 
 FOLLOW_UP = {"post": ("embed", "cited"), "cited": ("cited-embed",)}
 BATCH = 64
@@ -287,11 +287,15 @@ class _Run:
             last = number == len(hops) - 1
             page = self._parse(task, exchange) if last else None
             meta = self._write_metadata(exchange, written, page) if page else None
-            self.pending_rows.append(
-                self._rows_for(task, exchange, written, meta, page, redirect_of=previous, ids=fetch_ids)
-            )
-            for record, location in written + ([meta] if meta else []):
-                self.result.records.append(self._summary(task, exchange, record, location))
+            rows = [(cat.record_row(record, location, exchange=exchange), location) for record, location in written]
+            if meta is not None:
+                rows.append((cat.record_row(*meta), meta[1]))
+            self.pending_rows.append(self._rows_for(task, exchange, rows, redirect_of=previous, ids=fetch_ids))
+            for row, location in rows:
+                self.result.records.append(CapturedRecord(
+                    url=exchange.url, role=task.role, record_type=row["record_type"],
+                    http_status=row["http_status"], warc_file=location.path.name, offset=row["offset"],
+                    length=row["length"], payload_sha256=row["payload_sha256"], record_id=row["warc_record_id"]))
             if exchange.error is not None:
                 self.result.failures.append(Failure(url=exchange.url, role=task.role,
                                                     kind=exchange.error.kind, message=str(exchange.error)))
@@ -329,38 +333,7 @@ class _Run:
         return parse(payload, url=exchange.url, content_type=exchange.header("content-type"))
 
     def _write_exchange(self, exchange: Exchange) -> list[tuple[Record, Location]]:
-        written = []
-        response_id = None
-        if exchange.has_response:
-            fields = [("WARC-Target-URI", exchange.url)]
-            if exchange.peer_ip:
-                fields.append(("WARC-IP-Address", exchange.peer_ip))
-            fields += [
-                ("Content-Type", "application/http;msgtype=response"),
-                ("WARC-Block-Digest", digest_label(self.digest, exchange.response_hashes)),
-            ]
-            if exchange.status is not None:
-                fields.append(("WARC-Payload-Digest", digest_label(self.digest, exchange.payload_hashes)))
-            if exchange.truncated:
-                fields.append(("WARC-Truncated", exchange.truncated))
-            record = Record(type="response", record_id=new_record_id(), date=exchange.started_at,
-                            fields=fields,
-                            block=Block.from_stream(exchange.response, exchange.response_length,
-                                                    exchange.response_hashes))
-            response_id = record.record_id
-            written.append((record, self.writer.write(record)))
-        if exchange.request:
-            fields = [("WARC-Target-URI", exchange.url)]
-            if exchange.peer_ip:
-                fields.append(("WARC-IP-Address", exchange.peer_ip))
-            if response_id:
-                fields.append(("WARC-Concurrent-To", response_id))
-            block = Block.from_bytes(exchange.request, sha1=self.digest == "sha1")
-            fields += [("Content-Type", "application/http;msgtype=request"),
-                       ("WARC-Block-Digest", digest_label(self.digest, block.hashes))]
-            record = Record(type="request", record_id=new_record_id(), date=exchange.started_at,
-                            fields=fields, block=block)
-            written.append((record, self.writer.write(record)))
+        written = [(record, self.writer.write(record)) for record in exchange_records(exchange, digest=self.digest)]
         exchange.response.close()
         return written
 
@@ -368,19 +341,13 @@ class _Run:
         response = next((record for record, _ in written if record.type == "response"), None)
         if response is None:
             return None
-        fields = [("extractor", EXTRACTOR), ("charset", f"{page.encoding} ({page.encoding_source})"),
-                  ("body-found-by", page.body_found_by or "none")]
-        if page.title:
-            fields.append(("title", " ".join(page.title.split())))
-        fields += [("outlink", f"{link.url} {link.kind} {'followed' if link.followed or link.kind == 'embed' else 'not-followed'}")  # noqa: E501
-                   for link in page.links]
         record = metadata_record(target_uri=exchange.url, refers_to=response.record_id,
-                                 date=exchange.started_at, fields=fields, digest=self.digest)
+                                 date=exchange.started_at, fields=page.metadata_fields(), digest=self.digest)
         return record, self.writer.write(record)
 
     # -- catalogue rows ----------------------------------------------------------------------
 
-    def _rows_for(self, task, exchange, written, meta, page, *, redirect_of, ids):
+    def _rows_for(self, task, exchange, rows, *, redirect_of, ids):
         """A closure inserting this hop's fetch and record rows, run at commit time."""
 
         def insert(connection) -> None:
@@ -406,45 +373,14 @@ class _Run:
             redirect_of[0] = fetch_id
             ids[0] = fetch_id
             self.fetch_ids_by_url.setdefault(exchange.url, fetch_id)
-            rows = [self._record_row(record, location, exchange=exchange, role=task.role,
-                                     fetch_id=fetch_id) for record, location in written]
-            if meta is not None:
-                rows.append(self._record_row(*meta, exchange=None, role=task.role, fetch_id=fetch_id))
-            self.catalogue.insert_many(connection, cat.records, rows)
+            self.catalogue.insert_many(connection, cat.records, [
+                self._with_ids(row, location, role=task.role, fetch_id=fetch_id) for row, location in rows])
 
         return insert
 
-    def _record_row(self, record: Record, location: Location, *, exchange: Exchange | None, role: str | None,
-                    fetch_id: int | None) -> dict:
-        is_response = record.type == "response" and exchange is not None
-        headers = exchange.headers if is_response else []
-        return {
-            "warc_record_id": record.record_id,
-            "capture_event_id": self.event_id,
-            "fetch_id": fetch_id,
-            "warc_file_id": self.file_ids[str(location.path)],
-            "offset": location.offset,
-            "length": location.length,
-            "record_type": record.type,
-            "target_uri": record.field("WARC-Target-URI"),
-            "warc_date": record.date,
-            "content_type": record.field("Content-Type"),
-            "content_length": record.block.length,
-            "block_sha256": record.block.hashes.sha256.hexdigest(),
-            "payload_sha256": exchange.payload_hashes.sha256.hexdigest()
-            if is_response and exchange.status is not None else None,
-            "block_digest": record.field("WARC-Block-Digest"),
-            "payload_digest": record.field("WARC-Payload-Digest"),
-            "http_status": exchange.status if is_response else None,
-            "http_reason": exchange.reason if is_response else None,
-            "http_content_type": exchange.header("content-type") if is_response else None,
-            "http_headers": cat.headers_json(headers) if is_response else None,
-            "peer_ip": record.field("WARC-IP-Address"),
-            "role": role,
-            "concurrent_to": record.field("WARC-Concurrent-To"),
-            "refers_to": record.field("WARC-Refers-To"),
-            "truncated": record.field("WARC-Truncated"),
-        }
+    def _with_ids(self, row: dict, location: Location, *, role: str | None, fetch_id: int | None) -> dict:
+        return {**row, "capture_event_id": self.event_id, "fetch_id": fetch_id,
+                "warc_file_id": self.file_ids[str(location.path)], "role": role}
 
     def _commit(self) -> None:
         """fsync the WARC, then insert every pending row in one transaction."""
@@ -467,8 +403,8 @@ class _Run:
                 "warcinfo_id": warc_file.warcinfo.record_id,
             })
             self.file_ids[str(warc_file.path)] = file_id
-            self.catalogue.insert(connection, cat.records, self._record_row(
-                warc_file.warcinfo, location, exchange=None, role=None, fetch_id=None))
+            self.catalogue.insert(connection, cat.records, self._with_ids(
+                cat.record_row(warc_file.warcinfo, location), location, role=None, fetch_id=None))
 
         # queued before the rows of the record whose write opened the file
         self.pending_rows.append(insert)
@@ -545,19 +481,3 @@ class _Run:
 
         self.pending_rows.append(finish)
         self._commit()
-
-    def _summary(self, task: Task, exchange: Exchange, record: Record, location: Location) -> CapturedRecord:
-        is_response = record.type == "response"
-        return CapturedRecord(
-            url=exchange.url,
-            role=task.role,
-            record_type=record.type,
-            http_status=exchange.status if is_response else None,
-            warc_file=location.path.name,
-            offset=location.offset,
-            length=location.length,
-            payload_sha256=exchange.payload_hashes.sha256.hexdigest()
-            if is_response and exchange.status is not None else None,
-            record_id=record.record_id,
-        )
-

@@ -251,6 +251,34 @@ class Catalogue:
             return [dict(row._mapping) for row in reader.execute(query)]
 
 
+def record_row(record, location, *, exchange=None) -> dict[str, Any]:
+    """The ``records`` columns a written WARC record determines; ``exchange`` adds the HTTP ones
+    to a response record. The caller adds event, file, fetch and role."""
+    http = exchange if record.type == "response" and exchange is not None else None
+    return {
+        "warc_record_id": record.record_id,
+        "offset": location.offset,
+        "length": location.length,
+        "record_type": record.type,
+        "target_uri": record.field("WARC-Target-URI"),
+        "warc_date": record.date,
+        "content_type": record.field("Content-Type"),
+        "content_length": record.block.length,
+        "block_sha256": record.block.hashes.sha256.hexdigest(),
+        "payload_sha256": http.payload_hashes.sha256.hexdigest() if http and http.status is not None else None,
+        "block_digest": record.field("WARC-Block-Digest"),
+        "payload_digest": record.field("WARC-Payload-Digest"),
+        "http_status": http.status if http else None,
+        "http_reason": http.reason if http else None,
+        "http_content_type": http.header("content-type") if http else None,
+        "http_headers": headers_json(http.headers) if http else None,
+        "peer_ip": record.field("WARC-IP-Address"),
+        "concurrent_to": record.field("WARC-Concurrent-To"),
+        "refers_to": record.field("WARC-Refers-To"),
+        "truncated": record.field("WARC-Truncated"),
+    }
+
+
 def headers_json(headers: list[tuple[str, str]]) -> str:
     """HTTP headers as a JSON list of [name, value] pairs: order, case and repeats kept."""
     return json.dumps([[name, value] for name, value in headers], ensure_ascii=False)

@@ -71,6 +71,18 @@ class Page:
     def cited(self) -> list[Link]:
         return [link for link in self.links if link.followed]
 
+    def metadata_fields(self) -> list[tuple[str, str]]:
+        """What the WARC metadata record of this page says: how it was read, and every outlink
+        with its class and whether it was followed (``outlink: URL citation followed``)."""
+        fields = [("extractor", EXTRACTOR), ("charset", f"{self.encoding} ({self.encoding_source})"),
+                  ("body-found-by", self.body_found_by or "none")]
+        if self.title:
+            fields.append(("title", " ".join(self.title.split())))
+        for link in self.links:
+            followed = "followed" if link.followed or link.kind == "embed" else "not-followed"
+            fields.append(("outlink", f"{link.url} {link.kind} {followed}"))
+        return fields
+
 
 def decode_content(payload: bytes, content_encoding: str | None, *, limit: int) -> bytes:
     """Undo gzip/deflate Content-Encoding, never producing more than ``limit`` bytes."""

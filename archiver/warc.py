@@ -267,6 +267,36 @@ def warcinfo_record(*, filename: str, fields: list[tuple[str, str]], digest: str
     )
 
 
+def exchange_records(exchange, *, digest: str) -> list[Record]:
+    """The response record (if any bytes came back) and the request record (if any were sent)
+    of one fetched exchange (a :class:`archiver.fetch.Exchange`), tied by WARC-Concurrent-To."""
+    records = []
+    common = [("WARC-Target-URI", exchange.url)]
+    if exchange.peer_ip:
+        common.append(("WARC-IP-Address", exchange.peer_ip))
+    response_id = None
+    if exchange.has_response:
+        fields = [*common, ("Content-Type", "application/http;msgtype=response"),
+                  ("WARC-Block-Digest", digest_label(digest, exchange.response_hashes))]
+        if exchange.status is not None:
+            fields.append(("WARC-Payload-Digest", digest_label(digest, exchange.payload_hashes)))
+        if exchange.truncated:
+            fields.append(("WARC-Truncated", exchange.truncated))
+        block = Block.from_stream(exchange.response, exchange.response_length, exchange.response_hashes)
+        response = Record(type="response", record_id=new_record_id(), date=exchange.started_at, fields=fields,
+                          block=block)
+        response_id = response.record_id
+        records.append(response)
+    if exchange.request:
+        block = Block.from_bytes(exchange.request, sha1=digest == "sha1")
+        fields = [*common, *([("WARC-Concurrent-To", response_id)] if response_id else []),
+                  ("Content-Type", "application/http;msgtype=request"),
+                  ("WARC-Block-Digest", digest_label(digest, block.hashes))]
+        records.append(Record(type="request", record_id=new_record_id(), date=exchange.started_at, fields=fields,
+                              block=block))
+    return records
+
+
 def metadata_record(
     *, target_uri: str, refers_to: str, date: dt.datetime, fields: list[tuple[str, str]], digest: str
 ) -> Record:
