@@ -78,6 +78,7 @@ class Record:
     date: dt.datetime
     fields: list[tuple[str, str]]
     block: Block
+    incompressible: bool = False  # already-compressed payload: deflate it at level 1, same size, faster
 
     def field(self, name: str) -> str | None:
         for key, value in self.fields:
@@ -223,7 +224,8 @@ class WarcWriter:
                 f"WARC-Date: {warc_date(record.date)}"]
         head += [f"{name}: {value}" for name, value in record.fields]
         head.append(f"Content-Length: {record.block.length}")
-        compressor = zlib.compressobj(self.compress_level, zlib.DEFLATED, 31)
+        level = min(self.compress_level, 1) if record.incompressible else self.compress_level
+        compressor = zlib.compressobj(level, zlib.DEFLATED, 31)
         out = self._emit
         try:
             out(compressor.compress(("\r\n".join(head) + "\r\n\r\n").encode("utf-8")))
@@ -267,6 +269,18 @@ def warcinfo_record(*, filename: str, fields: list[tuple[str, str]], digest: str
     )
 
 
+_COMPRESSED_TYPES = re.compile(
+    r"(image/(?!svg|bmp|x-icon|vnd\.microsoft\.icon)|video/|audio/|font/woff|"
+    r"application/(zip|gzip|x-gzip|x-bzip2|x-xz|x-7z-compressed|vnd\.rar|x-rar-compressed|zstd))", re.I)
+
+
+def is_compressed(content_type: str | None, content_encoding: str | None) -> bool:
+    """Is this payload already compressed (so deflating it again gains nothing)?"""
+    if content_encoding and content_encoding.strip().lower() not in ("", "identity"):
+        return True
+    return bool(content_type and _COMPRESSED_TYPES.match(content_type))
+
+
 def exchange_records(exchange, *, digest: str) -> list[Record]:
     """The response record (if any bytes came back) and the request record (if any were sent)
     of one fetched exchange (a :class:`archiver.fetch.Exchange`), tied by WARC-Concurrent-To."""
@@ -284,7 +298,8 @@ def exchange_records(exchange, *, digest: str) -> list[Record]:
             fields.append(("WARC-Truncated", exchange.truncated))
         block = Block.from_stream(exchange.response, exchange.response_length, exchange.response_hashes)
         response = Record(type="response", record_id=new_record_id(), date=exchange.started_at, fields=fields,
-                          block=block)
+                          block=block, incompressible=is_compressed(exchange.content_type,
+                                                                    exchange.header("content-encoding")))
         response_id = response.record_id
         records.append(response)
     if exchange.request:

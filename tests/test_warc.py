@@ -16,6 +16,7 @@ from archiver.warc import (
     Record,
     WarcWriter,
     complete_members,
+    is_compressed,
     metadata_record,
     new_record_id,
     repair_open_files,
@@ -154,3 +155,25 @@ def test_complete_members_stops_at_garbage(tmp_path):
     with open(path, "rb") as fh:
         members = list(complete_members(fh))
     assert sum(length for _, length in members) == len(data)
+
+
+@pytest.mark.parametrize("content_type, encoding, compressed", [
+    ("image/jpeg", None, True), ("image/png", None, True), ("video/mp4", None, True),
+    ("font/woff2", None, True), ("application/zip", None, True), ("text/html", "gzip", True),
+    ("text/html", None, False), ("image/svg+xml", None, False), ("image/x-icon", None, False),
+    ("application/javascript", None, False), (None, None, False), ("text/css", "identity", False),
+])
+def test_is_compressed(content_type, encoding, compressed):
+    assert is_compressed(content_type, encoding) is compressed
+
+
+def test_incompressible_records_are_still_valid_gzip_members(tmp_path):
+    writer = WarcWriter(tmp_path, warcinfo_fields=WARCINFO)
+    record = resource(os.urandom(50_000))
+    record.incompressible = True
+    location = writer.write(record)
+    writer.close()
+    with open(location.path, "rb") as fh:
+        fh.seek(location.offset)
+        assert gzip.decompress(fh.read(location.length)).endswith(b"\r\n\r\n")
+    assert records_of(location.path)[1][2] == record.block.stream.getvalue()
