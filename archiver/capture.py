@@ -126,7 +126,7 @@ class HostQueue:
     def done(self, task: Task) -> None:
         with self._ready:
             self._active[task.host] -= 1
-            self._ready.notify_all()
+            self._ready.notify()  # one slot freed: one waiter can use it
 
     def close(self) -> None:
         with self._ready:

@@ -210,6 +210,7 @@ class Catalogue:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._inserts = {table.name: table.insert() for table in metadata.sorted_tables}
 
     @classmethod
     def open(cls, url: str) -> "Catalogue":
@@ -228,12 +229,13 @@ class Catalogue:
         return self.engine.begin()
 
     def insert(self, connection: sa.Connection, table: sa.Table, row: dict[str, Any]) -> int:
-        return connection.execute(table.insert().values(**row)).inserted_primary_key[0]
+        # one statement object per table: SQLAlchemy compiles it once and caches it
+        return connection.execute(self._inserts[table.name], row).inserted_primary_key[0]
 
     def insert_many(self, connection: sa.Connection, table: sa.Table, rows: Iterable[dict]) -> None:
         rows = list(rows)
         if rows:
-            connection.execute(table.insert(), rows)
+            connection.execute(self._inserts[table.name], rows)
 
     def update(self, connection: sa.Connection, table: sa.Table, row_id: int, **values: Any) -> None:
         connection.execute(table.update().where(table.c.id == row_id).values(**values))

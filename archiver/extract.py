@@ -177,6 +177,8 @@ def find_body(root) -> tuple[object | None, str | None]:
         ('//main | //*[@role="main"]', "main"),
     ):
         found = root.xpath(xpath)
+        if len(found) == 1:
+            return found[0], name
         if found:
             return max(found, key=lambda element: len(element.text_content())), name
     return _readability_body(root)

@@ -183,6 +183,7 @@ class _RecordingReader:
         self._fp = fp
         self._sock = sock
         self._ctx = ctx
+        self._timeout = None  # what the socket's timeout was last set to
 
     def _before_read(self) -> None:
         remaining = self._ctx.remaining()
@@ -191,7 +192,11 @@ class _RecordingReader:
                 f"{self._ctx.exchange.url}: gave up after the total time limit of "
                 f"{self._ctx.limits.total_timeout:g}s"
             )
-        self._sock.settimeout(min(self._ctx.limits.read_timeout, remaining))
+        timeout = min(self._ctx.limits.read_timeout, remaining)
+        # settimeout releases the GIL: call it only when the deadline tightens the bound
+        if self._timeout is None or timeout < self._timeout - 0.05:
+            self._sock.settimeout(timeout)
+            self._timeout = timeout
 
     def _record(self, data: bytes | memoryview) -> None:
         if not data:
@@ -353,11 +358,13 @@ class Fetcher:
     def __init__(self, *, limits: Limits) -> None:
         self.limits = limits
         self._local = threading.local()
+        self._environment: dict[str, dict] = {}
 
     def _session(self) -> requests.Session:
         session = getattr(self._local, "session", None)
         if session is None:
             session = requests.Session()
+            session.trust_env = False  # environment read once per host in _environment_for, not per request
             adapter = _RecordingAdapter(max_retries=0, pool_connections=16, pool_maxsize=4)
             session.mount("http://", adapter)
             session.mount("https://", adapter)
@@ -366,6 +373,16 @@ class Fetcher:
             session.headers["Accept"] = "text/html,application/xhtml+xml,*/*;q=0.8"
             self._local.session = session
         return session
+
+    def _environment_for(self, url: str) -> dict:
+        """requests' settings from the environment (CA bundle, proxies), looked up once per host."""
+        key = urllib.parse.urlsplit(url)[:2]
+        settings = self._environment.get(key)
+        if settings is None:
+            probe = requests.Session()
+            settings = self._environment[key] = probe.merge_environment_settings(url, {}, True, None, None)
+            probe.close()
+        return settings
 
     def fetch(
         self, url: str, *, allow_private: bool, trust_first: bool = False, keep_body: bool = True
@@ -431,7 +448,7 @@ class Fetcher:
             prepared = session.prepare_request(requests.Request("GET", url))
             # The adapter, not Session.send: requests reads (and content-decodes) a
             # redirect's body itself before we could hash it.
-            environment = session.merge_environment_settings(url, {}, True, None, None)
+            environment = self._environment_for(url)
             response = session.get_adapter(url).send(
                 prepared,
                 stream=True,

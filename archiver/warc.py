@@ -140,6 +140,7 @@ class WarcWriter:
         self.current: WarcFile | None = None
         self._fh: BinaryIO | None = None
         self._file_hash = None
+        self._size = 0  # bytes written to the current file (tell() on a buffered file is slow)
         self._serial = 0
         self.files: list[WarcFile] = []
 
@@ -165,6 +166,7 @@ class WarcWriter:
             break
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         self._fh = fh
+        self._size = 0
         self._file_hash = hashlib.sha256()
         self.current = WarcFile(path=path, opened_at=now)
         self.files.append(self.current)
@@ -186,7 +188,7 @@ class WarcWriter:
         fh, current = self._fh, self.current
         self._fh = None
         self.current = None
-        current.size = fh.tell()
+        current.size = self._size
         current.sha256 = self._file_hash.hexdigest()
         current.closed_at = dt.datetime.now(dt.timezone.utc)
         os.rename(str(current.path) + OPEN_SUFFIX, current.path)
@@ -207,7 +209,7 @@ class WarcWriter:
 
     def write(self, record: Record) -> Location:
         """Append ``record`` as one gzip member and return where it went."""
-        if self._fh is not None and self._fh.tell() >= self.max_size:
+        if self._fh is not None and self._size >= self.max_size:
             self.close()
         if self._fh is None:
             self._open_next()
@@ -217,9 +219,8 @@ class WarcWriter:
         return self._write_member(record)
 
     def _write_member(self, record: Record) -> Location:
-        fh = self._fh
-        assert fh is not None
-        offset = fh.tell()
+        assert self._fh is not None
+        offset = self._size
         head = [WARC_VERSION, f"WARC-Type: {record.type}", f"WARC-Record-ID: {record.record_id}",
                 f"WARC-Date: {warc_date(record.date)}"]
         head += [f"{name}: {value}" for name, value in record.fields]
@@ -242,12 +243,13 @@ class WarcWriter:
             out(compressor.flush())
         except OSError as exc:
             raise StoreError(f"cannot write {self.current.path}: {exc.strerror}") from None
-        return Location(path=self.current.path, offset=offset, length=fh.tell() - offset)
+        return Location(path=self.current.path, offset=offset, length=self._size - offset)
 
     def _emit(self, data: bytes) -> None:
         if data:
             self._fh.write(data)
             self._file_hash.update(data)
+            self._size += len(data)
 
 
 # -- record builders ------------------------------------------------------------------

@@ -12,8 +12,12 @@ One run:
 3. times, on the same URL set, interleaved, ``--repeat`` times each (median reported):
    * ``archiver capture`` with default settings and with each ``--archiver-config``;
    * the ceiling: ``requests`` with 8 threads over exactly the URLs a correct capture
-     fetches, bodies read and dropped (no WARC, no parsing, no link discovery);
-   * the peer: ``wget --warc-file -r -l1 -H -p -e robots=off -i urls.txt``;
+     fetches, bodies read and dropped (no WARC, no parsing, no link discovery), and the
+     same with the bare stdlib ``http.client`` (what Python costs without requests);
+   * the peer: ``wget --warc-file -r -l1 -H -p -e robots=off -i posts.txt`` (as a user
+     would run it: it also follows nav links and refetches across input URLs), and
+     ``wget --warc-file -p -H -i pages.txt`` given the posts and cited pages (about the
+     same fetches as archiver);
    and checks each: archiver's response records (JSON and catalogue) must be exactly the
    site's URLs; wget's WARC is read with warcio and its coverage reported;
 4. optionally (``--profile``) profiles one archiver run on the first ``--profile-posts``
@@ -40,6 +44,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shlex
 import shutil
 import signal
@@ -113,6 +118,14 @@ def wait_ready(site: sitegen.Site, process: subprocess.Popen, describe) -> None:
         time.sleep(0.05)
 
 
+def _die_with_parent() -> None:
+    """preexec_fn: the server gets SIGTERM if this benchmark dies, even by SIGKILL (Linux)."""
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 class Server:
     """A static server for the site, as a child process; ``stop()`` is idempotent."""
 
@@ -179,7 +192,8 @@ http {{
         self.prefix = prefix
         self.process = subprocess.Popen(
             [binary, "-p", str(prefix), "-e", str(prefix / "logs" / "error.log"), "-c", str(self.conf)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+            preexec_fn=_die_with_parent)
         wait_ready(site, self.process, self._errors)
 
     def _has_module(self, name: str) -> bool:
@@ -205,7 +219,8 @@ class PythonServer(Server):
         self.version = f"stdlib ThreadingHTTPServer, HTTP/1.1, Python {platform.python_version()}"
         self.process = subprocess.Popen(
             [sys.executable, str(BENCH_DIR / "sitegen.py"), "serve", str(site.root), str(site.port)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+            preexec_fn=_die_with_parent)
         wait_ready(site, self.process, lambda: (self.process.stderr.read().decode(errors="replace")
                                                  if self.process.poll() is not None else ""))
 
@@ -233,6 +248,7 @@ class Run:
     resources: int      # response records / responses received (all URLs fetched, repeats included)
     payload_bytes: int  # body bytes of the site's URLs fetched (each URL once)
     warc_bytes: int | None
+    cpu: float | None = None  # user + system CPU seconds of the tool's process(es)
     problems: list[str] = dataclasses.field(default_factory=list)
     notes: list[str] = dataclasses.field(default_factory=list)
 
@@ -267,9 +283,7 @@ def run_archiver(label: str, archiver: str, extra: list[str], site: sitegen.Site
                "--json", *extra]
     env = clean_env() | (env_extra or {})
     with open(out, "wb") as stdout, open(err, "wb") as stderr:
-        start = time.perf_counter()
-        code = subprocess.run(command, stdout=stdout, stderr=stderr, env=env, cwd=workdir).returncode
-        wall = time.perf_counter() - start
+        code, wall, cpu = timed(command, stdout=stdout, stderr=stderr, env=env, cwd=workdir)
     problems: list[str] = []
     if code != 0:
         problems.append(f"exit code {code}: {err.read_text(errors='replace').strip()[-500:]}")
@@ -310,13 +324,28 @@ def run_archiver(label: str, archiver: str, extra: list[str], site: sitegen.Site
     warc_bytes = sum(path.stat().st_size for path in (home / "snapshots").glob("*.warc.gz*"))
     fetched = {record["url"] for record in responses} & set(site.urls)
     run = Run(label=label, wall=wall, pages=len(fetched & set(site.pages)), resources=len(responses),
-              payload_bytes=sum(site.sizes[url] for url in fetched), warc_bytes=warc_bytes,
+              payload_bytes=sum(site.sizes[url] for url in fetched), warc_bytes=warc_bytes, cpu=cpu,
               problems=problems, notes=notes)
     if not keep:
         shutil.rmtree(home, ignore_errors=True)
         out.unlink(missing_ok=True)
         err.unlink(missing_ok=True)
     return run
+
+
+def timed(command: list[str], **kwargs) -> tuple[int, float, float]:
+    """Run ``command``; (exit code, wall seconds, user + system CPU seconds of the child)."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, **kwargs)
+    try:
+        _, status, usage = os.wait4(process.pid, 0)
+    except BaseException:
+        process.kill()
+        process.wait()
+        raise
+    wall = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return process.returncode, wall, usage.ru_utime + usage.ru_stime
 
 
 def check_coverage(site: sitegen.Site, fetched: list[str], what: str) -> list[str]:
@@ -349,10 +378,13 @@ def run_requests(site: sitegen.Site, threads: int) -> Run:
         return url, response.status_code, len(response.content)
 
     order = site.fetch_order()
+    before = resource.getrusage(resource.RUSAGE_SELF)
     start = time.perf_counter()
     with ThreadPoolExecutor(threads) as pool:
         results = list(pool.map(get, order))
     wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     problems = []
     bad = [url for url, status, _ in results if status != 200]
     if bad:
@@ -362,7 +394,44 @@ def run_requests(site: sitegen.Site, threads: int) -> Run:
         problems.append(f"received {received} body bytes, the site has {site.total_bytes}")
     return Run(label=f"ceiling: requests, {threads} threads, no WARC", wall=wall,
                pages=len(set(site.pages) & set(order)), resources=len(results), payload_bytes=received,
-               warc_bytes=None, problems=problems)
+               warc_bytes=None, cpu=cpu, problems=problems)
+
+
+def run_http_client(site: sitegen.Site, threads: int) -> Run:
+    """The same fetch with the bare stdlib HTTP client: what Python costs without requests/urllib3."""
+    import http.client
+    import urllib.parse
+
+    local = threading.local()
+
+    def get(url: str) -> tuple[str, int, int]:
+        parts = urllib.parse.urlsplit(url)
+        connections = getattr(local, "connections", None)
+        if connections is None:
+            connections = local.connections = {}
+        connection = connections.get(parts.netloc)
+        if connection is None:
+            connection = connections[parts.netloc] = http.client.HTTPConnection(parts.hostname, parts.port,
+                                                                               timeout=30)
+        connection.request("GET", parts.path, headers={"User-Agent": "bench"})
+        response = connection.getresponse()
+        return url, response.status, len(response.read())
+
+    order = site.fetch_order()
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    start = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        results = list(pool.map(get, order))
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    received = sum(size for _, _, size in results)
+    problems = [f"received {received} body bytes, the site has {site.total_bytes}"] if received != site.total_bytes else []
+    problems += [f"{sum(1 for r in results if r[1] != 200)} responses not HTTP 200"] if any(
+        r[1] != 200 for r in results) else []
+    return Run(label=f"floor: stdlib http.client, {threads} threads, no WARC", wall=wall,
+               pages=len(set(site.pages) & set(order)), resources=len(results), payload_bytes=received,
+               warc_bytes=None, cpu=after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime,
+               problems=problems)
 
 
 WGET_RECURSIVE = "peer: wget -r -l1 -H -p, posts given"
@@ -376,9 +445,7 @@ def run_wget(label: str, wget: str, site: sitegen.Site, urls_file: Path, workdir
     command = [wget, f"--warc-file={out / 'capture'}", *how, "-e", "robots=off",
                "--no-verbose", "--delete-after", "-P", str(out / "files"), "-i", str(urls_file)]
     with open(out / "wget.log", "wb") as logfile:
-        start = time.perf_counter()
-        code = subprocess.run(command, stdout=logfile, stderr=subprocess.STDOUT, cwd=out).returncode
-        wall = time.perf_counter() - start
+        code, wall, cpu = timed(command, stdout=logfile, stderr=subprocess.STDOUT, cwd=out)
     problems, notes = [], []
     if code != 0:
         problems.append(f"wget exit code {code} (8 = some server answered an error)")
@@ -410,13 +477,14 @@ def run_wget(label: str, wget: str, site: sitegen.Site, urls_file: Path, workdir
     shutil.rmtree(out, ignore_errors=True)
     return Run(label=label, wall=wall, pages=len(fetched & set(site.pages)),
                resources=len(targets), payload_bytes=sum(site.sizes[url] for url in fetched),
-               warc_bytes=warc_bytes, problems=problems, notes=notes)
+               warc_bytes=warc_bytes, cpu=cpu, problems=problems, notes=notes)
 
 
 # --- profile ---------------------------------------------------------------------------------
 
 # Runs archiver's CLI in-process with cProfile enabled in every thread (cProfile alone sees only
-# the thread that enabled it; the fetches happen in worker threads). Merged stats go to argv[1].
+# the thread that enabled it; the fetches happen in worker threads). Writes OUT.main (the main
+# thread: writer, parser, catalogue) and OUT.all (every thread merged).
 PROFILE_CHILD = r"""
 import cProfile, pstats, sys, threading
 out, args = sys.argv[1], sys.argv[2:]
@@ -440,15 +508,44 @@ else:
 finally:
     main_profile.disable()
     threading.setprofile(None)
-stats = pstats.Stats(main_profile)
+main_stats = pstats.Stats(main_profile)
+main_stats.dump_stats(out + ".main")
 for profile in profiles:
     profile.create_stats()
     if profile.stats:
-        stats.add(profile)
-stats.dump_stats(out)
+        main_stats.add(profile)
+main_stats.dump_stats(out + ".all")
 print(f"profiled {1 + len(profiles)} threads", file=sys.stderr)
 sys.exit(code or 0)
 """
+
+
+def _short(filename: str) -> str:
+    for marker in ("site-packages/", f"lib/python{sys.version_info.major}.{sys.version_info.minor}/",
+                   str(REPO) + "/"):
+        if marker in filename:
+            return filename.split(marker, 1)[1]
+    return filename
+
+
+_WRAPPERS = (r"/click/|archiver/cli\.py|archiver/output\.py|archiver/__main__|<string>:<module>|"
+             r"threading\.py:(run|_bootstrap|_bootstrap_inner)$|archiver/capture\.py:(capture|execute)$")
+
+
+def top_functions(stats_file: Path, key: str, count: int) -> str:
+    import pstats
+
+    stats = pstats.Stats(str(stats_file))
+    rows = [(file, line, name, calls, tottime, cumtime)
+            for (file, line, name), (_, calls, tottime, cumtime, _) in stats.stats.items()]
+    rows.sort(key=lambda row: row[5] if key == "cumulative" else row[4], reverse=True)
+    if key == "cumulative":  # the CLI's call chain down to the capture loop says nothing: skip it
+        rows = [row for row in rows if not re.search(_WRAPPERS, f"{row[0]}:{row[2]}")]
+    lines = [f"{'calls':>9} {'tottime':>8} {'cumtime':>8}  function"]
+    for file, line, name, calls, tottime, cumtime in rows[:count]:
+        where = name if file == "~" else f"{_short(file)}:{line}({name})"
+        lines.append(f"{calls:>9} {tottime:>8.3f} {cumtime:>8.3f}  {where}")
+    return "\n".join(lines)
 
 
 def profile_archiver(archiver: str, site: sitegen.Site, posts: int, workdir: Path, top: int) -> str:
@@ -456,26 +553,22 @@ def profile_archiver(archiver: str, site: sitegen.Site, posts: int, workdir: Pat
     urls_file.write_text("\n".join(site.posts[:posts]) + "\n")
     home = workdir / "profile-home"
     stats_file = workdir / "prof.out"
-    python = archiver_python(archiver)
-    command = [python, "-c", PROFILE_CHILD, str(stats_file), "capture", "--input", str(urls_file),
-               "--home", str(home), "--allow-private", "--json"]
-    start = time.perf_counter()
-    result = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=clean_env(),
+    command = [archiver_python(archiver), "-c", PROFILE_CHILD, str(stats_file), "capture", "--input",
+               str(urls_file), "--home", str(home), "--allow-private", "--json"]
+    code, wall, cpu = timed(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=clean_env(),
                             cwd=workdir)
-    wall = time.perf_counter() - start
-    import io
-    import pstats
-
-    text = io.StringIO()
-    text.write(f"profile: {posts} posts, all threads, wall {wall:.1f}s under cProfile, exit code "
-               f"{result.returncode}; {result.stderr.decode(errors='replace').strip()[-300:]}\n")
-    for order in ("cumulative", "tottime"):
-        stats = pstats.Stats(str(stats_file), stream=text)
-        stats.sort_stats(order)
-        text.write(f"\n--- top {top} by {order} (times summed over all threads) ---\n")
-        stats.print_stats(top)
     shutil.rmtree(home, ignore_errors=True)
-    return text.getvalue()
+    if code != 0 or not Path(str(stats_file) + ".all").exists():
+        return f"profile run failed (exit code {code})"
+    parts = [f"{posts} posts ({len(site.posts[:posts]) * 24 + 4} URLs), wall {wall:.1f}s and CPU {cpu:.1f}s "
+             f"under cProfile (exit code {code})"]
+    for which, title in (("main", "main thread only (WARC writer, HTML parser, catalogue)"),
+                         ("all", "all threads merged (main + fetch workers; waits counted per thread)")):
+        for key in ("cumulative", "tottime"):
+            skipped = " (click/CLI and thread-start wrappers omitted)" if key == "cumulative" else ""
+            parts.append(f"--- {title}: top {top} by {key}{skipped} ---\n"
+                         + top_functions(Path(f"{stats_file}.{which}"), key, top))
+    return "\n\n".join(parts)
 
 
 # --- report -------------------------------------------------------------------------------------
@@ -525,19 +618,21 @@ def table(groups: dict[str, list[Run]]) -> str:
         if groups.get(label):
             chosen = summarize(groups[label])[0]
             rates[label] = chosen.pages / chosen.wall
-    head = ["run", "wall s (median; min-max)", "pages/s", "resources/s", "payload MB/s",
+    head = ["run", "wall s (median; runs: min-max)", "CPU s", "pages/s", "resources/s", "payload MB/s",
             "WARC MB (WARC MB/s)", "responses", "vs wget -r pages/s", "vs wget list pages/s", "check"]
     rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for label, runs in groups.items():
         chosen, low, high = summarize(runs)
         rate = chosen.pages / chosen.wall
-        spread = f"{chosen.wall:.2f} ({low:.2f}-{high:.2f})" if len(runs) > 1 else f"{chosen.wall:.2f}"
+        spread = (f"{chosen.wall:.2f} ({len(runs)} runs: {low:.2f}-{high:.2f})" if len(runs) > 1
+                  else f"{chosen.wall:.2f} (1 run)")
         warc = (f"{chosen.warc_bytes / MB:.1f} ({chosen.warc_bytes / MB / chosen.wall:.1f})"
                 if chosen.warc_bytes is not None else "none")
         ratios = [f"{rate / rates[key]:.2f}x" if key in rates else "-" for key in (WGET_RECURSIVE, WGET_LIST)]
         problems = sorted({p for run in runs for p in run.problems})
         check = "ok" if not problems else "**WRONG**: " + "; ".join(problems)[:300]
-        rows.append(f"| {label} | {spread} | {rate:.0f} | {chosen.resources / chosen.wall:.0f} "
+        cpu = f"{chosen.cpu:.1f}" if chosen.cpu is not None else "-"
+        rows.append(f"| {label} | {spread} | {cpu} | {rate:.0f} | {chosen.resources / chosen.wall:.0f} "
                     f"| {chosen.payload_bytes / MB / chosen.wall:.1f} | {warc} | {chosen.resources} "
                     f"| {ratios[0]} | {ratios[1]} | {check} |")
     return "\n".join(rows)
@@ -574,7 +669,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--nginx-workers", type=int, default=1,
                         help="nginx worker processes [1: leaves the second core to the client]")
     parser.add_argument("--skip-wget", action="store_true")
+    parser.add_argument("--wget-recursive-repeat", type=int, default=1,
+                        help="timed runs of the slow wget -r row (single-threaded, steady) [1]")
     parser.add_argument("--profile", action="store_true", help="also profile one archiver run (all threads)")
+    parser.add_argument("--profile-only", action="store_true",
+                        help="generate and serve the site, profile archiver, print the profile, stop")
     parser.add_argument("--profile-posts", type=int, default=100)
     parser.add_argument("--profile-top", type=int, default=15)
     parser.add_argument("--write-results", action="store_true", help=f"replace '{SECTION}' in {RESULTS}")
@@ -622,6 +721,10 @@ def main(argv: list[str] | None = None) -> int:
         server = start_server(args.server, site, workdir, args.nginx_workers)
         log(f"serving with {server.kind} ({server.version})")
 
+        if args.profile_only:
+            print(profile_archiver(archiver, site, args.profile_posts, workdir, args.profile_top))
+            return 0
+
         configs: list[tuple[str, list[str], dict[str, str]]] = [("archiver, defaults (--workers 8 --per-host 2)", [], {})]
         for words in args.archiver_config:
             flags, env = split_config(words)
@@ -629,26 +732,19 @@ def main(argv: list[str] | None = None) -> int:
 
         notes: list[str] = []
         if not args.no_warmup:
-            log("warm-up: requests over every URL (page cache, server), archiver on 1 post (startup)")
-            run_requests(site, args.threads)
+            log("warm-up: requests over the first 2000 URLs (server, page cache); archiver on 1 post x3 (start-up)")
+            run_requests(dataclasses.replace(site, _order=site.fetch_order()[:2000]), args.threads)
             one = workdir / "one.txt"
             one.write_text(site.posts[0] + "\n")
-            start = time.perf_counter()
-            subprocess.run([archiver, "capture", "--input", str(one), "--home", str(workdir / "warm"),
-                            "--allow-private", "--json"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                           env=clean_env(), cwd=workdir)
-            first = time.perf_counter() - start
-            shutil.rmtree(workdir / "warm", ignore_errors=True)
             startup = []
-            for n in range(2):
-                start = time.perf_counter()
-                subprocess.run([archiver, "capture", "--input", str(one), "--home", str(workdir / f"warm{n}"),
-                                "--allow-private", "--json"], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, env=clean_env(), cwd=workdir)
-                startup.append(time.perf_counter() - start)
-                shutil.rmtree(workdir / f"warm{n}", ignore_errors=True)
-            notes.append(f"archiver on 1 post ({1 + 3 + 4 * 5 + 4} URLs, fresh home): {min(startup):.2f}s "
-                         f"(first ever run {first:.2f}s): the fixed start-up cost (imports, catalogue "
+            for n in range(3):
+                home = workdir / f"warm{n}"
+                startup.append(timed([archiver, "capture", "--input", str(one), "--home", str(home),
+                                      "--allow-private", "--json"], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL, env=clean_env(), cwd=workdir)[1])
+                shutil.rmtree(home, ignore_errors=True)
+            notes.append(f"archiver on 1 post ({1 + 3 + 4 * 5 + 4} URLs, fresh home): {min(startup[1:]):.2f}s "
+                         f"(first run {startup[0]:.2f}s): the fixed cost (interpreter, imports, catalogue "
                          f"migrations) included in every archiver wall time")
 
         groups: dict[str, list[Run]] = collections.defaultdict(list)
@@ -661,12 +757,15 @@ def main(argv: list[str] | None = None) -> int:
                 groups[label].append(run)
                 log(f"  {run.wall:.2f}s, {run.resources} responses" + ("" if not run.problems else
                     "\n  *** WRONG: " + "\n  *** ".join(run.problems)))
-            log(f"run {rep + 1}/{args.repeat}: requests ceiling")
-            run = run_requests(site, args.threads)
-            groups[run.label].append(run)
-            log(f"  {run.wall:.2f}s")
+            for ceiling in (run_requests, run_http_client):
+                log(f"run {rep + 1}/{args.repeat}: {ceiling.__name__}")
+                run = ceiling(site, args.threads)
+                groups[run.label].append(run)
+                log(f"  {run.wall:.2f}s" + "".join(f"; *** {p}" for p in run.problems))
             if wget:
                 for label, given in ((WGET_RECURSIVE, urls_file), (WGET_LIST, pages_file)):
+                    if label == WGET_RECURSIVE and rep >= args.wget_recursive_repeat:
+                        continue
                     log(f"run {rep + 1}/{args.repeat}: {label}")
                     run = run_wget(label, wget, site, given, workdir)
                     groups[label].append(run)
@@ -701,29 +800,40 @@ def main(argv: list[str] | None = None) -> int:
             "",
             result_table,
             "",
-            f"Each tool ran {args.repeat} time(s), interleaved, after a warm-up; the row shows the median run "
-            f"(min-max of wall times beside it). pages/s = the site's HTML pages (posts + cited) fetched / wall; "
-            f"resources/s = response records (responses for the ceiling) / wall; payload MB/s = body bytes of "
-            f"the site's URLs fetched / wall (the same numerator for every tool that fetched everything); "
-            f"WARC MB = gzipped WARC bytes written. Wall times include process start-up. The ceiling gets the "
-            f"URL list up front (no parsing, no dependency between a page and its links) and runs in this "
-            f"process; archiver and wget run as subprocesses.",
+            f"Runs were interleaved (each repetition runs every row once) after a warm-up; a row shows its "
+            f"median run. CPU s = user + system CPU of the tool's process (the ceilings: of this process "
+            f"during the fetch). pages/s = the site's {len(site.pages)} HTML pages (posts + cited) fetched / "
+            f"wall; resources/s = response records written (responses read, for the ceilings) / wall, repeats "
+            f"included; payload MB/s = body bytes of the site's distinct URLs fetched / wall (the same numerator "
+            f"for every row that fetched everything); WARC MB = gzipped WARC bytes written. Wall times include "
+            f"process start-up. The ceilings get the URL list up front (no parsing, no dependency between a page "
+            f"and its links) and run as threads of this process; archiver and wget run as subprocesses. "
+            f"`wget -r -l1 -H -p` is the command a user runs: it also follows each post's nav and sidebar links "
+            f"(home, older/newer post, 5 archive links) with their requisites, and remembers nothing across its "
+            f"input URLs, so it refetches; `wget -p -H` given the posts and the cited pages makes nearly the "
+            f"fetches archiver makes (plus the stylesheet once per page) and is the like-for-like peer.",
             "",
             "Notes:",
             "",
             *[f"- {note}" for note in notes],
             "",
             f"Machine: {info['nproc']} CPUs ({info['cpu']}), Linux {info['kernel']}, Python {info['python']}; "
-            f"{tool_version([wget, '--version']) if wget else 'wget absent'}; archiver at {git_state()}.",
+            f"{tool_version([wget, '--version']).rstrip('.') if wget else 'wget absent'}; {server.version}; "
+            f"archiver at {git_state()}.",
         ])
         if server.kind != "nginx":
             section += ("\n\n**Served by the Python fallback server, not nginx**: it is far slower than nginx and "
                         "shares the 2 cores with the client; numbers are not comparable with nginx runs.")
-        print(section)
         if args.profile:
-            log(f"profiling archiver on {args.profile_posts} posts")
-            print("\n```\n" + profile_archiver(archiver, site, args.profile_posts, workdir, args.profile_top)
-                  + "```")
+            log(f"profiling archiver on {args.profile_posts} posts (cProfile in every thread)")
+            report = profile_archiver(archiver, site, args.profile_posts, workdir, args.profile_top)
+            section += ("\n\n### Capture throughput: profile\n\n"
+                        f"`archiver capture` on the first {args.profile_posts} posts, run in-process under cProfile "
+                        "enabled in every thread (`--profile`); times are summed over the main (writer) thread "
+                        "and the fetch threads, so waits (lock acquire, queue get) count once per waiting "
+                        "thread and cProfile's overhead inflates Python-heavy code.\n\n```\n"
+                        + report.strip() + "\n```")
+        print(section)
         if args.write_results:
             write_results(section)
         wrong = any(run.problems for label, runs in groups.items() if label.startswith("archiver") for run in runs)
@@ -738,4 +848,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt as exc:
+        log(f"interrupted ({exc or 'Ctrl-C'}): servers stopped, temp files removed")
+        sys.exit(130)

@@ -217,8 +217,8 @@ def generate(root: Path, *, posts: int = 500, port: int, cited_per_post: int = 3
                 url = write(host, image, _jpeg(rng, rng.randint(2_000, 30_000)))
                 site.images.append(url)
                 order.append(url)
-        site._order.extend(dict.fromkeys(order))  # the stylesheet once per post group is enough
-    # each stylesheet only at its first place in crawl order
+        site._order.extend(order)
+    # each URL once, at its first place in crawl order (stylesheets recur)
     seen: set[str] = set()
     site._order = [url for url in site._order if not (url in seen or seen.add(url))]
     for host in HOSTS:  # a host with no cited page still has its stylesheet in urls
@@ -238,6 +238,7 @@ def serve(root: Path, port: int) -> None:
 
     class Handler(http.server.SimpleHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go in separate writes
 
         def log_message(self, format, *args):  # noqa: A002 - access log off, as nginx's
             pass
