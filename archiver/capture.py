@@ -134,6 +134,13 @@ class HostQueue:
             self._ready.notify_all()
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class CaptureEvent:
+    id: int
+    capture_id: str
+    started_at: dt.datetime
+
+
 def capture(
     urls: Iterable[str],
     *,
@@ -146,15 +153,145 @@ def capture(
 
     ``stop`` ends the run early (signal handlers set it): the record being
     written is finished, files are closed, and the event is marked interrupted.
+    With ``settings.processes`` above 1 the posts are shared among that many
+    processes, each writing its own WARC files, all under one capture event.
     """
-    run = _Run(collection=collection, command=command, seeds=list(urls), stop=stop or threading.Event(),
-               progress=progress)
-    return run.execute()
+    seeds = list(dict.fromkeys(urls))
+    stop = stop or threading.Event()
+    event = _start_event(collection, seeds, command)
+    processes = collection.settings.processes or auto_processes(len(seeds))
+    try:
+        if processes <= 1 or len(seeds) <= 1:
+            result = _Run(collection=collection, command=command, seeds=seeds, stop=stop, progress=progress,
+                          event=event).execute()
+        else:
+            result = _capture_in_processes(collection.settings, seeds, event=event, command=command, stop=stop,
+                                           processes=min(processes, len(seeds)))
+    except BaseException:
+        _end_event(collection, event, "interrupted")
+        raise
+    _end_event(collection, event, result.outcome)
+    return result
+
+
+def auto_processes(seeds: int) -> int:
+    """One process per 20 posts, at most one per core: a few posts are not worth a process's start-up."""
+    return max(1, min(os.cpu_count() or 1, seeds // 20))
+
+
+def _start_event(collection: Collection, seeds: list[str], command: str) -> CaptureEvent:
+    settings = collection.settings
+    capture_id = str(uuid.uuid4())
+    started = dt.datetime.now(dt.timezone.utc)
+    with collection.catalogue.transaction() as connection:
+        event_id = collection.catalogue.insert(connection, cat.capture_events, {
+            "uuid": capture_id,
+            "started_at": started,
+            "outcome": "running",
+            "tool": "archiver",
+            "tool_version": __version__,
+            "operator": settings.operator,
+            "hostname": socket.gethostname(),
+            "pid": os.getpid(),
+            "command": command,
+            "seeds": json.dumps(seeds),
+            "settings": json.dumps({key: str(value) for key, value in dataclasses.asdict(settings).items()
+                                    if key != "db"}),
+        })
+    return CaptureEvent(id=event_id, capture_id=capture_id, started_at=started)
+
+
+def _end_event(collection: Collection, event: CaptureEvent, outcome: str) -> None:
+    with collection.catalogue.transaction() as connection:
+        collection.catalogue.update(connection, cat.capture_events, event.id, outcome=outcome,
+                                    ended_at=dt.datetime.now(dt.timezone.utc))
+
+
+def _outcome(*, interrupted: bool, failed: int, seeds: int) -> str:
+    if interrupted:
+        return "interrupted"
+    if failed == 0:
+        return "complete"
+    return "failed" if failed == seeds else "partial"
+
+
+def _capture_in_processes(settings: Settings, seeds: list[str], *, event: CaptureEvent, command: str,
+                          stop: threading.Event, processes: int) -> CaptureResult:
+    """Share the posts round-robin among processes; merge what they report."""
+    import concurrent.futures
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")  # no fork of threads or open database connections
+    shared_stop = context.Event()
+    groups = [seeds[n::processes] for n in range(processes)]
+    parts: list[CaptureResult] = []
+    broken = False
+    with concurrent.futures.ProcessPoolExecutor(max_workers=processes, mp_context=context,
+                                                initializer=_start_part, initargs=(shared_stop, os.getpid())) as pool:
+        futures = [pool.submit(_capture_part, settings, group, event, command) for group in groups]
+        pending = set(futures)
+        while pending:
+            _, pending = concurrent.futures.wait(pending, timeout=0.25)
+            if stop.is_set():
+                shared_stop.set()
+        for future in futures:
+            try:
+                parts.append(future.result())
+            except concurrent.futures.process.BrokenProcessPool:
+                broken = True  # a part died; its leftovers are repaired on the next start
+    result = CaptureResult(capture_id=event.capture_id, outcome="running", started_at=event.started_at,
+                           ended_at=dt.datetime.now(dt.timezone.utc))
+    for part in parts:
+        result.records += part.records
+        result.failures += part.failures
+        result.seed_errors.update(part.seed_errors)
+        result.warc_files += part.warc_files
+    interrupted = broken or stop.is_set() or any(part.outcome == "interrupted" for part in parts)
+    result.outcome = _outcome(interrupted=interrupted, failed=len(result.seed_errors), seeds=len(seeds))
+    return result
+
+
+_part_stop = None  # in a part's process: its _StopWhenOrphaned
+
+
+def _start_part(stop, parent_pid: int) -> None:
+    """A part's process ignores SIGINT/SIGTERM: the parent catches them and sets ``stop``
+    (an event handed over at process start, the only way multiprocessing shares one)."""
+    import signal
+
+    global _part_stop
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _part_stop = _StopWhenOrphaned(stop, parent_pid)
+
+
+class _StopWhenOrphaned:
+    """The parent's stop event, also set when the parent has gone."""
+
+    def __init__(self, event, parent_pid: int) -> None:
+        self._event = event
+        self._parent_pid = parent_pid
+
+    def is_set(self) -> bool:
+        return self._event.is_set() or os.getppid() != self._parent_pid
+
+
+def _capture_part(settings: Settings, seeds: list[str], event: CaptureEvent, command: str) -> CaptureResult:
+    """One process's share of a capture (runs in a child process)."""
+    from .collection import Collection
+
+    catalogue = cat.Catalogue.open(settings.db_url)
+    try:
+        collection = Collection(settings=settings, catalogue=catalogue, repaired=[])
+        return _Run(collection=collection, command=command, seeds=seeds,
+                    stop=_part_stop, progress=None, event=event).execute()
+    finally:
+        catalogue.close()
 
 
 class _Run:
     def __init__(self, *, collection: Collection, command: str, seeds: list[str], stop: threading.Event,
-                 progress) -> None:
+                 progress, event: CaptureEvent) -> None:
         self.collection = collection
         self.settings: Settings = collection.settings
         self.catalogue = collection.catalogue
@@ -182,8 +319,8 @@ class _Run:
         self.finished = 0
         self.file_ids: dict[str, int] = {}
         self.pending_rows: list[Callable[[object], None]] = []
-        self.result = CaptureResult(capture_id=str(uuid.uuid4()), outcome="running",
-                                    started_at=dt.datetime.now(dt.timezone.utc))
+        self.event_id = event.id
+        self.result = CaptureResult(capture_id=event.capture_id, outcome="running", started_at=event.started_at)
         self.writer = WarcWriter(
             self.settings.snapshots,
             prefix=self.settings.warc_prefix,
@@ -198,7 +335,6 @@ class _Run:
     # -- the run ---------------------------------------------------------------------------
 
     def execute(self) -> CaptureResult:
-        self._start_event()
         workers = [threading.Thread(target=self._work, daemon=True, name=f"fetch-{n}")
                    for n in range(self.settings.workers)]
         for worker in workers:
@@ -436,36 +572,10 @@ class _Run:
             ("digest-algorithm", self.digest),
         ]
 
-    def _start_event(self) -> None:
-        settings = self.settings
-        with self.catalogue.transaction() as connection:
-            self.event_id = self.catalogue.insert(connection, cat.capture_events, {
-                "uuid": self.result.capture_id,
-                "started_at": self.result.started_at,
-                "outcome": "running",
-                "tool": "archiver",
-                "tool_version": __version__,
-                "operator": settings.operator,
-                "hostname": socket.gethostname(),
-                "pid": os.getpid(),
-                "command": self.command,
-                "seeds": json.dumps(self.seeds),
-                "settings": json.dumps({key: str(value) for key, value in dataclasses.asdict(settings).items()
-                                        if key != "db"}),
-            })
-
     def _finish(self, interrupted: bool) -> None:
         self.writer.close()
-        failed = len(self.result.seed_errors)
-        if interrupted:
-            outcome = "interrupted"
-        elif failed == 0:
-            outcome = "complete"
-        elif failed == len(set(self.seeds)):
-            outcome = "failed"
-        else:
-            outcome = "partial"
-        self.result.outcome = outcome
+        self.result.outcome = _outcome(interrupted=interrupted, failed=len(self.result.seed_errors),
+                                       seeds=len(self.seeds))
         self.result.ended_at = dt.datetime.now(dt.timezone.utc)
         ended = self.result.ended_at
 
@@ -477,7 +587,6 @@ class _Run:
                     "link_text": task.link_text, "duplicate_of_id": self.fetch_ids_by_url.get(task.url),
                     "started_at": ended, "ended_at": ended, "outcome": "duplicate",
                 })
-            self.catalogue.update(connection, cat.capture_events, self.event_id, outcome=outcome, ended_at=ended)
 
         self.pending_rows.append(finish)
         self._commit()

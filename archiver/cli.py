@@ -83,6 +83,9 @@ def fetch_options(command: Callable) -> Callable:
                      help="WARC digest algorithm; sha1 for legacy sha1-base32 indexes [sha256]."),
         click.option("--workers", type=int, metavar="N", help="Concurrent fetches [8]."),
         click.option("--per-host", type=int, metavar="N", help="Concurrent fetches per host [2]."),
+        click.option("--processes", type=int, metavar="N",
+                     help="Processes sharing the posts, each with its own WARC files [0: one per 20 posts, "
+                          "at most one per core]."),
         click.option("--operator", metavar="NAME", help="Who runs the capture, recorded in warcinfo [login name]."),
         click.option("--user-agent", metavar="TEXT", help="User-Agent header sent."),
     ]

@@ -87,6 +87,7 @@ class Settings:
     compress_level: int = 6
     workers: int = 8
     per_host: int = 2
+    processes: int = 0  # 0: one per 20 posts, at most one per core
 
     @property
     def db_url(self) -> str:
@@ -114,6 +115,7 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "compress_level": lambda value: max(0, min(9, int(str(value)))),
     "workers": parse_positive_int,
     "per_host": parse_positive_int,
+    "processes": lambda value: max(0, int(str(value))),
 }
 
 

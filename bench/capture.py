@@ -425,7 +425,9 @@ def run_http_client(site: sitegen.Site, threads: int) -> Run:
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_SELF)
     received = sum(size for _, _, size in results)
-    problems = [f"received {received} body bytes, the site has {site.total_bytes}"] if received != site.total_bytes else []
+    problems = []
+    if received != site.total_bytes:
+        problems.append(f"received {received} body bytes, the site has {site.total_bytes}")
     problems += [f"{sum(1 for r in results if r[1] != 200)} responses not HTTP 200"] if any(
         r[1] != 200 for r in results) else []
     return Run(label=f"floor: stdlib http.client, {threads} threads, no WARC", wall=wall,
@@ -725,7 +727,9 @@ def main(argv: list[str] | None = None) -> int:
             print(profile_archiver(archiver, site, args.profile_posts, workdir, args.profile_top))
             return 0
 
-        configs: list[tuple[str, list[str], dict[str, str]]] = [("archiver, defaults (--workers 8 --per-host 2)", [], {})]
+        configs: list[tuple[str, list[str], dict[str, str]]] = [
+            ("archiver, defaults (--workers 8 --per-host 2)", [], {})
+        ]
         for words in args.archiver_config:
             flags, env = split_config(words)
             configs.append((f"archiver {words}", flags, env))

@@ -162,7 +162,8 @@ def generate(root: Path, *, posts: int = 500, port: int, cited_per_post: int = 3
 <title>Synthetic Blog: {titles[n]}</title>
 <link rel="stylesheet" href="{CSS_PATH}" type="text/css">
 </head><body>
-<div class="header"><h1 class="title"><a href="/">Synthetic Blog</a></h1><p class="description">{_words(rng, 8)}</p></div>
+<div class="header"><h1 class="title"><a href="/">Synthetic Blog</a></h1>
+<p class="description">{_words(rng, 8)}</p></div>
 <div class="navbar">{" ".join(nav)}</div>
 <div class="main-outer"><div class="main">
 <div class="date-outer"><h2 class="date-header"><span>Saturday, May {n % 28 + 1}, 2015</span></h2>

@@ -238,3 +238,26 @@ def test_kill_9_is_repaired_on_next_start(stalled_capture, home, server):
         path = home / next(f["path"] for f in files if f["id"] == row["warc_file_id"])
         facts = read_record(path, row["offset"])
         assert (facts.record_id, facts.block_sha256) == (row["warc_record_id"], row["block_sha256"])
+
+
+def test_posts_shared_among_processes_make_one_capture_event(site, server, home):
+    others = [server.route(f"/post{n}.html", page(
+        f'<html><body><article><p>post {n} citing <a href="/source{n}.html">a source</a></p></article></body></html>'))
+        for n in range(3)]
+    for n in range(3):
+        server.route(f"/source{n}.html", page(f"<html><body><p>source {n}</p></body></html>"))
+    result = run_archiver("capture", site.post_url, *others, "--home", str(home), "--allow-private",
+                          "--processes", "2", "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["outcome"] == "complete" and len(summary["warc_files"]) == 2
+    posts = {r["url"] for r in summary["records"] if r["role"] == "post" and r["record_type"] == "response"}
+    assert posts == {site.post_url, *others}
+    [event] = catalogue_rows(home, cat.capture_events)
+    assert (event["uuid"], event["outcome"]) == (summary["capture_id"], "complete")
+    files = catalogue_rows(home, cat.warc_files)
+    assert {f["filename"] for f in files} == set(summary["warc_files"])
+    assert {f["capture_event_id"] for f in files} == {event["id"]}
+    records = catalogue_rows(home, cat.records)
+    assert len(records) == len(summary["records"]) + 2  # + one warcinfo per file
+    assert_warcs_valid(home)
