@@ -7,6 +7,8 @@ de-chunked before hashing. Everything streams: no record is held in memory.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
 import datetime as dt
 import hashlib
@@ -35,6 +37,8 @@ class RecordFacts:
     payload_sha256: str | None
     http_status: int | None
     headers: dict[str, str]  # the WARC headers
+    block_digest_ok: bool | None  # WARC-Block-Digest recomputed in its own algorithm; None: absent or unknown
+    payload_digest_ok: bool | None
 
     def catalogue_row(self) -> dict:
         """The ``records`` columns these bytes determine (no role, fetch or event)."""
@@ -63,10 +67,50 @@ def parse_warc_date(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(dt.timezone.utc)
 
 
+def parse_digest(label: str | None) -> tuple[str, bytes] | None:
+    """``sha1:BASE32`` / ``sha256:hex`` (any RFC 4648 encoding) -> (algorithm, digest bytes)."""
+    if not label or ":" not in label:
+        return None
+    algorithm, _, value = label.partition(":")
+    algorithm = algorithm.strip().lower().replace("-", "")
+    if algorithm not in hashlib.algorithms_available:
+        return None
+    size = hashlib.new(algorithm).digest_size
+    value = value.strip()
+    for decode in (bytes.fromhex, lambda text: base64.b32decode(text, casefold=True), base64.b64decode):
+        try:
+            raw = decode(value)
+        except (ValueError, binascii.Error):
+            continue
+        if len(raw) == size:
+            return algorithm, raw
+    return None
+
+
+class _Hashes:
+    """sha256 (the catalogue's) plus the algorithm a WARC header declares, if another."""
+
+    def __init__(self, declared: str | None) -> None:
+        self.expected = parse_digest(declared)
+        self.sha256 = hashlib.sha256()
+        self.other = hashlib.new(self.expected[0]) if self.expected and self.expected[0] != "sha256" else None
+
+    def update(self, data: bytes) -> None:
+        self.sha256.update(data)
+        if self.other is not None:
+            self.other.update(data)
+
+    def matches(self) -> bool | None:
+        if self.expected is None:
+            return None
+        actual = self.other.digest() if self.other is not None else self.sha256.digest()
+        return actual == self.expected[1]
+
+
 class _HashingReader:
-    def __init__(self, stream: BinaryIO) -> None:
+    def __init__(self, stream: BinaryIO, declared: str | None) -> None:
         self.stream = stream
-        self.hash = hashlib.sha256()
+        self.hash = _Hashes(declared)
         self.count = 0
 
     def read(self, size: int = -1) -> bytes:
@@ -95,13 +139,13 @@ def read_record(path: Path, offset: int) -> RecordFacts:
         if record is None:
             raise StoreError(f"no WARC record at offset {offset} of {path}")
         headers = {name: value for name, value in record.rec_headers.headers}
-        block = _HashingReader(record.raw_stream)
+        block = _HashingReader(record.raw_stream, headers.get("WARC-Block-Digest"))
         status = None
-        payload_sha256 = None
+        payload = None
         is_http = (headers.get("Content-Type", "").startswith("application/http")
                    and "msgtype=response" in headers.get("Content-Type", "").replace(" ", ""))
         if is_http:
-            status, payload_sha256 = _hash_http_payload(block)
+            status, payload = _hash_http_payload(block, headers.get("WARC-Payload-Digest"))
         while block.read(READ_SIZE):
             pass
         iterator.read_to_end(record)
@@ -112,14 +156,16 @@ def read_record(path: Path, offset: int) -> RecordFacts:
             offset=offset,
             length=iterator.get_record_length(),
             content_length=block.count,
-            block_sha256=block.hash.hexdigest(),
-            payload_sha256=payload_sha256,
+            block_sha256=block.hash.sha256.hexdigest(),
+            payload_sha256=payload.sha256.hexdigest() if payload else None,
             http_status=status,
             headers=headers,
+            block_digest_ok=block.hash.matches(),
+            payload_digest_ok=payload.matches() if payload else None,
         )
 
 
-def _hash_http_payload(block: _HashingReader) -> tuple[int | None, str | None]:
+def _hash_http_payload(block: _HashingReader, declared: str | None) -> tuple[int | None, _Hashes | None]:
     status_line = block.readline()
     parts = status_line.split(None, 2)
     status = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
@@ -133,8 +179,8 @@ def _hash_http_payload(block: _HashingReader) -> tuple[int | None, str | None]:
         name, _, value = line.decode("iso-8859-1").partition(":")
         if name.strip().lower() == "transfer-encoding" and "chunked" in value.lower():
             chunked = True
-    payload = hashlib.sha256()
+    payload = _Hashes(declared)
     source = ChunkedDataReader(block, raise_exceptions=False) if chunked else block
     for data in iter(lambda: source.read(READ_SIZE), b""):
         payload.update(data)
-    return status, payload.hexdigest()
+    return status, payload

@@ -278,3 +278,12 @@ def test_each_record_is_its_own_gzip_member(captured, rows):
         with open(files[row["warc_file_id"]], "rb") as fh:
             fh.seek(row["offset"])
             assert gzip.decompress(fh.read(row["length"])).startswith(b"WARC/1.1\r\n")
+
+
+def test_declared_digests_verify_in_their_own_algorithm(captured, rows):
+    _, collection = captured
+    files = {f["id"]: collection.resolve(f["path"]) for f in rows["files"]}
+    for row in rows["records"]:
+        facts = read_record(files[row["warc_file_id"]], row["offset"])
+        assert facts.block_digest_ok is True
+        assert facts.payload_digest_ok is (True if row["payload_digest"] else None)

@@ -261,3 +261,38 @@ def test_posts_shared_among_processes_make_one_capture_event(site, server, home)
     records = catalogue_rows(home, cat.records)
     assert len(records) == len(summary["records"]) + 2  # + one warcinfo per file
     assert_warcs_valid(home)
+
+
+def test_sha1_digests_for_legacy_indexes(site, home):
+    result = run_archiver("capture", site.post_url, "--home", str(home), "--allow-private", "--digest", "sha1")
+    assert result.returncode == 0, result.stderr
+    records = catalogue_rows(home, cat.records)
+    assert all(r["block_digest"].startswith("sha1:") and len(r["block_digest"]) == 37 for r in records)
+    assert all(len(r["block_sha256"]) == 64 for r in records)  # the catalogue keeps sha256 regardless
+    assert_warcs_valid(home)
+
+
+def test_a_50_mb_page_is_captured_whole(server, home):
+    body = b"<html><body><article>" + b"<p>" + b"x" * 1000 + b"</p>\n" * 1 + b"".join(
+        b"<p>paragraph %d</p>\n" % n for n in range(2_500_000)) + b"</article></body></html>"
+    assert len(body) > 50_000_000
+    url = server.route("/huge.html", lambda r: send(r, 200, body))
+    result = run_archiver("capture", url, "--home", str(home), "--json")
+    assert result.returncode == 0, result.stderr
+    [response] = [r for r in json.loads(result.stdout)["records"] if r["record_type"] == "response"]
+    import hashlib
+
+    assert response["payload_sha256"] == hashlib.sha256(body).hexdigest()
+    assert_warcs_valid(home)
+
+
+def test_broken_charset_is_archived_as_sent(server, home):
+    body = "<html><body><article><p>caf\u00e9 \u0627\u0644\u0642\u0644\u0645\u0648\u0646</p></article></body></html>"
+    raw = body.encode("utf-8")[:-30] + b"\xff\xfe\xc3" + body.encode("utf-8")[-30:]
+    url = server.route("/broken.html", lambda r: send(r, 200, raw, "text/html; charset=utf-8"))
+    result = run_archiver("capture", url, "--home", str(home), "--json")
+    assert result.returncode == 0, result.stderr
+    [response] = [r for r in catalogue_rows(home, cat.records) if r["record_type"] == "response"]
+    import hashlib
+
+    assert response["payload_sha256"] == hashlib.sha256(raw).hexdigest()

@@ -10,7 +10,7 @@ import subprocess
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from archiver.verify import read_record
+from archiver.verify import parse_digest, read_record
 from archiver.warc import (
     Block,
     Record,
@@ -177,3 +177,15 @@ def test_incompressible_records_are_still_valid_gzip_members(tmp_path):
         fh.seek(location.offset)
         assert gzip.decompress(fh.read(location.length)).endswith(b"\r\n\r\n")
     assert records_of(location.path)[1][2] == record.block.stream.getvalue()
+
+
+@pytest.mark.parametrize("label, algorithm", [
+    ("sha1:" + "A" * 32, "sha1"), ("sha256:" + "ab" * 32, "sha256"), ("sha1:" + "00" * 20, "sha1"),
+])
+def test_parse_digest(label, algorithm):
+    assert parse_digest(label)[0] == algorithm
+
+
+@pytest.mark.parametrize("label", ["sha1:tooshort", "nosuch:AAAA", "nocolon", None])
+def test_parse_digest_rejects(label):
+    assert parse_digest(label) is None
