@@ -221,6 +221,50 @@ def capture_footer(result: CaptureResult, settings: Settings) -> str:
     return "\n".join(lines)
 
 
+@cli.command()
+@click.argument("source", type=click.File("rb"))
+@click.option("--url", help="The URL the page was served at, so relative links resolve [file://PATH].")
+@click.option("--content-type", help="The Content-Type it was served with, if its charset matters.")
+@output_options
+def extract(source, url: str | None, content_type: str | None, output: str) -> None:
+    """Parse a local HTML file (or - for stdin) as archiver parses captures; archive nothing.
+
+    Example:
+
+        archiver extract post.html --url https://example.blogspot.com/2015/05/post.html --json
+
+    Prints title, author, dates, language, main text, captions with credits,
+    classified links and the reference list.
+    """
+    from .document import extract_document
+
+    if url is None:
+        url = "file://" + (os.path.abspath(source.name) if source.name != "<stdin>" else "/dev/stdin")
+    document = extract_document(source.read(), url=url, content_type=content_type)
+    data = document.as_json()
+    emit(output, document=data, rows=data["links"], table=lambda: document_text(data))
+    for warning in document.warnings:
+        message(f"Warning: {warning}")
+
+
+def document_text(data: dict) -> str:
+    """A parsed document for people: metadata, text, captions, references, cited links."""
+    lines = [f"{name.capitalize()}: {data[name]}" for name in ("title", "author", "published", "updated", "language")
+             if data[name]]
+    lines += ["", data["text"] or "(no main text found)"]
+    if data["captions"]:
+        lines += ["", "Captions:"] + [f"  {c['text']}" + (f" / {c['credit']}" if c["credit"] else "")
+                                      + f"  <{c['image_url']}>" for c in data["captions"]]
+    if data["references"]:
+        lines += ["", "References:"] + [
+            f"  {r['publisher'] + ': ' if r['publisher'] else ''}{r['title']}"
+            + (f" ({r['language']})" if r["language"] else "") + f"  <{r['url']}>" for r in data["references"]]
+    cited = [link for link in data["links"] if link["kind"] in ("citation", "inline")]
+    if cited:
+        lines += ["", "Cited:"] + [f"  {link['kind']:<9} {link['url']}" for link in cited]
+    return "\n".join(lines)
+
+
 @cli.group()
 def db() -> None:
     """Create, upgrade or inspect the catalogue schema (done on first use anyway)."""

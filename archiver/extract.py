@@ -28,6 +28,7 @@ import lxml.html
 from lxml import etree
 
 FOLLOWED_KINDS = ("citation", "inline")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 READABILITY_MIN_TEXT = 250
 EXTRACTOR = "archiver-extract/1"
 
@@ -144,27 +145,54 @@ def _codec(label: str) -> str | None:
         return None
 
 
-def parse(payload: bytes, *, url: str, content_type: str | None) -> Page:
-    """Parse decoded HTML bytes served at ``url``."""
+@dataclasses.dataclass(kw_only=True)
+class Loaded:
+    """An HTML payload decoded and parsed: the tree, and how its characters were decided."""
+
+    url: str
+    base: str  # for resolving links: the URL, or the document's <base href>
+    root: object | None  # lxml root element; None when nothing could be parsed
+    encoding: str
+    encoding_source: str
+
+
+def load(payload: bytes, *, url: str, content_type: str | None) -> Loaded:
+    """Decode (charset decided by :func:`decide_encoding`) and parse HTML bytes served at ``url``."""
     encoding, source = decide_encoding(payload, content_type)
-    text = payload.decode(encoding, errors="replace")
-    parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True)
+    # characters no HTML document may hold (NUL, C0 controls) are dropped from the parsing copy
+    text = _CONTROL.sub("", payload.decode(encoding, errors="replace"))
+    parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, huge_tree=True)
     try:
         root = lxml.html.document_fromstring(text.encode("utf-8"), parser=parser)
     except (etree.ParserError, ValueError):
-        return Page(url=url, encoding=encoding, encoding_source=source, title="",
-                    body_found_by=None, links=[])
+        root = None
     base = url
-    for element in root.iter("base"):
+    for element in root.iter("base") if root is not None else ():
         if element.get("href"):
-            base = urllib.parse.urljoin(url, element.get("href").strip())
+            base = _absolute(url, element.get("href")) or url
             break
-    title = (root.findtext(".//title") or "").strip()
-    body, found_by = find_body(root)
-    links = list(_requisites(root, base)) + list(
-        _anchors(root, body, base, page_host=_site(url), detached=found_by == "readability"))
-    return Page(url=url, encoding=encoding, encoding_source=source, title=title,
-                body_found_by=found_by, links=_dedupe(links))
+    return Loaded(url=url, base=base, root=root, encoding=encoding, encoding_source=source)
+
+
+def classify_links(loaded: Loaded, body, found_by: str | None) -> list[Link]:
+    """Every requisite and anchor of the page, one per URL, classified."""
+    if loaded.root is None:
+        return []
+    links = list(_requisites(loaded.root, loaded.base)) + list(
+        _anchors(loaded.root, body, loaded.base, page_host=_site(loaded.url), detached=found_by == "readability"))
+    return _dedupe(links)
+
+
+def parse(payload: bytes, *, url: str, content_type: str | None) -> Page:
+    """Parse HTML bytes served at ``url`` into what the capture needs: requisites and citations."""
+    loaded = load(payload, url=url, content_type=content_type)
+    if loaded.root is None:
+        return Page(url=url, encoding=loaded.encoding, encoding_source=loaded.encoding_source, title="",
+                    body_found_by=None, links=[])
+    body, found_by = find_body(loaded.root)
+    return Page(url=url, encoding=loaded.encoding, encoding_source=loaded.encoding_source,
+                title=(loaded.root.findtext(".//title") or "").strip(), body_found_by=found_by,
+                links=classify_links(loaded, body, found_by))
 
 
 def find_body(root) -> tuple[object | None, str | None]:
@@ -173,6 +201,10 @@ def find_body(root) -> tuple[object | None, str | None]:
         ('//*[@itemprop="articleBody"]', "schema.org-articleBody"),
         ('//*[contains(concat(" ", normalize-space(@class), " "), " post-body ")]', "blogger-post-body"),
         ('//*[contains(concat(" ", normalize-space(@class), " "), " entry-content ")]', "entry-content"),
+        ('//*[contains(concat(" ", normalize-space(@class), " "), " post-content ")'
+         ' or contains(concat(" ", normalize-space(@class), " "), " article-body ")'
+         ' or contains(concat(" ", normalize-space(@class), " "), " article-content ")'
+         ' or contains(concat(" ", normalize-space(@class), " "), " story-body ")]', "content-class"),
         ("//article", "article"),
         ('//main | //*[@role="main"]', "main"),
     ):
@@ -189,9 +221,9 @@ def _readability_body(root) -> tuple[object | None, str | None]:
 
     try:
         summary = Document(lxml.html.tostring(root, encoding="unicode")).summary(html_partial=True)
-    except Exception:  # readability raises bare Exceptions on odd documents
+        fragment = lxml.html.fragment_fromstring(summary, create_parent="div")
+    except Exception:  # readability and lxml raise bare Exceptions and AssertionErrors on odd documents
         return None, None
-    fragment = lxml.html.fragment_fromstring(summary, create_parent="div")
     if len(" ".join(fragment.text_content().split())) < READABILITY_MIN_TEXT:
         return None, None  # too little text to be a post: cite nothing rather than guess
     return fragment, "readability"

@@ -1,0 +1,569 @@
+"""Parse a captured page into a :class:`Document`: what an archivist reads and queries.
+
+Title, author, published and updated dates, language and canonical URL come
+from the strongest evidence present (schema.org JSON-LD, OpenGraph and meta
+tags, microdata, ``<time>``, the page's own date line such as Blogger's
+"Sunday, 24 May 2015"), and the document says which source decided each.
+The main text is the body :func:`archiver.extract.find_body` finds, as clean
+paragraphs without captions, share buttons, ads, comment forms or footers;
+where no structural evidence exists, trafilatura's extraction is used.
+Captions are split into text and credit ("Hassan Nasrallah / AlJazeera").
+The reference list ("Publisher: Title (Language) – [link]") is parsed into
+entries. Parsing reads a copy of the payload; archived bytes never change.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import re
+from typing import Any
+
+from lxml import etree
+
+from .extract import (
+    _AD,
+    _CHROME,
+    _COMMENT,
+    _SHARE,
+    Loaded,
+    _absolute,
+    _site,
+    classify_links,
+    find_body,
+    load,
+)
+
+PARSER_NAME = "archiver-document"
+PARSER_VERSION = "1"
+
+_BLOCK = {"p", "div", "section", "article", "main", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol",
+          "dl", "dt", "dd", "blockquote", "pre", "table", "tr", "td", "th", "tbody", "thead", "hr", "address",
+          "center"}
+_SKIP = {"script", "style", "noscript", "template", "iframe", "form", "button", "select", "textarea", "svg",
+         "nav", "aside", "footer", "header", "object", "embed", "video", "audio", "canvas", "head", "title"}
+_CREDIT = re.compile(r"^(?P<text>.+?)\s+/\s+(?P<credit>[^/]{1,80})$|"
+                     r"^(?P<text2>.+?)\s*[\(\[]?\s*(?:photo|picture|image|credit|source|©|\(c\))\s*:?\s*"
+                     r"(?P<credit2>[^()\[\]]{1,80}?)[\)\]]?$|"
+                     r"^(?P<text3>.+?[.!?])\s*\((?P<credit3>[^()]{2,80})\)\.?$", re.I | re.S)
+_REFERENCE = re.compile(r"^(?P<publisher>[^:\n]{2,80}?):\s*(?P<title>.+?)\s*(?:\((?P<language>[A-Za-z ]{2,30})\))?\s*$",
+                        re.S)
+_REFERENCE_HEADING = re.compile(r"^\s*(references?|sources?|notes|bibliography|further reading|links)\s*:?\s*$",
+                                re.I)
+_ARABIC = re.compile(r"[\u0600-\u06ff]")
+_LATIN = re.compile(r"[A-Za-z]")
+_ORDINAL = re.compile(r"(\d)(st|nd|rd|th)\b", re.I)
+_DATE_FORMATS = ("%A, %d %B %Y", "%A, %B %d, %Y", "%d %B %Y", "%B %d, %Y", "%b %d, %Y", "%d %b %Y",
+                 "%A %d %B %Y", "%a, %d %b %Y", "%Y/%m/%d", "%d/%m/%Y", "%B %Y")
+_ARABIC_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+_ENGLISH_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+                   "October", "November", "December")
+_ARABIC_MONTHS = sorted([  # (name, month): Egyptian/Gulf and Levantine names, longest first
+    ("يناير", 1), ("فبراير", 2), ("مارس", 3), ("أبريل", 4), ("ابريل", 4), ("مايو", 5), ("يونيو", 6),
+    ("يوليو", 7), ("أغسطس", 8), ("اغسطس", 8), ("سبتمبر", 9), ("أكتوبر", 10), ("اكتوبر", 10), ("نوفمبر", 11),
+    ("ديسمبر", 12), ("كانون الثاني", 1), ("شباط", 2), ("آذار", 3), ("نيسان", 4), ("أيار", 5), ("حزيران", 6),
+    ("تموز", 7), ("آب", 8), ("أيلول", 9), ("تشرين الأول", 10), ("تشرين الثاني", 11), ("كانون الأول", 12),
+], key=lambda item: -len(item[0]))
+_ENGLISH_STOPWORDS = frozenset("the and of to in that is was for on with as by at from his has have it".split())
+_POST_TITLE = './/*[contains(@class, "post-title") or contains(@class, "entry-title")]'
+_BYLINE = " | ".join([
+    '//*[@itemprop="author"]//*[@itemprop="name"]', '//*[contains(@class, "post-author")]//*[contains(@class, "fn")]',
+    '//*[@rel="author"]', '//*[contains(@class, "byline")]', '//*[contains(@class, "author-name")]',
+])
+_AUTHOR_NEAR_HEADLINE = './/*[contains(concat(" ", normalize-space(@class), " "), " author ")]'
+_DATE_ATTRIBUTES = ("content", "datetime", "title")
+_DATE_LINES = ('//*[contains(@class, "date-header")] | //*[contains(@class, "post-date")]'
+               ' | //*[contains(@class, "entry-date")] | //*[contains(@class, "published")]')
+_DATES_NEAR_HEADLINE = './/*[contains(@class, "date") or contains(@class, "meta") or contains(@class, "time")]'
+_ARTICLE_TYPES = {"article", "newsarticle", "blogposting", "reportagenewsarticle", "webpage", "posting",
+                  "socialmediaposting", "analysisnewsarticle", "opinionnewsarticle"}
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Caption:
+    text: str
+    credit: str | None
+    image_url: str | None
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class DocumentLink:
+    url: str
+    text: str
+    kind: str
+    context: str  # the sentence around the link, when it is in the body
+    position: int  # order among the page's links
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Reference:
+    publisher: str | None
+    title: str
+    language: str | None
+    url: str | None
+
+
+@dataclasses.dataclass(kw_only=True)
+class Document:
+    url: str
+    title: str | None = None
+    author: str | None = None
+    published: str | None = None
+    updated: str | None = None
+    language: str | None = None
+    canonical: str | None = None
+    text: str = ""
+    captions: list[Caption] = dataclasses.field(default_factory=list)
+    links: list[DocumentLink] = dataclasses.field(default_factory=list)
+    references: list[Reference] = dataclasses.field(default_factory=list)
+    encoding: str | None = None
+    encoding_source: str | None = None
+    body_found_by: str | None = None
+    sources: dict[str, str] = dataclasses.field(default_factory=dict)  # field -> evidence that decided it
+    warnings: list[str] = dataclasses.field(default_factory=list)
+
+    def as_json(self, *, captured_at: str | None = None) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "captured_at": captured_at,
+            "title": self.title,
+            "author": self.author,
+            "published": self.published,
+            "updated": self.updated,
+            "language": self.language,
+            "canonical": self.canonical,
+            "text": self.text,
+            "captions": [dataclasses.asdict(caption) for caption in self.captions],
+            "links": [dataclasses.asdict(link) for link in self.links],
+            "references": [dataclasses.asdict(reference) for reference in self.references],
+            "encoding": self.encoding,
+            "encoding_source": self.encoding_source,
+            "body_found_by": self.body_found_by,
+            "sources": self.sources,
+            "parser": {"name": PARSER_NAME, "version": PARSER_VERSION},
+            "warnings": self.warnings,
+        }
+
+
+def extract_document(payload: bytes, *, url: str, content_type: str | None = None) -> Document:
+    """Parse HTML bytes served at ``url``; never raises on bad HTML, records warnings instead."""
+    loaded = load(payload, url=url, content_type=content_type)
+    document = Document(url=url, encoding=loaded.encoding, encoding_source=loaded.encoding_source)
+    if loaded.encoding_source in ("detected", "default"):
+        document.warnings.append(f"character set {loaded.encoding} was {loaded.encoding_source}, not declared")
+    if loaded.root is None or not len(loaded.root):
+        document.warnings.append("no HTML could be parsed from the payload")
+        return document
+    root = loaded.root
+    body, found_by = find_body(root)
+    structured = _json_ld(root, document)
+    _metadata(root, body, loaded, structured, document)
+    if body is not None and found_by != "readability":
+        document.body_found_by = found_by
+        document.text = "\n\n".join(_paragraphs(body))
+        document.captions = _captions(_article_scope(root, body), loaded)
+        document.references = _references(body, loaded)
+    else:
+        document.text, document.body_found_by = _fallback_text(root, body)
+        scope = _article_scope(root, None)
+        document.captions = _captions(scope, loaded) if scope is not root else []
+        document.warnings.append("no structural evidence of the body; "
+                                 f"main text by {document.body_found_by or 'nothing'}")
+    if not document.text:
+        document.warnings.append("no main text found")
+    document.links = _links(loaded, body, found_by)
+    return document
+
+
+# -- main text --------------------------------------------------------------------------------
+
+
+def _skipped(element) -> bool:
+    tag = element.tag if isinstance(element.tag, str) else ""
+    if tag in _SKIP:
+        return True
+    label = f"{element.get('class') or ''} {element.get('id') or ''}".strip()
+    if not label:
+        return False
+    if tag == "table" and "tr-caption-container" in label:
+        return True
+    return bool(_SHARE.search(label) or _COMMENT.search(label) or _AD.search(label)
+                or (_CHROME.search(label) and tag not in ("article", "main", "body")))
+
+
+def _paragraphs(node) -> list[str]:
+    """The text of ``node`` as paragraphs: block elements and <br> break, chrome and captions skipped."""
+    paragraphs: list[str] = []
+    current: list[str] = []
+
+    def flush() -> None:
+        text = " ".join("".join(current).split())
+        if text:
+            paragraphs.append(text)
+        current.clear()
+
+    skipping = None
+    for event, element in etree.iterwalk(node, events=("start", "end")):
+        if skipping is not None:
+            if event == "end" and element is skipping:
+                skipping = None
+                if element.tail:
+                    current.append(element.tail)
+            continue
+        tag = element.tag if isinstance(element.tag, str) else ""
+        if event == "start":
+            if element is not node and (_skipped(element) or tag == "figure"):
+                skipping = element
+                if tag in _BLOCK or tag in _SKIP or tag in ("figure", "table"):
+                    flush()
+                continue
+            if tag in _BLOCK:
+                flush()
+            if tag == "br":
+                flush()
+            if element.text and tag not in ("br",):
+                current.append(element.text)
+        else:
+            if tag in _BLOCK:
+                flush()
+            if element is not node and element.tail:
+                current.append(element.tail)
+    flush()
+    return paragraphs
+
+
+def _fallback_text(root, readability_body) -> tuple[str, str | None]:
+    """trafilatura's main text when no structural evidence exists; readability's as a last resort."""
+    import trafilatura
+
+    html = etree.tostring(root, encoding="unicode", method="html")
+    text = trafilatura.extract(html, include_comments=False, include_tables=True, favor_precision=False)
+    if text:
+        return "\n\n".join(line.strip() for line in text.splitlines() if line.strip()), "trafilatura"
+    if readability_body is not None:
+        return "\n\n".join(_paragraphs(readability_body)), "readability"
+    return "", None
+
+
+# -- captions and references ------------------------------------------------------------------
+
+
+def split_credit(text: str) -> tuple[str, str | None]:
+    """"Hassan Nasrallah / AlJazeera" -> ("Hassan Nasrallah", "AlJazeera"); no credit -> (text, None)."""
+    text = " ".join(text.replace("\xa0", " ").split())
+    match = _CREDIT.match(text)
+    if not match:
+        return text, None
+    caption = (match.group("text") or match.group("text2") or match.group("text3") or "").strip(" -–—,;")
+    credit = (match.group("credit") or match.group("credit2") or match.group("credit3") or "").strip(" .")
+    if not caption or not credit:
+        return text, None
+    return caption, credit
+
+
+def _captions(body, loaded: Loaded) -> list[Caption]:
+    captions = []
+    for table in body.xpath('.//table[contains(concat(" ", normalize-space(@class), " "), " tr-caption-container ")]'):
+        cells = table.xpath('.//*[contains(concat(" ", normalize-space(@class), " "), " tr-caption ")]')
+        captions += _caption(cells[0] if cells else None, table, loaded)
+    for figure in body.iter("figure"):
+        caption = figure.find(".//figcaption")
+        captions += _caption(caption, figure, loaded)
+    for image in body.iter("img"):
+        if any(a.tag == "figure" or "tr-caption-container" in (a.get("class") or "") for a in image.iterancestors()):
+            continue
+        following = _text_right_after(image)
+        if following and len(following) <= 200 and (_CREDIT.match(following) or _looks_like_caption(image)):
+            text, credit = split_credit(following)
+            captions.append(Caption(text=text, credit=credit, image_url=_image_url(image, loaded)))
+    return captions
+
+
+def _caption(element, container, loaded: Loaded) -> list[Caption]:
+    if element is None:
+        return []
+    raw = " ".join(element.text_content().split())
+    if not raw:
+        return []
+    image = container.find(".//img")
+    text, credit = split_credit(raw)
+    return [Caption(text=text, credit=credit, image_url=_image_url(image, loaded) if image is not None else None)]
+
+
+def _image_url(image, loaded: Loaded) -> str | None:
+    return _absolute(loaded.base, image.get("src") or image.get("data-src"))
+
+
+def _text_right_after(image) -> str:
+    """Text directly under an image: its tail, a caption element after it, or the next block."""
+    anchor = image.getparent() if image.getparent() is not None and image.getparent().tag == "a" else image
+    if anchor.tail and anchor.tail.strip():
+        return " ".join(anchor.tail.split())
+    following = anchor.getnext()
+    if following is not None and ("caption" in (following.get("class") or "").lower()
+                                  or following.tag in ("figcaption", "em", "small")):
+        return " ".join(following.text_content().split())
+    holder = anchor.getparent()
+    if holder is not None and " ".join(holder.text_content().split()) == "":
+        sibling = holder.getnext()
+        if sibling is not None and sibling.tag in ("p", "div", "span", "em", "small", "i"):
+            return " ".join(sibling.text_content().split())
+    return ""
+
+
+def _looks_like_caption(image) -> bool:
+    for sibling in (image.getnext(), image.getparent().getnext() if image.getparent() is not None else None):
+        if sibling is not None and ("caption" in (sibling.get("class") or "").lower()
+                                    or sibling.tag in ("figcaption", "em", "small")):
+            return True
+    return False
+
+
+def _references(body, loaded: Loaded) -> list[Reference]:
+    """Entries of the reference list: "Publisher: Title (Language) – [link]" lines, or the items
+    under a "References"/"Sources" heading."""
+    references: list[Reference] = []
+    seen: set[str] = set()
+    page_site = _site(loaded.url)
+    under_heading = False
+    for block in body.iter("p", "div", "li", "h2", "h3", "h4", "h5", "h6", "span", "strong", "b"):
+        if block.find(".//div") is not None or block.find(".//p") is not None:
+            continue  # only the innermost blocks
+        text = " ".join(block.text_content().replace("\xa0", " ").split())
+        if not text:
+            continue
+        if _REFERENCE_HEADING.match(text):
+            under_heading = True
+            continue
+        anchors = [a for a in block.iter("a") if _absolute(loaded.base, a.get("href"))]
+        if len(anchors) != 1:
+            continue
+        url = _absolute(loaded.base, anchors[0].get("href"))
+        if url in seen or _site(url) == page_site and not under_heading:
+            continue
+        label = " ".join(anchors[0].text_content().split())
+        entry = re.sub(r"\s+[–—-]+\s*\[?\s*" + re.escape(label) + r"\s*\]?\s*$", "", text) if label else text
+        match = _REFERENCE.match(entry) if entry != text or not label else None
+        if match:
+            references.append(Reference(publisher=match.group("publisher").strip(), title=match.group("title").strip(),
+                                        language=(match.group("language") or "").strip() or None, url=url))
+            seen.add(url)
+        elif under_heading and block.tag == "li":
+            publisher, _, title = text.partition(":") if ":" in text[:80] else ("", "", text)
+            references.append(Reference(publisher=publisher.strip() or None, title=(title or text).strip(),
+                                        language=None, url=url))
+            seen.add(url)
+    return references
+
+
+# -- metadata ---------------------------------------------------------------------------------
+
+
+def _json_ld(root, document: Document) -> dict[str, Any]:
+    """The first schema.org article-like object in the page's JSON-LD, or {}."""
+    for script in root.xpath('//script[@type="application/ld+json"]'):
+        try:
+            data = json.loads(script.text or "")
+        except ValueError:
+            document.warnings.append("unreadable JSON-LD block ignored")
+            continue
+        for item in _walk_json_ld(data):
+            kinds = item.get("@type")
+            kinds = kinds if isinstance(kinds, list) else [kinds]
+            if any(isinstance(kind, str) and kind.lower() in _ARTICLE_TYPES for kind in kinds):
+                return item
+    return {}
+
+
+def _walk_json_ld(data):
+    if isinstance(data, list):
+        for item in data:
+            yield from _walk_json_ld(item)
+    elif isinstance(data, dict):
+        yield data
+        if "@graph" in data:
+            yield from _walk_json_ld(data["@graph"])
+
+
+def _metadata(root, body, loaded: Loaded, structured: dict, document: Document) -> None:
+    meta = {}
+    for element in root.iter("meta"):
+        key = (element.get("property") or element.get("name") or element.get("itemprop") or "").strip().lower()
+        if key and element.get("content") and key not in meta:
+            meta[key] = " ".join(element.get("content").split())
+
+    def pick(field: str, candidates) -> str | None:
+        for source, value in candidates:
+            if isinstance(value, str):
+                value = " ".join(value.split())
+            if value:
+                document.sources[field] = source
+                return value
+        return None
+
+    scope = _article_scope(root, body)
+    document.title = pick("title", [
+        ("json-ld", structured.get("headline")),
+        ("og:title", meta.get("og:title")),
+        ("post-title", _first_text(scope, _POST_TITLE)),
+        ("h1", _first_text(root, "//h1")),
+        ("title", root.findtext(".//title")),
+    ])
+    document.author = pick("author", [
+        ("json-ld", _json_ld_name(structured.get("author"))),
+        ("meta author", next((value for value in (meta.get("author"), meta.get("article:author"))
+                              if value and not value.startswith("http")), None)),
+        ("byline", _first_text(root, _BYLINE)),
+        ("author near headline", _first_text(scope, _AUTHOR_NEAR_HEADLINE)),
+    ])
+    if document.author:
+        document.author = re.sub(r"^(posted by|by)\s+", "", document.author, flags=re.I).strip()
+    document.published = pick("published", [
+        ("json-ld", _iso(structured.get("datePublished"))),
+        ("article:published_time", _iso(meta.get("article:published_time"))),
+        ("meta date", _iso(meta.get("date") or meta.get("pubdate") or meta.get("datepublished"))),
+        ("itemprop datePublished", _iso(_attribute(root, '//*[@itemprop="datePublished"]', _DATE_ATTRIBUTES))),
+        ("time", _iso(_attribute(scope, ".//time[@datetime]", ("datetime",)))),
+        ("date line", _first_date(root, _DATE_LINES)),
+        ("date near headline", _first_date(scope, _DATES_NEAR_HEADLINE)),
+    ])
+    document.updated = pick("updated", [
+        ("json-ld", _iso(structured.get("dateModified"))),
+        ("article:modified_time", _iso(meta.get("article:modified_time") or meta.get("og:updated_time"))),
+        ("itemprop dateModified", _iso(_attribute(root, '//*[@itemprop="dateModified"]', _DATE_ATTRIBUTES))),
+    ])
+    document.canonical = pick("canonical", [
+        ("link canonical", _absolute(loaded.base, _attribute(root, '//link[@rel="canonical"]', ("href",)))),
+        ("og:url", _absolute(loaded.base, meta.get("og:url"))),
+    ])
+    document.language = pick("language", [
+        ("html lang", (root.get("lang") or root.get("xml:lang") or "").split("-")[0].lower() or None),
+        ("content-language", (meta.get("content-language") or "").split("-")[0].lower() or None),
+        ("og:locale", (meta.get("og:locale") or "").split("_")[0].lower() or None),
+    ])
+    if document.language is None:
+        document.language = _guess_language((body if body is not None else scope).text_content()[:5000])
+        if document.language:
+            document.sources["language"] = "script and stopwords"
+
+
+def _guess_language(sample: str) -> str | None:
+    """Arabic by script; English by its commonest words; otherwise unknown."""
+    arabic, latin = len(_ARABIC.findall(sample)), len(_LATIN.findall(sample))
+    if arabic > latin:
+        return "ar"
+    words = re.findall(r"[a-z]+", sample.lower())
+    if len(words) >= 20 and sum(word in _ENGLISH_STOPWORDS for word in words) / len(words) > 0.12:
+        return "en"
+    return None
+
+
+def _article_scope(root, body):
+    """Where a post's own metadata sits: around the body, else around the first <h1>."""
+    if body is not None and body.getparent() is not None:
+        return body.getparent()
+    headline = root.find(".//h1")
+    if headline is not None and headline.getparent() is not None:
+        return headline.getparent()
+    return root
+
+
+def _first_date(scope, xpath: str) -> str | None:
+    """The first element matching ``xpath`` whose text (or title/datetime) reads as a date."""
+    for element in scope.xpath(xpath):
+        for value in (element.get("datetime"), element.get("title"), element.text_content()):
+            date = _iso(value)
+            if date:
+                return date
+    return None
+
+
+def _first_text(scope, xpath: str) -> str | None:
+    for element in scope.xpath(xpath):
+        text = " ".join(element.text_content().split())
+        if text:
+            return text
+    return None
+
+
+def _attribute(scope, xpath: str, names: tuple[str, ...]) -> str | None:
+    for element in scope.xpath(xpath):
+        for name in names:
+            if element.get(name):
+                return element.get(name).strip()
+        text = " ".join(element.text_content().split())
+        if text:
+            return text
+    return None
+
+
+def _json_ld_name(value) -> str | None:
+    if isinstance(value, list):
+        names = [_json_ld_name(item) for item in value]
+        return ", ".join(name for name in names if name) or None
+    if isinstance(value, dict):
+        return value.get("name")
+    return value if isinstance(value, str) else None
+
+
+def _iso(value: str | None) -> str | None:
+    """An ISO 8601 date or date-time from the forms pages use; None when it is not a date."""
+    if not value or not isinstance(value, str):
+        return None
+    text = " ".join(value.split())
+    try:
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return moment.isoformat() if (moment.hour, moment.minute, moment.second) != (0, 0, 0) or "T" in text \
+            else moment.date().isoformat()
+    except ValueError:
+        pass
+    cleaned = _ORDINAL.sub(r"\1", text.translate(_ARABIC_DIGITS)).split("|")[0].strip(" .,")
+    cleaned = re.sub(r"\b([A-Za-z]{3})\.", r"\1", cleaned)
+    for name, number in _ARABIC_MONTHS:
+        cleaned = cleaned.replace(name, _ENGLISH_MONTHS[number - 1])
+    for candidate in (cleaned, re.sub(r"\s+\d{1,2}:\d{2}.*$", "", cleaned)):
+        for form in _DATE_FORMATS:
+            try:
+                return dt.datetime.strptime(candidate, form).date().isoformat()
+            except ValueError:
+                continue
+    return None
+
+
+# -- links ------------------------------------------------------------------------------------
+
+
+def _links(loaded: Loaded, body, found_by: str | None) -> list[DocumentLink]:
+    classified = {link.url: link for link in classify_links(loaded, body, found_by) if link.tag in ("a", "area")}
+    context: dict[str, str] = {}
+    order: dict[str, int] = {}
+    in_body = set(body.iter("a")) if body is not None and found_by != "readability" else set()
+    for position, anchor in enumerate(loaded.root.iter("a", "area")):
+        url = _absolute(loaded.base, anchor.get("href"))
+        if url is None or url in order:
+            continue
+        order[url] = position
+        if anchor in in_body:
+            context[url] = _sentence_around(anchor)
+    return [
+        DocumentLink(url=url, text=link.text, kind=link.kind, context=context.get(url, ""),
+                     position=order.get(url, -1))
+        for url, link in sorted(classified.items(), key=lambda item: order.get(item[0], 1 << 30))
+    ]
+
+
+def _sentence_around(anchor) -> str:
+    block = anchor
+    while block.getparent() is not None and block.tag not in _BLOCK:
+        block = block.getparent()
+    text = " ".join(block.text_content().split())
+    label = " ".join(anchor.text_content().split())
+    if not label or label not in text:
+        return text[:300]
+    start = text.find(label)
+    left = max(text.rfind(". ", 0, start), text.rfind("? ", 0, start), text.rfind("! ", 0, start))
+    end_candidates = [i for i in (text.find(". ", start + len(label)), text.find("? ", start + len(label)))
+                      if i >= 0]
+    end = min(end_candidates) + 1 if end_candidates else len(text)
+    return text[left + 2 if left >= 0 else 0:end].strip()[:500]

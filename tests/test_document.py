@@ -1,0 +1,144 @@
+"""Parsing captured pages into documents: the sample site, then hostile input."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from archiver.document import _iso, extract_document, split_credit
+
+CHROME_TEXT = ["No comments", "Post a Comment", "Posted by", "Labels:", "Share to", "Blog Archive",
+               "Newer Post", "Older Post", "Subscribe to"]
+
+
+def parsed(url: str):
+    response = requests.get(url, timeout=10)
+    return extract_document(response.content, url=url, content_type=response.headers.get("Content-Type"))
+
+
+@pytest.fixture(scope="module")
+def post(site):
+    return parsed(site.post_url)
+
+
+def test_post_metadata(post, manifest):
+    assert post.title == manifest["title"] == "2015 Qalamoun Offensive"
+    assert post.author == manifest["author"]
+    assert post.published.startswith("2015-05-24")
+    assert post.language == "en" and post.body_found_by == "blogger-post-body"
+    assert post.warnings == []
+
+
+def test_post_text_is_the_body_paragraphs_only(post):
+    paragraphs = post.text.split("\n\n")
+    assert paragraphs[0].startswith("On 4 May, Nusra Front and allied Syrian revolutionaries")
+    assert "fits ighters" in paragraphs[0]  # the seed's typos are kept: we archive, we do not edit
+    assert any(p.startswith("The Battle of Qalamoun is not important") for p in paragraphs)
+    assert paragraphs[-1].startswith("SOHR: Hezbollah advances in al- Qalamoun area")
+    for chrome in CHROME_TEXT:
+        assert chrome not in post.text
+    for caption in ("Nusra Front fighters during training / twitter", "Hassan Nasrallah / AlJazeera"):
+        assert caption not in post.text  # captions are their own list
+
+
+def test_post_captions_with_credit_and_image(post, manifest):
+    assert [(c.text, c.credit, c.image_url) for c in post.captions] == [
+        (c["text"], c["credit"], c["image"]) for c in manifest["captions"]]
+
+
+def test_post_reference_list(post, manifest):
+    assert [(r.publisher, r.title, r.language, r.url) for r in post.references] == [
+        (r["publisher"], r["title"], r["language"], r["url"]) for r in manifest["references"]]
+
+
+def test_post_links_classified_with_context(post, manifest):
+    kinds = {link.url: link for link in post.links}
+    for reference in manifest["references"]:
+        assert kinds[reference["url"]].kind == "citation"
+        assert kinds[reference["url"]].context.startswith(reference["publisher"] + ":")
+    sohr_arabic = kinds[manifest["charset_windows_1256"]]
+    assert sohr_arabic.kind == "citation" and "According to SOHR" in sohr_arabic.context
+    positions = [link.position for link in post.links]
+    assert positions == sorted(positions)
+
+
+@pytest.mark.parametrize("role", ["cited"])
+def test_cited_pages_yield_headline_date_and_body_without_chrome(site, manifest, role):
+    pages = [e["url"] for e in manifest["expected"] if e["role"] == role and e["status"] == 200]
+    assert len(pages) == 5
+    for url in pages:
+        document = parsed(url)
+        assert document.title and document.published and len(document.text) > 400, url
+        chrome = [link.text for link in document.links if link.kind in ("navigation", "share", "comment")
+                  and len(link.text) >= 20]
+        assert chrome, url
+        for text in chrome:
+            assert text not in document.text, (url, text)
+
+
+def test_arabic_page_in_windows_1256(manifest):
+    document = parsed(manifest["charset_windows_1256"])
+    assert document.encoding == "cp1256" and document.encoding_source == "http-header"
+    assert document.language == "ar" and document.published == "2015-05-13"
+    assert "القلمون" in document.title and "حزب الله" in document.text
+
+
+@pytest.mark.parametrize("text, caption, credit", [
+    ("Hassan Nasrallah / AlJazeera", "Hassan Nasrallah", "AlJazeera"),
+    ("Jaysh al-Fateh Qalamoun logo / twitter\xa0", "Jaysh al-Fateh Qalamoun logo", "twitter"),
+    ("Fighters near Arsal. (Photo: Reuters)", "Fighters near Arsal.", "Reuters"),
+    ("The hills of Qalamoun. (The Daily Star/Hassan Shaaban)", "The hills of Qalamoun.",
+     "The Daily Star/Hassan Shaaban"),
+    ("A caption with no credit", "A caption with no credit", None),
+])
+def test_split_credit(text, caption, credit):
+    assert split_credit(text) == (caption, credit)
+
+
+@pytest.mark.parametrize("text, iso", [
+    ("Sunday, 24 May 2015", "2015-05-24"),
+    ("May. 06, 2015 | 12:09 AM", "2015-05-06"),
+    ("13 مايو 2015", "2015-05-13"),
+    ("١٣ أيار ٢٠١٥", "2015-05-13"),
+    ("2015-05-24T14:32:00+03:00", "2015-05-24T14:32:00+03:00"),
+    ("2015-05-16", "2015-05-16"),
+    ("11th May 2015", "2015-05-11"),
+    ("not a date", None),
+])
+def test_dates(text, iso):
+    assert _iso(text) == iso
+
+
+@pytest.mark.parametrize("payload", [
+    b"",
+    b"\x00\x01\x02\xff" * 1000,
+    b"<html><body><article><p>cut sho",
+    b"<script>var a = 1;</script>" * 100,
+    b"<div>" * 50_000 + b"deep" + b"</div>" * 50_000,
+    "<p>العربية</p>".encode("cp1256"),
+])
+def test_bad_input_never_raises(payload):
+    document = extract_document(payload, url="http://x.example/", content_type="text/html; charset=utf-8")
+    assert isinstance(document.text, str)
+    assert document.as_json()["parser"]["name"] == "archiver-document"
+
+
+def test_empty_page_warns():
+    document = extract_document(b"", url="http://x.example/")
+    assert "no main text found" in document.warnings or "no HTML could be parsed from the payload" in document.warnings
+
+
+html_fragments = st.lists(st.sampled_from([
+    "<div>", "</div>", "<p>", "</p>", "<article>", "</article>", "<a href='/x'>", "</a>", "<img src='i.png'>",
+    "<br>", "<table class='tr-caption-container'>", "<td class='tr-caption'>", "</table>", "<script>", "</script>",
+    "text / credit", "Publisher: Title (English) – [", "]", "&amp;", "<", ">", "\u0627\u0644", "\x00",
+]), max_size=200).map("".join)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(html_fragments)
+def test_random_html_never_crashes(html):
+    document = extract_document(html.encode("utf-8", "surrogatepass"), url="http://x.example/a")
+    assert isinstance(document.as_json(), dict)
