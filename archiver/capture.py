@@ -23,12 +23,15 @@ import urllib.parse
 import uuid
 from typing import Callable, Iterable
 
+import sqlalchemy as sa
+
 from . import __version__
 from . import catalogue as cat
 from .collection import Collection
 from .config import Settings
+from .document import Document, analyse
 from .errors import ArchiverError, FetchError, PostNotCaptured
-from .extract import EXTRACTOR, Page, decode_content, parse
+from .extract import EXTRACTOR, Page, decode_content
 from .fetch import Exchange, Fetcher, Limits
 from .warc import Location, Record, WarcFile, WarcWriter, exchange_records, metadata_record
 
@@ -421,12 +424,13 @@ class _Run:
         for number, exchange in enumerate(hops):
             written = self._write_exchange(exchange)
             last = number == len(hops) - 1
-            page = self._parse(task, exchange) if last else None
+            page, document = self._parse(task, exchange) if last else (None, None)
             meta = self._write_metadata(exchange, written, page) if page else None
             rows = [(cat.record_row(record, location, exchange=exchange), location) for record, location in written]
             if meta is not None:
                 rows.append((cat.record_row(*meta), meta[1]))
-            self.pending_rows.append(self._rows_for(task, exchange, rows, redirect_of=previous, ids=fetch_ids))
+            self.pending_rows.append(self._rows_for(task, exchange, rows, document, redirect_of=previous,
+                                                    ids=fetch_ids))
             for row, location in rows:
                 self.result.records.append(CapturedRecord(
                     url=exchange.url, role=task.role, record_type=row["record_type"],
@@ -459,14 +463,15 @@ class _Run:
             self.result.seed_errors[task.seed] = PostNotCaptured(
                 f"{task.seed}: not an HTML page ({final.content_type}); recorded as-is, nothing followed")
 
-    def _parse(self, task: Task, exchange: Exchange) -> Page | None:
+    def _parse(self, task: Task, exchange: Exchange) -> tuple[Page | None, Document | None]:
+        """What a post or cited page links to, and its parsed document (from a copy of the payload)."""
         if task.role not in FOLLOW_UP or exchange.body is None or exchange.error is not None:
-            return None
+            return None, None
         if exchange.status is None or not 200 <= exchange.status < 300:
-            return None
+            return None, None
         payload = decode_content(exchange.body, exchange.header("content-encoding"),
                                  limit=self.settings.max_size)
-        return parse(payload, url=exchange.url, content_type=exchange.header("content-type"))
+        return analyse(payload, url=exchange.url, content_type=exchange.header("content-type"))
 
     def _write_exchange(self, exchange: Exchange) -> list[tuple[Record, Location]]:
         written = [(record, self.writer.write(record)) for record in exchange_records(exchange, digest=self.digest)]
@@ -483,7 +488,7 @@ class _Run:
 
     # -- catalogue rows ----------------------------------------------------------------------
 
-    def _rows_for(self, task, exchange, rows, *, redirect_of, ids):
+    def _rows_for(self, task, exchange, rows, document, *, redirect_of, ids):
         """A closure inserting this hop's fetch and record rows, run at commit time."""
 
         def insert(connection) -> None:
@@ -511,6 +516,12 @@ class _Run:
             self.fetch_ids_by_url.setdefault(exchange.url, fetch_id)
             self.catalogue.insert_many(connection, cat.records, [
                 self._with_ids(row, location, role=task.role, fetch_id=fetch_id) for row, location in rows])
+            if document is not None:
+                response = next(row["warc_record_id"] for row, _ in rows if row["record_type"] == "response")
+                record_id = connection.execute(sa.select(cat.records.c.id).where(
+                    cat.records.c.warc_record_id == response)).scalar_one()
+                self.catalogue.insert_document(connection, document, record_id=record_id,
+                                               parsed_at=dt.datetime.now(dt.timezone.utc))
 
         return insert
 

@@ -135,6 +135,71 @@ records = sa.Table(
 )
 
 
+documents = sa.Table(
+    "documents",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("record_id", sa.Integer, sa.ForeignKey("records.id"), nullable=False),
+    sa.Column("parser", sa.String(64), nullable=False),
+    sa.Column("parser_version", sa.String(32), nullable=False),
+    sa.Column("parsed_at", UTCDateTime, nullable=False),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("title", sa.Text),
+    sa.Column("author", sa.Text),
+    sa.Column("published", sa.String(40)),
+    sa.Column("updated", sa.String(40)),
+    sa.Column("language", sa.String(16)),
+    sa.Column("canonical", sa.Text),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("encoding", sa.String(32)),
+    sa.Column("encoding_source", sa.String(16)),
+    sa.Column("body_found_by", sa.String(32)),
+    sa.Column("sources", sa.Text, nullable=False),
+    sa.Column("warnings", sa.Text, nullable=False),
+    sa.Index("ix_documents_record", "record_id"),
+    sa.Index("ix_documents_url", "url"),
+)
+
+captions = sa.Table(
+    "captions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("document_id", sa.Integer, sa.ForeignKey("documents.id"), nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("credit", sa.Text),
+    sa.Column("image_url", sa.Text),
+    sa.Index("ix_captions_document", "document_id"),
+)
+
+links = sa.Table(
+    "links",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("document_id", sa.Integer, sa.ForeignKey("documents.id"), nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("context", sa.Text, nullable=False),
+    sa.Index("ix_links_document", "document_id"),
+    sa.Index("ix_links_url", "url"),
+)
+
+reference_entries = sa.Table(
+    "reference_entries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("document_id", sa.Integer, sa.ForeignKey("documents.id"), nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("publisher", sa.Text),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("language", sa.Text),
+    sa.Column("url", sa.Text),
+    sa.Index("ix_reference_entries_document", "document_id"),
+)
+
+
 def migrations_dir() -> Path:
     """The Alembic script folder, installed as ``archiver.migrations``."""
     return Path(str(resources.files("archiver.migrations")))
@@ -239,6 +304,26 @@ class Catalogue:
 
     def update(self, connection: sa.Connection, table: sa.Table, row_id: int, **values: Any) -> None:
         connection.execute(table.update().where(table.c.id == row_id).values(**values))
+
+    def insert_document(self, connection: sa.Connection, document, *, record_id: int,
+                        parsed_at: dt.datetime) -> int:
+        """Catalogue a parsed :class:`archiver.document.Document` of the record ``record_id``."""
+        data = document.as_json()
+        document_id = self.insert(connection, documents, {
+            "record_id": record_id, "parser": data["parser"]["name"], "parser_version": data["parser"]["version"],
+            "parsed_at": parsed_at, "url": data["url"], "title": data["title"], "author": data["author"],
+            "published": data["published"], "updated": data["updated"], "language": data["language"],
+            "canonical": data["canonical"], "text": data["text"], "encoding": data["encoding"],
+            "encoding_source": data["encoding_source"], "body_found_by": data["body_found_by"],
+            "sources": json.dumps(data["sources"]), "warnings": json.dumps(data["warnings"]),
+        })
+        for table, items in ((captions, data["captions"]), (links, data["links"]),
+                             (reference_entries, data["references"])):
+            self.insert_many(connection, table, [
+                {**{key: value for key, value in item.items() if key in table.c and key != "position"},
+                 "document_id": document_id, "position": position}
+                for position, item in enumerate(items)])
+        return document_id
 
     def reader(self) -> sa.Connection:
         """A connection for reading only: its transactions take no write lock."""

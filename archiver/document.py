@@ -28,11 +28,13 @@ from .extract import (
     _COMMENT,
     _SHARE,
     Loaded,
+    Page,
     _absolute,
     _site,
     classify_links,
     find_body,
     load,
+    names,
 )
 
 PARSER_NAME = "archiver-document"
@@ -148,7 +150,26 @@ class Document:
 
 def extract_document(payload: bytes, *, url: str, content_type: str | None = None) -> Document:
     """Parse HTML bytes served at ``url``; never raises on bad HTML, records warnings instead."""
+    return analyse(payload, url=url, content_type=content_type)[1]
+
+
+def analyse(payload: bytes, *, url: str, content_type: str | None = None) -> tuple[Page, Document]:
+    """One parse for both consumers: the capture's :class:`Page` (what to fetch next) and the
+    :class:`Document` (what to catalogue)."""
     loaded = load(payload, url=url, content_type=content_type)
+    if loaded.root is None:
+        return (Page(url=url, encoding=loaded.encoding, encoding_source=loaded.encoding_source, title="",
+                     body_found_by=None, links=[]),
+                _document(loaded, None, None, []))
+    body, found_by = find_body(loaded.root)
+    classified = classify_links(loaded, body, found_by)
+    page = Page(url=url, encoding=loaded.encoding, encoding_source=loaded.encoding_source,
+                title=(loaded.root.findtext(".//title") or "").strip(), body_found_by=found_by, links=classified)
+    return page, _document(loaded, body, found_by, classified)
+
+
+def _document(loaded: Loaded, body, found_by: str | None, classified: list) -> Document:
+    url = loaded.url
     document = Document(url=url, encoding=loaded.encoding, encoding_source=loaded.encoding_source)
     if loaded.encoding_source in ("detected", "default"):
         document.warnings.append(f"character set {loaded.encoding} was {loaded.encoding_source}, not declared")
@@ -156,7 +177,6 @@ def extract_document(payload: bytes, *, url: str, content_type: str | None = Non
         document.warnings.append("no HTML could be parsed from the payload")
         return document
     root = loaded.root
-    body, found_by = find_body(root)
     structured = _json_ld(root, document)
     _metadata(root, body, loaded, structured, document)
     if body is not None and found_by != "readability":
@@ -172,7 +192,7 @@ def extract_document(payload: bytes, *, url: str, content_type: str | None = Non
                                  f"main text by {document.body_found_by or 'nothing'}")
     if not document.text:
         document.warnings.append("no main text found")
-    document.links = _links(loaded, body, found_by)
+    document.links = _links(loaded, body, found_by, classified)
     return document
 
 
@@ -183,13 +203,13 @@ def _skipped(element) -> bool:
     tag = element.tag if isinstance(element.tag, str) else ""
     if tag in _SKIP:
         return True
-    label = f"{element.get('class') or ''} {element.get('id') or ''}".strip()
-    if not label:
-        return False
-    if tag == "table" and "tr-caption-container" in label:
+    if tag == "table" and "tr-caption-container" in (element.get("class") or ""):
         return True
-    return bool(_SHARE.search(label) or _COMMENT.search(label) or _AD.search(label)
-                or (_CHROME.search(label) and tag not in ("article", "main", "body")))
+    if element.get("hidden") is not None or element.get("aria-hidden") == "true" or re.search(
+            r"display\s*:\s*none", element.get("style") or ""):
+        return True
+    return names(element, _SHARE) or names(element, _COMMENT) or names(element, _AD) or (
+        names(element, _CHROME) and tag not in ("article", "main", "body"))
 
 
 def _paragraphs(node) -> list[str]:
@@ -204,6 +224,7 @@ def _paragraphs(node) -> list[str]:
         current.clear()
 
     skipping = None
+    total = len(node.text_content())
     for event, element in etree.iterwalk(node, events=("start", "end")):
         if skipping is not None:
             if event == "end" and element is skipping:
@@ -213,7 +234,8 @@ def _paragraphs(node) -> list[str]:
             continue
         tag = element.tag if isinstance(element.tag, str) else ""
         if event == "start":
-            if element is not node and (_skipped(element) or tag == "figure"):
+            if element is not node and (_skipped(element) or tag == "figure") and not (
+                    tag not in _SKIP and len(element.text_content()) > total / 2):  # never most of the body
                 skipping = element
                 if tag in _BLOCK or tag in _SKIP or tag in ("figure", "table"):
                     flush()
@@ -534,8 +556,8 @@ def _iso(value: str | None) -> str | None:
 # -- links ------------------------------------------------------------------------------------
 
 
-def _links(loaded: Loaded, body, found_by: str | None) -> list[DocumentLink]:
-    classified = {link.url: link for link in classify_links(loaded, body, found_by) if link.tag in ("a", "area")}
+def _links(loaded: Loaded, body, found_by: str | None, classified: list) -> list[DocumentLink]:
+    classified = {link.url: link for link in classified if link.tag in ("a", "area")}
     context: dict[str, str] = {}
     order: dict[str, int] = {}
     in_body = set(body.iter("a")) if body is not None and found_by != "readability" else set()

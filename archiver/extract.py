@@ -30,17 +30,40 @@ from lxml import etree
 FOLLOWED_KINDS = ("citation", "inline")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 READABILITY_MIN_TEXT = 250
+BODY_MIN_TEXT = 200  # a body candidate chosen among several must have at least this much text
 EXTRACTOR = "archiver-extract/1"
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.I)
-_SHARE = re.compile(r"(^|[^a-z])(share|sharer|sharing|addthis|sharethis|intent/tweet|social)([^a-z]|$)", re.I)
-_COMMENT = re.compile(r"(^|[^a-z])(comments?|respond|reply|disqus|comment-link|comment\.g)([^a-z]|$)", re.I)
-_AD = re.compile(r"(^|[\s_-])(ad|ads|advert|advertisement|adsbygoogle|sponsored|banner-ad|dfp)([\s_-]|$)", re.I)
+# Share and comment endpoints, recognised in a link's URL.
+_SHARE_URL = re.compile(r"(sharer|share-post|/share\b|/share\?|intent/tweet|addthis|sharethis|shareArticle|"
+                        r"pin/create|whatsapp://send)", re.I)
+_COMMENT_URL = re.compile(r"(comment\.g|#comments?\b|#respond\b|/comments?/|[?&]replytocom=|showComment=)", re.I)
+# Names of containers, matched against whole class and id tokens (see ``names``).
+_SHARE = frozenset({"share", "sharer", "sharing", "addthis", "sharethis", "social", "sharedaddy"})
+_COMMENT = frozenset({"comment", "comments", "respond", "reply", "disqus", "commentlist"})
+_AD = frozenset({"ad", "ads", "advert", "advertisement", "adsbygoogle", "sponsored", "dfp", "banner-ad"})
 _IMAGE_EXT = re.compile(r"\.(jpe?g|png|gif|webp|svg|bmp|avif)$", re.I)
 _REQUISITE_RELS = {"stylesheet", "icon", "shortcut", "apple-touch-icon", "preload", "manifest"}
 # Containers whose links are never the body's, wherever they sit.
-_CHROME = re.compile(r"(^|[\s_-])(nav|navbar|menu|sidebar|widget|footer|header|breadcrumbs?|"
-                     r"related|share|social|comments?|pager|tags?|labels?)([\s_-]|$)", re.I)
+_CHROME = frozenset({"nav", "navbar", "navigation", "menu", "sidebar", "widget", "footer", "header", "breadcrumb",
+                     "breadcrumbs", "related", "share", "social", "comment", "comments", "pager", "tags", "labels"})
+
+
+def names(element, words: frozenset[str]) -> bool:
+    """Does a class or id token of ``element`` name one of ``words``?
+
+    A token names a word when it is the word, or starts or ends with it as a
+    hyphenated part ("post-footer", "share-buttons"); a word inside a longer
+    name ("content-with-sidebar-wrp", "field-label-hidden") does not count.
+    """
+    for token in f"{element.get('class') or ''} {element.get('id') or ''}".lower().split():
+        if token in words:
+            return True
+        head, _, _ = token.partition("-")
+        _, _, tail = token.rpartition("-")
+        if head in words or tail in words or token.partition("_")[0] in words or token.rpartition("_")[2] in words:
+            return True
+    return False
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -208,12 +231,20 @@ def find_body(root) -> tuple[object | None, str | None]:
         ("//article", "article"),
         ('//main | //*[@role="main"]', "main"),
     ):
-        found = root.xpath(xpath)
-        if len(found) == 1:
-            return found[0], name
+        found = [element for element in root.xpath(xpath) if not _in_chrome(element)]
+        if len(found) > 1:
+            sized = [(len(" ".join(element.text_content().split())), element) for element in found]
+            found = [element for size, element in sorted(sized, key=lambda item: -item[0])
+                     if size >= BODY_MIN_TEXT]
         if found:
-            return max(found, key=lambda element: len(element.text_content())), name
+            return found[0], name
     return _readability_body(root)
+
+
+def _in_chrome(element) -> bool:
+    """A candidate body inside comments, sidebars or related blocks is not the post's body."""
+    return any(names(ancestor, _COMMENT) or names(ancestor, _CHROME - {"header", "widget"})
+               for ancestor in element.iterancestors())
 
 
 def _readability_body(root) -> tuple[object | None, str | None]:
@@ -289,10 +320,9 @@ def _anchors(root, body, base: str, *, page_host: str, detached: bool):
 
 def _kind(anchor, target: str, *, body, page_host: str) -> str:
     """Classify an anchor; ``body`` is the body element it sits in, or None."""
-    own = " ".join(filter(None, [target, anchor.get("class"), anchor.get("id"), anchor.get("rel")]))
-    if _SHARE.search(own) or _has_ancestor(anchor, _SHARE, stop=body):
+    if _SHARE_URL.search(target) or names(anchor, _SHARE) or _has_ancestor(anchor, _SHARE, stop=body):
         return "share"
-    if _COMMENT.search(own) or _has_ancestor(anchor, _COMMENT, stop=body):
+    if _COMMENT_URL.search(target) or names(anchor, _COMMENT) or _has_ancestor(anchor, _COMMENT, stop=body):
         return "comment"
     if body is not None and not _has_ancestor(anchor, _CHROME, stop=body) and not _has_ancestor(
         anchor, _AD, stop=body
@@ -301,22 +331,20 @@ def _kind(anchor, target: str, *, body, page_host: str) -> str:
     return "navigation"
 
 
-def _has_ancestor(element, pattern: re.Pattern, *, stop) -> bool:
-    """Is there, between ``element`` and ``stop`` (or <body>), a container ``pattern`` names?"""
+def _has_ancestor(element, words: frozenset[str], *, stop) -> bool:
+    """Is there, between ``element`` and ``stop`` (or <body>), a container named by ``words``?"""
     for ancestor in element.iterancestors():
         if ancestor is stop or ancestor.tag == "body":
             return False
-        if pattern is _CHROME and ancestor.tag in ("nav", "footer", "header", "aside"):
+        if words is _CHROME and ancestor.tag in ("nav", "footer", "header", "aside"):
             return True
-        label = f"{ancestor.get('class') or ''} {ancestor.get('id') or ''}"
-        if label.strip() and pattern.search(label):
+        if names(ancestor, words):
             return True
     return False
 
 
 def _inside_ad(element) -> bool:
-    label = f"{element.get('class') or ''} {element.get('id') or ''}"
-    return bool(label.strip() and _AD.search(label)) or _has_ancestor(element, _AD, stop=None)
+    return names(element, _AD) or _has_ancestor(element, _AD, stop=None)
 
 
 def _is_image_link(anchor, target: str) -> bool:
