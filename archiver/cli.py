@@ -7,6 +7,7 @@ stderr; every ArchiverError becomes one line on stderr and its exit code.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import os
 import shlex
@@ -263,6 +264,58 @@ def document_text(data: dict) -> str:
     if cited:
         lines += ["", "Cited:"] + [f"  {link['kind']:<9} {link['url']}" for link in cited]
     return "\n".join(lines)
+
+
+@cli.command()
+@click.argument("urls", nargs=-1)
+@click.option("--all", "everything", is_flag=True, help="Every captured HTML page of the collection.")
+@collection_options
+@output_options
+def reparse(urls: tuple[str, ...], everything: bool, output: str, **kwargs: Any) -> None:
+    """Parse captured pages again, from their WARC records, with the current parser.
+
+    Example:
+
+        archiver reparse --all
+
+    Adds new document rows naming the parser and its version; older ones are kept.
+    """
+    from .reparse import reparse as reparse_pages
+
+    if bool(urls) == everything:
+        raise InputError("give URLs to re-parse, or --all (not both)")
+    collection = open_collection(settings_from(kwargs))
+    try:
+        done = reparse_pages(collection, urls=list(urls) or None)
+    finally:
+        collection.close()
+    rows = [dataclasses.asdict(item) for item in done]
+    emit(output, document=rows, rows=rows, table=lambda: render_table(
+        ("DOCUMENT", "PARSER", "WARNINGS", "URL"),
+        [(item.document_id, item.parser_version, len(item.warnings), item.url) for item in done]))
+    message(f"Re-parsed {len(done)} pages")
+
+
+@cli.command()
+@click.argument("url")
+@collection_options
+@output_options
+def show(url: str, output: str, **kwargs: Any) -> None:
+    """Print what the newest capture of URL says: title, dates, text, captions, links.
+
+    Example:
+
+        archiver show https://example.blogspot.com/2015/05/post.html --json
+    """
+    from .reparse import newest_document
+
+    collection = open_collection(settings_from(kwargs))
+    try:
+        data = newest_document(collection, check_url(url))
+    finally:
+        collection.close()
+    emit(output, document=data, rows=data["links"],
+         table=lambda: f"Captured: {data['captured_at']} ({data['record_id']})\n" + document_text(data))
 
 
 @cli.group()

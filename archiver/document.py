@@ -39,6 +39,7 @@ from .extract import (
 
 PARSER_NAME = "archiver-document"
 PARSER_VERSION = "1"
+MAX_PARSED_BYTES = 8 * 1024 * 1024  # larger pages are archived whole but parsed this far
 
 _BLOCK = {"p", "div", "section", "article", "main", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol",
           "dl", "dt", "dd", "blockquote", "pre", "table", "tr", "td", "th", "tbody", "thead", "hr", "address",
@@ -156,7 +157,8 @@ def extract_document(payload: bytes, *, url: str, content_type: str | None = Non
 def analyse(payload: bytes, *, url: str, content_type: str | None = None) -> tuple[Page, Document]:
     """One parse for both consumers: the capture's :class:`Page` (what to fetch next) and the
     :class:`Document` (what to catalogue)."""
-    loaded = load(payload, url=url, content_type=content_type)
+    cut = len(payload) > MAX_PARSED_BYTES
+    loaded = load(payload[:MAX_PARSED_BYTES], url=url, content_type=content_type)
     if loaded.root is None:
         return (Page(url=url, encoding=loaded.encoding, encoding_source=loaded.encoding_source, title="",
                      body_found_by=None, links=[]),
@@ -165,7 +167,11 @@ def analyse(payload: bytes, *, url: str, content_type: str | None = None) -> tup
     classified = classify_links(loaded, body, found_by)
     page = Page(url=url, encoding=loaded.encoding, encoding_source=loaded.encoding_source,
                 title=(loaded.root.findtext(".//title") or "").strip(), body_found_by=found_by, links=classified)
-    return page, _document(loaded, body, found_by, classified)
+    document = _document(loaded, body, found_by, classified)
+    if cut:
+        document.warnings.append(f"page of {len(payload)} bytes: only its first {MAX_PARSED_BYTES} were parsed "
+                                 "(the archived record is whole)")
+    return page, document
 
 
 def _document(loaded: Loaded, body, found_by: str | None, classified: list) -> Document:

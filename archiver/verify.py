@@ -184,3 +184,18 @@ def _hash_http_payload(block: _HashingReader, declared: str | None) -> tuple[int
     for data in iter(lambda: source.read(READ_SIZE), b""):
         payload.update(data)
     return status, payload
+
+
+def read_http_payload(path: Path, offset: int, *, limit: int) -> tuple[bytes, str | None]:
+    """The decoded HTTP body of the response record at ``offset`` (de-chunked, content-decoded,
+    at most ``limit`` bytes) and its Content-Type: a copy for parsing, never written back."""
+    try:
+        fh = open(path, "rb")
+    except OSError as exc:
+        raise StoreError(f"cannot read {path}: {exc.strerror}") from None
+    with fh:
+        fh.seek(offset)
+        record = next(iter(ArchiveIterator(fh)), None)
+        if record is None or record.http_headers is None:
+            raise StoreError(f"no HTTP response record at offset {offset} of {path}")
+        return record.content_stream().read(limit), record.http_headers.get_header("Content-Type")

@@ -142,3 +142,13 @@ html_fragments = st.lists(st.sampled_from([
 def test_random_html_never_crashes(html):
     document = extract_document(html.encode("utf-8", "surrogatepass"), url="http://x.example/a")
     assert isinstance(document.as_json(), dict)
+
+
+def test_huge_page_is_parsed_up_to_the_limit_and_says_so():
+    from archiver.document import MAX_PARSED_BYTES
+
+    payload = b"<html><body><article>" + b"<p>paragraph of text</p>\n" * (MAX_PARSED_BYTES // 20) + b"</article>"
+    document = extract_document(payload, url="http://x.example/")
+    assert document.text.startswith("paragraph of text")
+    assert document.warnings[-1] == (f"page of {len(payload)} bytes: only its first {MAX_PARSED_BYTES} were parsed "
+                                     "(the archived record is whole)")

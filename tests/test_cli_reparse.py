@@ -1,0 +1,80 @@
+"""`archiver show` and `archiver reparse`: documents of captured pages, with their parser's version."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import sqlalchemy as sa
+
+from archiver import Settings, capture, open_collection
+from archiver import catalogue as cat
+from archiver import document as document_module
+from archiver.reparse import newest_document, reparse
+
+from .conftest import run_archiver
+
+
+@pytest.fixture
+def collection(site, tmp_path):
+    collection = open_collection(Settings(home=tmp_path, allow_private=True))
+    capture([site.post_url], collection=collection, command="test")
+    yield collection
+    collection.close()
+
+
+def documents_of(collection, url):
+    query = (sa.select(cat.documents).join(cat.records, cat.records.c.id == cat.documents.c.record_id)
+             .where(cat.records.c.target_uri == url).order_by(cat.documents.c.id))
+    with collection.catalogue.reader() as reader:
+        return [dict(row._mapping) for row in reader.execute(query)]
+
+
+def test_capture_catalogues_a_document_per_page(collection, site, manifest):
+    pages = [site.post_url] + [e["url"] for e in manifest["expected"] if e["role"] == "cited" and e["status"] == 200]
+    for url in pages:
+        [document] = documents_of(collection, url)
+        assert document["parser"] == "archiver-document" and document["text"], url
+    shown = newest_document(collection, site.post_url)
+    assert [(c["text"], c["credit"]) for c in shown["captions"]] == [
+        (c["text"], c["credit"]) for c in manifest["captions"]]
+    assert [r["url"] for r in shown["references"]] == [r["url"] for r in manifest["references"]]
+
+
+def test_reparse_keeps_every_version(collection, site, monkeypatch):
+    [first] = documents_of(collection, site.post_url)
+    monkeypatch.setattr(document_module, "PARSER_VERSION", "2-test")
+    [redone] = reparse(collection, urls=[site.post_url])
+    assert redone.parser_version == "2-test"
+    versions = [(d["parser_version"], d["record_id"]) for d in documents_of(collection, site.post_url)]
+    assert versions == [(first["parser_version"], first["record_id"]), ("2-test", first["record_id"])]
+    assert newest_document(collection, site.post_url)["parser"] == {"name": "archiver-document",
+                                                                     "version": "2-test"}
+    assert documents_of(collection, site.post_url)[1]["text"] == first["text"]  # same bytes, same text
+
+
+def test_reparse_all_reads_every_page_from_the_warcs(collection):
+    done = reparse(collection)
+    assert len(done) == 6  # the post and five cited pages (the redirect itself is not a page)
+
+
+def test_show_json_from_the_command_line(collection, site):
+    result = run_archiver("show", site.post_url, "--home", str(collection.settings.home), "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["title"] == "2015 Qalamoun Offensive" and data["captured_at"]
+    assert data["parser"]["name"] == "archiver-document"
+    assert set(data) >= {"url", "captured_at", "title", "author", "published", "updated", "language", "text",
+                         "captions", "links", "references", "parser", "warnings"}
+
+
+def test_show_unknown_url(tmp_path):
+    result = run_archiver("show", "http://nowhere.example/", "--home", str(tmp_path))
+    assert result.returncode == 2
+    assert result.stderr == ("Error: no parsed capture of http://nowhere.example/ in this collection "
+                             "(see `archiver reparse`)\n")
+
+
+def test_reparse_needs_urls_or_all(tmp_path):
+    result = run_archiver("reparse", "--home", str(tmp_path))
+    assert (result.returncode, result.stderr) == (2, "Error: give URLs to re-parse, or --all (not both)\n")
