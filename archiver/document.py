@@ -39,7 +39,9 @@ from .extract import (
 
 PARSER_NAME = "archiver-document"
 PARSER_VERSION = "1"
-MAX_PARSED_BYTES = 8 * 1024 * 1024  # larger pages are archived whole but parsed this far
+MAX_PARSED_BYTES = 8 * 1024 * 1024
+LINK_DENSITY = 0.6  # a short block with more of its text in links than this is navigation, not prose
+LINK_LIST_MAX = 200  # larger pages are archived whole but parsed this far
 
 _BLOCK = {"p", "div", "section", "article", "main", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol",
           "dl", "dt", "dd", "blockquote", "pre", "table", "tr", "td", "th", "tbody", "thead", "hr", "address",
@@ -219,15 +221,24 @@ def _skipped(element) -> bool:
 
 
 def _paragraphs(node) -> list[str]:
-    """The text of ``node`` as paragraphs: block elements and <br> break, chrome and captions skipped."""
+    """The text of ``node`` as paragraphs: block elements and <br> break, chrome and captions skipped,
+    and short blocks that are mostly link text (lists of related stories, tags, menus) dropped."""
     paragraphs: list[str] = []
     current: list[str] = []
+    linked = [0]  # characters of the current paragraph inside <a>
+    in_link = [0]
+
+    def add(text: str) -> None:
+        current.append(text)
+        if in_link[0]:
+            linked[0] += len(text.strip())
 
     def flush() -> None:
         text = " ".join("".join(current).split())
-        if text:
+        if text and not (len(text) < LINK_LIST_MAX and linked[0] > LINK_DENSITY * len(text)):
             paragraphs.append(text)
         current.clear()
+        linked[0] = 0
 
     skipping = None
     total = len(node.text_content())
@@ -236,7 +247,7 @@ def _paragraphs(node) -> list[str]:
             if event == "end" and element is skipping:
                 skipping = None
                 if element.tail:
-                    current.append(element.tail)
+                    add(element.tail)
             continue
         tag = element.tag if isinstance(element.tag, str) else ""
         if event == "start":
@@ -250,13 +261,17 @@ def _paragraphs(node) -> list[str]:
                 flush()
             if tag == "br":
                 flush()
+            if tag == "a":
+                in_link[0] += 1
             if element.text and tag not in ("br",):
-                current.append(element.text)
+                add(element.text)
         else:
+            if tag == "a":
+                in_link[0] -= 1
             if tag in _BLOCK:
                 flush()
             if element is not node and element.tail:
-                current.append(element.tail)
+                add(element.tail)
     flush()
     return paragraphs
 

@@ -232,10 +232,9 @@ def find_body(root) -> tuple[object | None, str | None]:
         ('//main | //*[@role="main"]', "main"),
     ):
         found = [element for element in root.xpath(xpath) if not _in_chrome(element)]
-        if len(found) > 1:
-            sized = [(len(" ".join(element.text_content().split())), element) for element in found]
-            found = [element for size, element in sorted(sized, key=lambda item: -item[0])
-                     if size >= BODY_MIN_TEXT]
+        sized = [(len(" ".join(element.text_content().split())), element) for element in found]
+        least = BODY_MIN_TEXT if len(found) > 1 else 1  # an empty match is no evidence
+        found = [element for size, element in sorted(sized, key=lambda item: -item[0]) if size >= least]
         if found:
             return found[0], name
     return _readability_body(root)
