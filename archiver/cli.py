@@ -174,9 +174,8 @@ def demo(output: str, **kwargs: Any) -> None:
         try:
             run_capture([site.post_url], settings, output)
         finally:
-            message(f"Next: look inside with `warcio index {settings.snapshots}/*.warc.gz` or "
-                    f"`sqlite3 {settings.home / 'archiver.db'} 'select role, http_status, target_uri "
-                    "from records where record_type = \"response\"'`")
+            message(f"Next: `archiver show {site.post_url}` reads the parsed post back from the catalogue; "
+                    f"`warcio index {settings.snapshots}/*.warc.gz` lists the records")
 
 
 def run_capture(seeds: list[str], settings: Settings, output: str) -> None:
