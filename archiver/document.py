@@ -181,6 +181,8 @@ def _document(loaded: Loaded, body, found_by: str | None, classified: list) -> D
     document = Document(url=url, encoding=loaded.encoding, encoding_source=loaded.encoding_source)
     if loaded.encoding_source in ("detected", "default"):
         document.warnings.append(f"character set {loaded.encoding} was {loaded.encoding_source}, not declared")
+    elif loaded.encoding_source == "overridden":
+        document.warnings.append(f"the declared character set does not fit the bytes; decoded as {loaded.encoding}")
     if loaded.root is None or not len(loaded.root):
         document.warnings.append("no HTML could be parsed from the payload")
         return document

@@ -124,30 +124,51 @@ def decode_content(payload: bytes, content_encoding: str | None, *, limit: int) 
 
 
 def decide_encoding(raw: bytes, content_type: str | None) -> tuple[str, str]:
-    """(codec name, which source decided): HTTP header, BOM, meta, detection, default."""
-    header = _charset_param(content_type)
-    if header:
-        return header, "http-header"
-    for bom, name in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16"),
-                      (codecs.BOM_UTF16_BE, "utf-16")):
-        if raw.startswith(bom):
-            return name, "bom"
-    match = _META_CHARSET.search(raw[:4096])
-    if match:
-        name = _codec(match.group(1).decode("ascii", "replace"))
-        if name:
-            return name, "meta"
+    """(codec name, which source decided): ``http-header``, ``bom``, ``meta``, ``detected``, ``default``,
+    or ``overridden`` when the bytes contradict every declaration: a page declared windows-1252 or
+    ISO-8859-1 whose non-ASCII bytes are valid UTF-8 (the commonest mojibake), or one declared
+    UTF-8 whose bytes are not."""
+    sample = raw[:65536]
+    meta = _META_CHARSET.search(raw[:4096])
+    boms = [(name, "bom") for bom, name in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16"),
+                                            (codecs.BOM_UTF16_BE, "utf-16")) if raw.startswith(bom)]
+    declared = [(_charset_param(content_type), "http-header"), *boms,
+                (_codec(meta.group(1).decode("ascii", "replace")) if meta else None, "meta")]
+    contradicted = False
+    for name, source in declared:
+        if name is None:
+            continue
+        if source != "bom" and _contradicted(sample, name):
+            contradicted = True
+            continue
+        return name, source
+    name = "utf-8" if _is_utf8(sample) else _detect(sample)
+    if name is None:
+        return "windows-1252", "default"
+    return name, "overridden" if contradicted else "detected"
+
+
+def _is_utf8(sample: bytes) -> bool:
     try:
-        raw.decode("utf-8")
-        return "utf-8", "detected"
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)  # a cut sequence at the end is fine
+        return True
     except UnicodeDecodeError:
-        pass
+        return False
+
+
+def _contradicted(sample: bytes, name: str) -> bool:
+    if name == "utf-8":
+        return not _is_utf8(sample)
+    if name in ("cp1252", "ascii") and not sample.isascii():
+        return _is_utf8(sample)  # non-ASCII bytes that happen to be valid UTF-8 are UTF-8
+    return False
+
+
+def _detect(sample: bytes) -> str | None:
     from charset_normalizer import from_bytes
 
-    best = from_bytes(raw[:65536]).best()
-    if best is not None and _codec(best.encoding):
-        return _codec(best.encoding), "detected"
-    return "windows-1252", "default"
+    best = from_bytes(sample).best()
+    return _codec(best.encoding) if best is not None else None
 
 
 def _charset_param(content_type: str | None) -> str | None:

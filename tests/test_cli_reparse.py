@@ -78,3 +78,38 @@ def test_show_unknown_url(tmp_path):
 def test_reparse_needs_urls_or_all(tmp_path):
     result = run_archiver("reparse", "--home", str(tmp_path))
     assert (result.returncode, result.stderr) == (2, "Error: give URLs to re-parse, or --all (not both)\n")
+
+
+def test_reference_entries_lead_to_the_captured_cited_pages(collection, site):
+    """Each entry of the post's reference list names a URL the same capture fetched as `cited`;
+    following its redirects ends at a page whose own document is in the catalogue."""
+    shown = newest_document(collection, site.post_url)
+    fetches = collection.catalogue.rows(cat.fetches)
+    by_redirect = {f["redirect_from_id"]: f for f in fetches if f["redirect_from_id"]}
+    assert len(shown["references"]) == 3
+    for reference in shown["references"]:
+        [fetch] = [f for f in fetches if f["url"] == reference["url"] and f["outcome"] == "captured"]
+        assert fetch["role"] == "cited"
+        while fetch["http_status"] in (301, 302, 303, 307, 308):
+            fetch = by_redirect[fetch["id"]]
+        assert fetch["http_status"] == 200
+        assert newest_document(collection, fetch["url"])["title"]
+
+
+def test_a_parser_failure_costs_the_parse_not_the_capture(site, tmp_path, monkeypatch):
+    import importlib
+
+    def broken(*args, **kwargs):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    # the module, not the function archiver/__init__ exports under the same name
+    monkeypatch.setattr(importlib.import_module("archiver.capture"), "analyse", broken)
+    collection = open_collection(Settings(home=tmp_path, allow_private=True))
+    try:
+        result = capture([site.post_url], collection=collection, command="test")
+        assert result.outcome == "complete"
+        [document] = documents_of(collection, site.post_url)
+        assert json.loads(document["warnings"]) == [
+            "parser failed: RecursionError: maximum recursion depth exceeded"]
+    finally:
+        collection.close()

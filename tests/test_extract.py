@@ -130,3 +130,21 @@ def test_decode_content_is_bounded():
     assert len(decode_content(bomb, "gzip", limit=1000)) == 1000
     assert decode_content(b"plain", None, limit=1000) == b"plain"
     assert decode_content(b"not gzip", "gzip", limit=1000) == b"not gzip"
+
+
+def test_utf8_bytes_declared_latin1_are_read_as_utf8():
+    raw = "<p>Café in al-Qalamoun – القلمون</p>".encode("utf-8")
+    assert decide_encoding(raw, "text/html; charset=ISO-8859-1") == ("utf-8", "overridden")
+
+
+def test_cp1256_bytes_declared_utf8_are_detected():
+    raw = (ARABIC * 5).encode("cp1256")
+    name, source = decide_encoding(raw, "text/html; charset=utf-8")
+    assert source == "overridden"
+    assert "القلمون" in raw.decode(name)
+
+
+def test_a_declaration_the_bytes_fit_is_kept():
+    raw = (ARABIC * 5).encode("cp1256")
+    assert decide_encoding(raw, "text/html; charset=windows-1256") == ("cp1256", "http-header")
+    assert decide_encoding(b"plain ascii", "text/html; charset=ISO-8859-1") == ("cp1252", "http-header")
