@@ -370,9 +370,9 @@ class _Run:
                 except queue.Empty:
                     break
             follow_ups = []
-            for task, hops, parsed in batch:
+            for task, hops in batch:
                 self.in_flight -= 1
-                follow_ups += self._store(task, hops, parsed)
+                follow_ups += self._store(task, hops)
             self._commit()
             for task, parent in follow_ups:
                 self._submit(dataclasses.replace(task, parent_fetch_id=parent[0]))
@@ -408,18 +408,11 @@ class _Run:
                                  error=FetchError(f"{task.url}: internal error {exc!r}"))]
             finally:
                 self.queue.done(task)
-            # parsed here, in the fetch thread: the writer thread only writes and catalogues
-            try:
-                parsed = self._parse(task, hops[-1])
-            except Exception as exc:  # a parser bug must cost the parse, never the capture
-                parsed = None, Document(url=hops[-1].url,
-                                        warnings=[f"parser failed: {type(exc).__name__}: {exc}"])
-            self.results.put((task, hops, parsed))
+            self.results.put((task, hops))
 
     # -- writing ---------------------------------------------------------------------------
 
-    def _store(self, task: Task, hops: list[Exchange],
-               parsed: tuple[Page | None, Document | None]) -> list[tuple[Task, list]]:
+    def _store(self, task: Task, hops: list[Exchange]) -> list[tuple[Task, list]]:
         """Write the hops' records and queue their catalogue rows.
 
         Returns follow-up tasks, each with the cell that will hold its parent's
@@ -431,7 +424,7 @@ class _Run:
         for number, exchange in enumerate(hops):
             written = self._write_exchange(exchange)
             last = number == len(hops) - 1
-            page, document = parsed if last else (None, None)
+            page, document = self._parse(task, exchange) if last else (None, None)
             meta = self._write_metadata(exchange, written, page) if page else None
             rows = [(cat.record_row(record, location, exchange=exchange), location) for record, location in written]
             if meta is not None:
@@ -478,7 +471,10 @@ class _Run:
             return None, None
         payload = decode_content(exchange.body, exchange.header("content-encoding"),
                                  limit=self.settings.max_size)
-        return analyse(payload, url=exchange.url, content_type=exchange.header("content-type"))
+        try:
+            return analyse(payload, url=exchange.url, content_type=exchange.header("content-type"))
+        except Exception as exc:  # a parser bug must cost the parse, never the capture
+            return None, Document(url=exchange.url, warnings=[f"parser failed: {type(exc).__name__}: {exc}"])
 
     def _write_exchange(self, exchange: Exchange) -> list[tuple[Record, Location]]:
         written = [(record, self.writer.write(record)) for record in exchange_records(exchange, digest=self.digest)]
