@@ -189,8 +189,8 @@ def run_capture(seeds: list[str], settings: Settings, output: str) -> None:
                              progress=progress)
     finally:
         collection.close()
-    emit(output, document=result.as_json(), rows=result.as_json()["records"],
-         table=lambda: capture_table(result))
+    summary = result.as_json()
+    emit(output, document=summary, rows=summary["records"], table=lambda: capture_table(result))
     message(capture_footer(result, settings))
     if result.outcome == "interrupted":
         message("Interrupted: the files are closed and every record written is catalogued.")
