@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
@@ -126,18 +127,25 @@ class _HashingReader:
         return data
 
 
-def read_record(path: Path, offset: int) -> RecordFacts:
-    """Read the record at ``offset`` of ``path`` and recompute its digests."""
+@contextlib.contextmanager
+def _record_at(path: Path, offset: int, *, parse_http: bool):
+    """(iterator, record) for the record at ``offset`` of ``path``, the file open meanwhile."""
     try:
         fh = open(path, "rb")
     except OSError as exc:
         raise StoreError(f"cannot read {path}: {exc.strerror}") from None
     with fh:
         fh.seek(offset)
-        iterator = ArchiveIterator(fh, no_record_parse=True)
+        iterator = ArchiveIterator(fh, no_record_parse=not parse_http)
         record = next(iter(iterator), None)
         if record is None:
             raise StoreError(f"no WARC record at offset {offset} of {path}")
+        yield iterator, record
+
+
+def read_record(path: Path, offset: int) -> RecordFacts:
+    """Read the record at ``offset`` of ``path`` and recompute its digests."""
+    with _record_at(path, offset, parse_http=False) as (iterator, record):
         headers = {name: value for name, value in record.rec_headers.headers}
         block = _HashingReader(record.raw_stream, headers.get("WARC-Block-Digest"))
         status = None
@@ -189,13 +197,7 @@ def _hash_http_payload(block: _HashingReader, declared: str | None) -> tuple[int
 def read_http_payload(path: Path, offset: int, *, limit: int) -> tuple[bytes, str | None]:
     """The decoded HTTP body of the response record at ``offset`` (de-chunked, content-decoded,
     at most ``limit`` bytes) and its Content-Type: a copy for parsing, never written back."""
-    try:
-        fh = open(path, "rb")
-    except OSError as exc:
-        raise StoreError(f"cannot read {path}: {exc.strerror}") from None
-    with fh:
-        fh.seek(offset)
-        record = next(iter(ArchiveIterator(fh)), None)
-        if record is None or record.http_headers is None:
+    with _record_at(path, offset, parse_http=True) as (_, record):
+        if record.http_headers is None:
             raise StoreError(f"no HTTP response record at offset {offset} of {path}")
         return record.content_stream().read(limit), record.http_headers.get_header("Content-Type")
