@@ -40,6 +40,9 @@ from .extract import (
 PARSER_NAME = "archiver-document"
 PARSER_VERSION = "1"
 MAX_PARSED_BYTES = 8 * 1024 * 1024
+# Body evidence too generic to trust for the text itself (bench/RESULTS.md, "by how archiver found the
+# body"): the element still decides captions, references and link classes; trafilatura gives the text.
+_WEAK_EVIDENCE = ("entry-content", "content-class", "main")
 LINK_DENSITY = 0.6  # a short block with more of its text in links than this is navigation, not prose
 LINK_LIST_MAX = 200  # larger pages are archived whole but parsed this far
 
@@ -192,6 +195,10 @@ def _document(loaded: Loaded, body, found_by: str | None, classified: list) -> D
     if body is not None and found_by != "readability":
         document.body_found_by = found_by
         document.text = "\n\n".join(_paragraphs(body))
+        if found_by in _WEAK_EVIDENCE:
+            text, by = _fallback_text(root, None)
+            if text:
+                document.text, document.body_found_by = text, f"{by} (within {found_by})"
         document.captions = _captions(_article_scope(root, body), loaded)
         document.references = _references(body, loaded)
     else:
@@ -200,6 +207,8 @@ def _document(loaded: Loaded, body, found_by: str | None, classified: list) -> D
         document.captions = _captions(scope, loaded) if scope is not root else []
         document.warnings.append("no structural evidence of the body; "
                                  f"main text by {document.body_found_by or 'nothing'}")
+    if document.title and document.text.split("\n\n", 1)[0] == document.title:
+        document.text = document.text.partition("\n\n")[2]  # the headline is the title, not body text
     if not document.text:
         document.warnings.append("no main text found")
     document.links = _links(loaded, body, found_by, classified)
