@@ -382,24 +382,7 @@ def run_requests(site: sitegen.Site, threads: int) -> Run:
         response = session.get(url, timeout=30)
         return url, response.status_code, len(response.content)
 
-    order = site.fetch_order()
-    before = resource.getrusage(resource.RUSAGE_SELF)
-    start = time.perf_counter()
-    with ThreadPoolExecutor(threads) as pool:
-        results = list(pool.map(get, order))
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_SELF)
-    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
-    problems = []
-    bad = [url for url, status, _ in results if status != 200]
-    if bad:
-        problems.append(f"{len(bad)} responses not HTTP 200, e.g. {bad[0]}")
-    received = sum(size for _, _, size in results)
-    if received != site.total_bytes:
-        problems.append(f"received {received} body bytes, the site has {site.total_bytes}")
-    return Run(label=f"ceiling: requests, {threads} threads, no WARC", wall=wall,
-               pages=len(set(site.pages) & set(order)), resources=len(results), payload_bytes=received,
-               warc_bytes=None, cpu=cpu, problems=problems)
+    return _ceiling(site, get, threads, f"ceiling: requests, {threads} threads, no WARC")
 
 
 def run_http_client(site: sitegen.Site, threads: int) -> Run:
@@ -422,6 +405,11 @@ def run_http_client(site: sitegen.Site, threads: int) -> Run:
         response = connection.getresponse()
         return url, response.status, len(response.read())
 
+    return _ceiling(site, get, threads, f"floor: stdlib http.client, {threads} threads, no WARC")
+
+
+def _ceiling(site: sitegen.Site, get, threads: int, label: str) -> Run:
+    """Fetch every URL of the site with ``get`` (url -> (url, status, body size)) on a thread pool, timed."""
     order = site.fetch_order()
     before = resource.getrusage(resource.RUSAGE_SELF)
     start = time.perf_counter()
@@ -429,16 +417,16 @@ def run_http_client(site: sitegen.Site, threads: int) -> Run:
         results = list(pool.map(get, order))
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_SELF)
-    received = sum(size for _, _, size in results)
     problems = []
+    bad = [url for url, status, _ in results if status != 200]
+    if bad:
+        problems.append(f"{len(bad)} responses not HTTP 200, e.g. {bad[0]}")
+    received = sum(size for _, _, size in results)
     if received != site.total_bytes:
         problems.append(f"received {received} body bytes, the site has {site.total_bytes}")
-    problems += [f"{sum(1 for r in results if r[1] != 200)} responses not HTTP 200"] if any(
-        r[1] != 200 for r in results) else []
-    return Run(label=f"floor: stdlib http.client, {threads} threads, no WARC", wall=wall,
-               pages=len(set(site.pages) & set(order)), resources=len(results), payload_bytes=received,
-               warc_bytes=None, cpu=after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime,
-               problems=problems)
+    return Run(label=label, wall=wall, pages=len(set(site.pages) & set(order)), resources=len(results),
+               payload_bytes=received, warc_bytes=None,
+               cpu=after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, problems=problems)
 
 
 WGET_RECURSIVE = "peer: wget -r -l1 -H -p, posts given"
