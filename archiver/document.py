@@ -14,6 +14,7 @@ entries. Parsing reads a copy of the payload; archived bytes never change.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import datetime as dt
 import json
@@ -38,12 +39,13 @@ from .extract import (
 )
 
 PARSER_NAME = "archiver-document"
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
 MAX_PARSED_BYTES = 8 * 1024 * 1024
 # Body evidence too generic to trust for the text itself (bench/RESULTS.md, "by how archiver found the
 # body"): the element still decides captions, references and link classes; trafilatura gives the text.
-_WEAK_EVIDENCE = ("entry-content", "content-class", "main")
+_WEAK_EVIDENCE = ("entry-content", "content-class", "articles", "main")
 LINK_DENSITY = 0.6  # a short block with more of its text in links than this is navigation, not prose
+FALLBACK_LONGER, FALLBACK_HOLDS = 2.0, 0.8  # readability's text replaces trafilatura's when this long and this close
 LINK_LIST_MAX = 200  # larger pages are archived whole but parsed this far
 
 _BLOCK = {"p", "div", "section", "article", "main", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol",
@@ -51,6 +53,9 @@ _BLOCK = {"p", "div", "section", "article", "main", "h1", "h2", "h3", "h4", "h5"
           "center"}
 _SKIP = {"script", "style", "noscript", "template", "iframe", "form", "button", "select", "textarea", "svg",
          "nav", "aside", "footer", "header", "object", "embed", "video", "audio", "canvas", "head", "title"}
+_INVISIBLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+# Slide shows inside a body: their text is slide counters and repeated captions, not prose.
+_MEDIA = frozenset({"gallery", "slideshow", "carousel"})
 _CREDIT = re.compile(r"^(?P<text>.+?)\s+/\s+(?P<credit>[^/]{1,80})$|"
                      r"^(?P<text2>.+?)\s*[\(\[]?\s*(?:photo|picture|image|credit|source|©|\(c\))\s*:?\s*"
                      r"(?P<credit2>[^()\[\]]{1,80}?)[\)\]]?$|"
@@ -218,16 +223,19 @@ def _document(loaded: Loaded, body, found_by: str | None, classified: list) -> D
 # -- main text --------------------------------------------------------------------------------
 
 
+def _invisible(element) -> bool:
+    return element.get("hidden") is not None or element.get("aria-hidden") == "true" or bool(
+        _INVISIBLE.search(element.get("style") or ""))
+
+
 def _skipped(element) -> bool:
+    """Not prose by its tag or its class names (a guess: never applied to most of a body)."""
     tag = element.tag if isinstance(element.tag, str) else ""
     if tag in _SKIP:
         return True
     if tag == "table" and "tr-caption-container" in (element.get("class") or ""):
         return True
-    if element.get("hidden") is not None or element.get("aria-hidden") == "true" or re.search(
-            r"display\s*:\s*none", element.get("style") or ""):
-        return True
-    return names(element, _SHARE) or names(element, _COMMENT) or names(element, _AD) or (
+    return names(element, _SHARE) or names(element, _COMMENT) or names(element, _AD) or names(element, _MEDIA) or (
         names(element, _CHROME) and tag not in ("article", "main", "body"))
 
 
@@ -262,8 +270,8 @@ def _paragraphs(node) -> list[str]:
             continue
         tag = element.tag if isinstance(element.tag, str) else ""
         if event == "start":
-            if element is not node and (_skipped(element) or tag == "figure") and not (
-                    tag not in _SKIP and len(element.text_content()) > total / 2):  # never most of the body
+            if element is not node and (_invisible(element) or (_skipped(element) or tag == "figure") and not (
+                    tag not in _SKIP and len(element.text_content()) > total / 2)):  # never most of the body
                 skipping = element
                 if tag in _BLOCK or tag in _SKIP or tag in ("figure", "table"):
                     flush()
@@ -288,16 +296,24 @@ def _paragraphs(node) -> list[str]:
 
 
 def _fallback_text(root, readability_body) -> tuple[str, str | None]:
-    """trafilatura's main text when no structural evidence exists; readability's as a last resort."""
+    """trafilatura's main text when no structural evidence exists; readability's when trafilatura
+    found nothing, or when readability's text holds most of trafilatura's and is much longer
+    (trafilatura stopped short of the body: bench/RESULTS.md, "by how archiver found the body")."""
     import trafilatura
 
     html = etree.tostring(root, encoding="unicode", method="html")
     text = trafilatura.extract(html, include_comments=False, include_tables=True, favor_precision=False)
-    if text:
-        return "\n\n".join(line.strip() for line in text.splitlines() if line.strip()), "trafilatura"
-    if readability_body is not None:
-        return "\n\n".join(_paragraphs(readability_body)), "readability"
-    return "", None
+    text = "\n\n".join(line.strip() for line in (text or "").splitlines() if line.strip())
+    other = "\n\n".join(_paragraphs(readability_body)) if readability_body is not None else ""
+    if other and (not text or _holds_and_exceeds(other, text)):
+        return other, "readability"
+    return (text, "trafilatura") if text else ("", None)
+
+
+def _holds_and_exceeds(longer: str, shorter: str) -> bool:
+    big, small = (collections.Counter(re.findall(r"\w+", t.lower())) for t in (longer, shorter))
+    size = sum(small.values())
+    return sum(big.values()) > FALLBACK_LONGER * size and sum((big & small).values()) >= FALLBACK_HOLDS * size
 
 
 # -- captions and references ------------------------------------------------------------------

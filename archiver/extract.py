@@ -30,6 +30,7 @@ from lxml import etree
 FOLLOWED_KINDS = ("citation", "inline")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 READABILITY_MIN_TEXT = 250
+DOMINANT = 2  # the largest of several <article>s is the post only when this many times the next
 BODY_MIN_TEXT = 200  # a body candidate chosen among several must have at least this much text
 EXTRACTOR = "archiver-extract/1"
 
@@ -255,9 +256,11 @@ def find_body(root) -> tuple[object | None, str | None]:
         found = [element for element in root.xpath(xpath) if not _in_chrome(element)]
         sized = [(len(" ".join(element.text_content().split())), element) for element in found]
         least = BODY_MIN_TEXT if len(found) > 1 else 1  # an empty match is no evidence
-        found = [element for size, element in sorted(sized, key=lambda item: -item[0]) if size >= least]
-        if found:
-            return found[0], name
+        sized = sorted(((size, element) for size, element in sized if size >= least), key=lambda item: -item[0])
+        if sized:
+            if name == "article" and len(sized) > 1 and sized[0][0] < DOMINANT * sized[1][0]:
+                name = "articles"  # several <article>s of like size: sections or teasers, not one post
+            return sized[0][1], name
     return _readability_body(root)
 
 

@@ -152,3 +152,39 @@ def test_huge_page_is_parsed_up_to_the_limit_and_says_so():
     assert document.text.startswith("paragraph of text")
     assert document.warnings[-1] == (f"page of {len(payload)} bytes: only its first {MAX_PARSED_BYTES} were parsed "
                                      "(the archived record is whole)")
+
+
+PROSE = " ".join(["The council met on Tuesday and agreed the budget after a long debate."] * 6)
+
+
+def test_invisible_text_is_not_main_text_even_when_it_is_most_of_the_article():
+    html = (f"<html><body><article><h1>Lorem</h1><p>{PROSE}</p>"
+            f"<div style='visibility: hidden;'><p>Hidden draft paragraph. {PROSE} {PROSE}</p></div>"
+            "</article></body></html>")
+    document = extract_document(html.encode(), url="http://x.example/a")
+    assert document.body_found_by == "article"
+    assert document.text == PROSE
+
+
+def test_slide_show_inside_the_body_is_not_prose():
+    html = (f"<html><body><article><p>{PROSE}</p><div class='story-gallery'><p>1/50</p><p>Next slide</p></div>"
+            f"<p>{PROSE}</p></article></body></html>")
+    assert extract_document(html.encode(), url="http://x.example/a").text == f"{PROSE}\n\n{PROSE}"
+
+
+def test_several_articles_of_like_size_are_weak_evidence():
+    teaser = "<article><h2>Teaser {n}</h2><p>" + PROSE + "</p></article>"
+    html = "<html><body>" + "".join(teaser.format(n=n) for n in range(3)) + "</body></html>"
+    document = extract_document(html.encode(), url="http://x.example/a")
+    assert document.body_found_by.endswith("(within articles)") or document.body_found_by == "articles"
+
+
+@pytest.mark.parametrize("longer, shorter, expected", [
+    ("a b c d e f g h", "a b c", True),       # holds all of it, more than twice as long
+    ("a b c d e", "a b c", False),            # not twice as long
+    ("x y z w v u t s", "a b c", False),      # long but unrelated
+])
+def test_readability_replaces_trafilatura_only_when_it_holds_and_exceeds(longer, shorter, expected):
+    from archiver.document import _holds_and_exceeds
+
+    assert _holds_and_exceeds(longer, shorter) is expected
