@@ -834,8 +834,8 @@ def main(argv: list[str] | None = None) -> int:
     if counts[GOOSE]:
         w("**goose3 (the expected text prefix must appear in the output)**\n\n"
           f"{goose_table(results, extractors)}\n\n")
-    w("**By category**, \"all\" being every page (token scores: article-extraction-benchmark + mozilla-readability pages; snippet "
-      "scores: trafilatura pages; prefix: goose3 pages)\n\n")
+    w("**By category**, \"all\" being every page (token scores: article-extraction-benchmark + "
+      "mozilla-readability pages; snippet scores: trafilatura pages; prefix: goose3 pages)\n\n")
     w(category_table(results, extractors, pages) + "\n\n")
     if archiver.run is not None and source_table(results, extractors):
         w("**archiver by body source** (token-scored pages; `trafilatura` means archiver found no structural "
