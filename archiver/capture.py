@@ -21,6 +21,7 @@ import socket
 import threading
 import urllib.parse
 import uuid
+from pathlib import Path
 from typing import Callable, Iterable
 
 import sqlalchemy as sa
@@ -33,7 +34,19 @@ from .document import Document, analyse
 from .errors import ArchiverError, FetchError, PostNotCaptured
 from .extract import EXTRACTOR, Page, decode_content
 from .fetch import Exchange, Fetcher, Limits
-from .warc import Location, Record, WarcFile, WarcWriter, exchange_records, metadata_record
+from .verify import read_http_payload
+from .warc import (
+    PROFILE_IDENTICAL,
+    PROFILE_NOT_MODIFIED,
+    Location,
+    Original,
+    Record,
+    WarcFile,
+    WarcWriter,
+    exchange_records,
+    metadata_record,
+    revisit_records,
+)
 
 FOLLOW_UP = {"post": ("embed", "cited"), "cited": ("cited-embed",)}
 BATCH = 64
@@ -47,10 +60,33 @@ class Task:
     parent_fetch_id: int | None = None
     link_kind: str | None = None
     link_text: str | None = None
+    follow: bool = True  # fetch what the page embeds and cites (a re-fetch to confirm an anomaly does not)
+    previous: "Previous | None" = None  # the last capture of this URL, for a conditional request
 
     @property
     def host(self) -> str:
         return urllib.parse.urlsplit(self.url).netloc.lower()
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Previous:
+    """The newest archived response for a URL: what a revisit refers to, and its validators."""
+
+    record_pk: int
+    original: Original
+    payload_sha256: str
+    path: Path
+    offset: int
+    etag: str | None = None
+    last_modified: str | None = None
+
+    def conditional_headers(self) -> dict[str, str]:
+        headers = {}
+        if self.etag:
+            headers["If-None-Match"] = self.etag
+        if self.last_modified:
+            headers["If-Modified-Since"] = self.last_modified
+        return headers
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -292,10 +328,60 @@ def _capture_part(settings: Settings, seeds: list[str], event: CaptureEvent, com
         catalogue.close()
 
 
+def _previous_from(row, catalogue: cat.Catalogue, collection: Collection, reader) -> Previous | None:
+    """A :class:`Previous` for a response row, or for the response a revisit row refers to."""
+    r, f = cat.records, cat.warc_files
+    validators = dict((name.lower(), value) for name, value in json.loads(row.http_headers or "[]"))
+    if row.record_type == "revisit":
+        row = reader.execute(sa.select(r.c.id, r.c.warc_record_id, r.c.target_uri, r.c.warc_date, r.c.payload_sha256,
+                                       r.c.offset, f.c.path).join(f, r.c.warc_file_id == f.c.id)
+                             .where(r.c.id == row.revisit_of_id)).first()
+        if row is None:
+            return None
+    return Previous(record_pk=row.id, payload_sha256=row.payload_sha256, path=collection.resolve(row.path),
+                    offset=row.offset, etag=validators.get("etag"), last_modified=validators.get("last-modified"),
+                    original=Original(record_id=row.warc_record_id, target_uri=row.target_uri, date=row.warc_date))
+
+
+def previous_capture(catalogue: cat.Catalogue, url: str, collection: Collection) -> Previous | None:
+    """The newest 200 response (or revisit of one) archived for ``url``."""
+    r, f = cat.records, cat.warc_files
+    query = (sa.select(r.c.id, r.c.warc_record_id, r.c.target_uri, r.c.warc_date, r.c.payload_sha256, r.c.offset,
+                       r.c.record_type, r.c.revisit_of_id, r.c.http_headers, f.c.path)
+             .join(f, r.c.warc_file_id == f.c.id)
+             .where(r.c.target_uri == url, r.c.record_type.in_(("response", "revisit")), r.c.http_status == 200,
+                    r.c.truncated.is_(None))
+             .order_by(r.c.warc_date.desc(), r.c.id.desc()).limit(1))
+    with catalogue.reader() as reader:
+        row = reader.execute(query).first()
+        return _previous_from(row, catalogue, collection, reader) if row is not None else None
+
+
+def same_payload(catalogue: cat.Catalogue, payload_sha256: str, url: str, collection: Collection, *,
+                 before_event: int) -> Previous | None:
+    """An untruncated response of an earlier capture event with this payload digest (this URL's first)."""
+    r, f = cat.records, cat.warc_files
+    query = (sa.select(r.c.id, r.c.warc_record_id, r.c.target_uri, r.c.warc_date, r.c.payload_sha256, r.c.offset,
+                       r.c.record_type, r.c.revisit_of_id, r.c.http_headers, f.c.path)
+             .join(f, r.c.warc_file_id == f.c.id)
+             .where(r.c.payload_sha256 == payload_sha256, r.c.record_type == "response", r.c.truncated.is_(None),
+                    r.c.capture_event_id != before_event)
+             .order_by((r.c.target_uri == url).desc(), r.c.id.desc()).limit(1))
+    with catalogue.reader() as reader:
+        row = reader.execute(query).first()
+        return _previous_from(row, catalogue, collection, reader) if row is not None else None
+
+
 class _Run:
     def __init__(self, *, collection: Collection, command: str, seeds: list[str], stop: threading.Event,
-                 progress, event: CaptureEvent) -> None:
+                 progress, event: CaptureEvent, tasks: list[Task] | None = None, conditional: bool = False,
+                 claim: Callable[[str], bool] | None = None) -> None:
         self.collection = collection
+        self.tasks = tasks if tasks is not None else [Task(url=seed, role="post", seed=seed, link_kind="seed")
+                                                      for seed in seeds]
+        self.conditional = conditional  # send validators from the last capture (a re-crawl)
+        self.claim = claim  # a URL is fetched only if claim(url) is true (re-crawl leases)
+        self.skipped: list[Task] = []
         self.settings: Settings = collection.settings
         self.catalogue = collection.catalogue
         self.seeds = seeds
@@ -344,8 +430,8 @@ class _Run:
             worker.start()
         interrupted = False
         try:
-            for seed in self.seeds:
-                self._submit(Task(url=seed, role="post", seed=seed, link_kind="seed"))
+            for task in self.tasks:
+                self._submit(task)
             interrupted = self._drain()
         except BaseException:
             interrupted = True
@@ -386,6 +472,11 @@ class _Run:
             self.duplicates.append(task)  # catalogued at the end, pointing at the first fetch
             return
         self.seen.add(task.url)
+        if self.claim is not None and not self.claim(task.url):
+            self.skipped.append(task)  # another re-crawl holds it
+            return
+        if self.conditional and task.previous is None:
+            task = dataclasses.replace(task, previous=previous_capture(self.catalogue, task.url, self.collection))
         self.in_flight += 1
         self.total += 1
         self.queue.put(task)
@@ -401,6 +492,7 @@ class _Run:
                     allow_private=self.settings.allow_private,
                     trust_first=task.role == "post",
                     keep_body=task.role in FOLLOW_UP,
+                    conditional=task.previous.conditional_headers() if task.previous else None,
                 ))
             except Exception as exc:  # a bug must not hang the run: report it as a failed fetch
                 now = dt.datetime.now(dt.timezone.utc)
@@ -422,11 +514,12 @@ class _Run:
         fetch_ids: list[int | None] = [None]
         page = None
         for number, exchange in enumerate(hops):
-            written = self._write_exchange(exchange)
+            original = self._already_archived(task, exchange, first=number == 0)
+            written = self._write_exchange(exchange, original)
             last = number == len(hops) - 1
-            page, document = self._parse(task, exchange) if last else (None, None)
+            page, document = self._parse(task, exchange, original) if last else (None, None)
             meta = self._write_metadata(exchange, written, page) if page else None
-            rows = [(cat.record_row(record, location, exchange=exchange), location) for record, location in written]
+            rows = [(self._record_row(record, location, exchange, original), location) for record, location in written]
             if meta is not None:
                 rows.append((cat.record_row(*meta), meta[1]))
             self.pending_rows.append(self._rows_for(task, exchange, rows, document, redirect_of=previous,
@@ -442,8 +535,8 @@ class _Run:
             if exchange.location and last is False:
                 self.seen.add(hops[number + 1].url)
         if task.role == "post":
-            self._judge_seed(task, hops[-1])
-        if page is None:
+            self._judge_seed(task, hops[-1], page)
+        if page is None or not task.follow:
             return []
         return [
             (Task(url=link.url, role=role, seed=task.seed, link_kind=link.kind, link_text=link.text or None),
@@ -452,9 +545,11 @@ class _Run:
             for link in (page.requisites if role.endswith("embed") else page.cited)
         ]
 
-    def _judge_seed(self, task: Task, final: Exchange) -> None:
+    def _judge_seed(self, task: Task, final: Exchange, page: Page | None) -> None:
         if final.error is not None:
             self.result.seed_errors[task.seed] = final.error
+        elif final.status == 304 and page is not None:
+            return  # not modified since the capture it refers to
         elif final.status is None or not 200 <= final.status < 300:
             self.result.seed_errors[task.seed] = PostNotCaptured(
                 f"{task.seed}: the server answered HTTP {final.status} {final.reason}".rstrip()
@@ -463,21 +558,52 @@ class _Run:
             self.result.seed_errors[task.seed] = PostNotCaptured(
                 f"{task.seed}: not an HTML page ({final.content_type}); recorded as-is, nothing followed")
 
-    def _parse(self, task: Task, exchange: Exchange) -> tuple[Page | None, Document | None]:
-        """What a post or cited page links to, and its parsed document (from a copy of the payload)."""
-        if task.role not in FOLLOW_UP or exchange.body is None or exchange.error is not None:
+    def _parse(self, task: Task, exchange: Exchange, original: "Previous | None"
+               ) -> tuple[Page | None, Document | None]:
+        """What a post or cited page links to, and its parsed document (from a copy of the payload).
+        A revisit gets no document of its own: its payload's document is the original's."""
+        if task.role not in FOLLOW_UP or exchange.error is not None or exchange.status is None:
             return None, None
-        if exchange.status is None or not 200 <= exchange.status < 300:
+        if exchange.status == 304 and original is not None:
+            payload, content_type = read_http_payload(original.path, original.offset, limit=self.settings.max_size)
+        elif exchange.body is not None and 200 <= exchange.status < 300:
+            payload = decode_content(exchange.body, exchange.header("content-encoding"),
+                                     limit=self.settings.max_size)
+            content_type = exchange.header("content-type")
+        else:
             return None, None
-        payload = decode_content(exchange.body, exchange.header("content-encoding"),
-                                 limit=self.settings.max_size)
         try:
-            return analyse(payload, url=exchange.url, content_type=exchange.header("content-type"))
+            page, document = analyse(payload, url=exchange.url, content_type=content_type)
         except Exception as exc:  # a parser bug must cost the parse, never the capture
             return None, Document(url=exchange.url, warnings=[f"parser failed: {type(exc).__name__}: {exc}"])
+        return page, (None if original is not None else document)
 
-    def _write_exchange(self, exchange: Exchange) -> list[tuple[Record, Location]]:
-        written = [(record, self.writer.write(record)) for record in exchange_records(exchange, digest=self.digest)]
+    def _already_archived(self, task: Task, exchange: Exchange, *, first: bool) -> "Previous | None":
+        """The archived response this exchange revisits: the one its validators came from when the
+        server answered 304, or an earlier response with the same payload digest."""
+        if exchange.error is not None or exchange.truncated or exchange.status is None:
+            return None
+        if exchange.status == 304 and first and task.previous is not None:
+            return task.previous
+        if 200 <= exchange.status < 300 and exchange.response_length > exchange.payload_offset:
+            return same_payload(self.catalogue, exchange.payload_hashes.sha256.hexdigest(), exchange.url,
+                                self.collection, before_event=self.event_id)
+        return None
+
+    def _record_row(self, record: Record, location: Location, exchange: Exchange, original: "Previous | None"
+                    ) -> dict:
+        row = cat.record_row(record, location, exchange=exchange)
+        if record.type == "revisit" and original is not None:
+            row.update(payload_sha256=original.payload_sha256, revisit_of_id=original.record_pk)
+        return row
+
+    def _write_exchange(self, exchange: Exchange, original: "Previous | None") -> list[tuple[Record, Location]]:
+        if original is None:
+            records = exchange_records(exchange, digest=self.digest)
+        else:
+            profile = PROFILE_NOT_MODIFIED if exchange.status == 304 else PROFILE_IDENTICAL
+            records = revisit_records(exchange, digest=self.digest, profile=profile, original=original.original)
+        written = [(record, self.writer.write(record)) for record in records]
         exchange.response.close()
         return written
 
@@ -594,6 +720,13 @@ class _Run:
         ended = self.result.ended_at
 
         def finish(connection) -> None:
+            for task in self.skipped:
+                self.catalogue.insert(connection, cat.fetches, {
+                    "capture_event_id": self.event_id, "url": task.url, "role": task.role,
+                    "parent_fetch_id": task.parent_fetch_id, "link_kind": task.link_kind,
+                    "link_text": task.link_text, "started_at": ended, "ended_at": ended, "outcome": "leased",
+                    "error": "held by another re-crawl",
+                })
             for task in self.duplicates:
                 self.catalogue.insert(connection, cat.fetches, {
                     "capture_event_id": self.event_id, "url": task.url, "role": task.role,

@@ -12,6 +12,7 @@ other instead of failing or losing a transaction.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from importlib import resources
@@ -23,6 +24,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from .errors import CatalogueError
+from .versions import fingerprints
 
 BUSY_TIMEOUT_MS = 60_000
 
@@ -129,6 +131,8 @@ records = sa.Table(
     sa.Column("concurrent_to", sa.Text),
     sa.Column("refers_to", sa.Text),
     sa.Column("truncated", sa.String(16)),
+    sa.Column("revisit_of_id", sa.Integer, sa.ForeignKey("records.id", name="fk_records_revisit_of")),
+    sa.Column("revisit_profile", sa.Text),
     sa.Index("ix_records_target_date", "target_uri", "warc_date"),
     sa.Index("ix_records_payload", "payload_sha256"),
     sa.Index("ix_records_file_offset", "warc_file_id", "offset"),
@@ -156,6 +160,11 @@ documents = sa.Table(
     sa.Column("body_found_by", sa.String(32)),
     sa.Column("sources", sa.Text, nullable=False),
     sa.Column("warnings", sa.Text, nullable=False),
+    sa.Column("fp_title", sa.String(64)),
+    sa.Column("fp_dates", sa.String(64)),
+    sa.Column("fp_body", sa.String(64)),
+    sa.Column("fp_captions", sa.String(64)),
+    sa.Column("fp_citations", sa.String(64)),
     sa.Index("ix_documents_record", "record_id"),
     sa.Index("ix_documents_url", "url"),
 )
@@ -197,6 +206,47 @@ reference_entries = sa.Table(
     sa.Column("language", sa.Text),
     sa.Column("url", sa.Text),
     sa.Index("ix_reference_entries_document", "document_id"),
+)
+
+schedules = sa.Table(
+    "schedules",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("url", sa.Text, nullable=False, unique=True),
+    sa.Column("interval_seconds", sa.Integer, nullable=False),
+    sa.Column("next_due_at", UTCDateTime, nullable=False),
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("last_run_at", UTCDateTime),
+    sa.Index("ix_schedules_due", "enabled", "next_due_at"),
+)
+
+leases = sa.Table(
+    "leases",
+    metadata,
+    sa.Column("url", sa.Text, primary_key=True),
+    sa.Column("holder", sa.String(36), nullable=False),
+    sa.Column("hostname", sa.Text, nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("acquired_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+)
+
+changes = sa.Table(
+    "changes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("capture_event_id", sa.Integer, sa.ForeignKey("capture_events.id"), nullable=False),
+    sa.Column("fetch_id", sa.Integer, sa.ForeignKey("fetches.id")),
+    sa.Column("record_id", sa.Integer, sa.ForeignKey("records.id")),
+    sa.Column("previous_record_id", sa.Integer, sa.ForeignKey("records.id")),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("change", sa.String(24), nullable=False),
+    sa.Column("changed", sa.Boolean, nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Index("ix_changes_url_at", "url", "at"),
+    sa.Index("ix_changes_at", "at"),
 )
 
 
@@ -309,6 +359,8 @@ class Catalogue:
                         parsed_at: dt.datetime) -> int:
         """Catalogue a parsed :class:`archiver.document.Document` of the record ``record_id``."""
         data = document.as_json()
+        marks = fingerprints(title=data["title"], published=data["published"], updated=data["updated"],
+                             text=data["text"], captions=data["captions"], links=data["links"])
         document_id = self.insert(connection, documents, {
             "record_id": record_id, "parser": data["parser"]["name"], "parser_version": data["parser"]["version"],
             "parsed_at": parsed_at, "url": data["url"], "title": data["title"], "author": data["author"],
@@ -316,6 +368,7 @@ class Catalogue:
             "canonical": data["canonical"], "text": data["text"], "encoding": data["encoding"],
             "encoding_source": data["encoding_source"], "body_found_by": data["body_found_by"],
             "sources": json.dumps(data["sources"]), "warnings": json.dumps(data["warnings"]),
+            **{f"fp_{part}": value for part, value in dataclasses.asdict(marks).items()},
         })
         for table, items in ((captions, data["captions"]), (links, data["links"]),
                              (reference_entries, data["references"])):
@@ -340,8 +393,9 @@ class Catalogue:
 
 def record_row(record, location, *, exchange=None) -> dict[str, Any]:
     """The ``records`` columns a written WARC record determines; ``exchange`` adds the HTTP ones
-    to a response record. The caller adds event, file, fetch and role."""
-    http = exchange if record.type == "response" and exchange is not None else None
+    to a response or revisit record. The caller adds event, file, fetch and role, and for a revisit
+    the record it refers to and that record's payload digest."""
+    http = exchange if record.type in ("response", "revisit") and exchange is not None else None
     return {
         "warc_record_id": record.record_id,
         "offset": location.offset,
@@ -352,7 +406,8 @@ def record_row(record, location, *, exchange=None) -> dict[str, Any]:
         "content_type": record.field("Content-Type"),
         "content_length": record.block.length,
         "block_sha256": record.block.hashes.sha256.hexdigest(),
-        "payload_sha256": http.payload_hashes.sha256.hexdigest() if http and http.status is not None else None,
+        "payload_sha256": (http.payload_hashes.sha256.hexdigest()
+                           if http and http.status is not None and record.type == "response" else None),
         "block_digest": record.field("WARC-Block-Digest"),
         "payload_digest": record.field("WARC-Payload-Digest"),
         "http_status": http.status if http else None,
@@ -363,6 +418,8 @@ def record_row(record, location, *, exchange=None) -> dict[str, Any]:
         "concurrent_to": record.field("WARC-Concurrent-To"),
         "refers_to": record.field("WARC-Refers-To"),
         "truncated": record.field("WARC-Truncated"),
+        "revisit_profile": record.field("WARC-Profile"),
+        "revisit_of_id": None,
     }
 
 

@@ -202,17 +202,20 @@ def run_capture(seeds: list[str], settings: Settings, output: str) -> None:
 
 
 def capture_table(result: CaptureResult) -> str:
-    rows = [(r.role, r.http_status, r.length, r.url) for r in result.records if r.record_type == "response"]
+    rows = [(r.role, r.http_status if r.record_type == "response" else f"{r.http_status} revisit", r.length, r.url)
+            for r in result.records if r.record_type in ("response", "revisit")]
     rows += [(f.role, f"failed: {f.kind}", "", f.url) for f in result.failures]
     return render_table(("ROLE", "STATUS", "WARC BYTES", "URL"), rows)
 
 
 def capture_footer(result: CaptureResult, settings: Settings) -> str:
-    responses = [r for r in result.records if r.record_type == "response"]
+    responses = sum(1 for r in result.records if r.record_type == "response")
+    revisits = sum(1 for r in result.records if r.record_type == "revisit")
     size = sum(r.length for r in result.records)
     files = ", ".join(str(settings.snapshots / name) for name in result.warc_files)
-    lines = [f"Capture {result.capture_id}: {result.outcome}; {len(responses)} responses, "
-             f"{len(result.failures)} failures, "
+    lines = [f"Capture {result.capture_id}: {result.outcome}; {responses} responses, "
+             + (f"{revisits} revisits (payload unchanged, stored once), " if revisits else "")
+             + f"{len(result.failures)} failures, "
              + (f"{human_size(size)} written to {files}" if files else "no WARC written")]
     blocked = sum(1 for failure in result.failures if failure.kind == "blocked-address")
     if blocked:

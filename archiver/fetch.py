@@ -385,12 +385,15 @@ class Fetcher:
         return settings
 
     def fetch(
-        self, url: str, *, allow_private: bool, trust_first: bool = False, keep_body: bool = True
+        self, url: str, *, allow_private: bool, trust_first: bool = False, keep_body: bool = True,
+        conditional: dict[str, str] | None = None,
     ) -> Iterator[Exchange]:
         """Yield one exchange per hop: redirects are followed up to ``limits.max_redirects``.
 
         ``trust_first``: the first hop may go to any address (a URL the operator
-        typed); redirects from it still obey ``allow_private``.
+        typed); redirects from it still obey ``allow_private``. ``conditional``:
+        headers such as If-None-Match sent with the first hop only (they were
+        taken from an earlier capture of that URL).
 
         The last exchange carries ``error`` when the chain ended in a failure; a
         chain that is too long ends with a ``TooManyRedirects`` error exchange.
@@ -399,7 +402,7 @@ class Fetcher:
         start = url
         for hop in range(self.limits.max_redirects + 1):
             exchange = self.fetch_one(url, allow_private=allow_private or (trust_first and hop == 0),
-                                      keep_body=keep_body)
+                                      keep_body=keep_body, headers=conditional if hop == 0 else None)
             yield exchange
             target = exchange.location
             if exchange.error is not None or target is None:
@@ -426,7 +429,8 @@ class Fetcher:
         now = _now()
         return Exchange(url=url, started_at=now, ended_at=now, error=error)
 
-    def fetch_one(self, url: str, *, allow_private: bool, keep_body: bool = True) -> Exchange:
+    def fetch_one(self, url: str, *, allow_private: bool, keep_body: bool = True,
+                  headers: dict[str, str] | None = None) -> Exchange:
         """Fetch ``url`` once, without following redirects."""
         sha1 = self.limits.digest == "sha1"
         exchange = Exchange(
@@ -445,7 +449,7 @@ class Fetcher:
         response = None
         try:
             session = self._session()
-            prepared = session.prepare_request(requests.Request("GET", url))
+            prepared = session.prepare_request(requests.Request("GET", url, headers=headers))
             # The adapter, not Session.send: requests reads (and content-decodes) a
             # redirect's body itself before we could hash it.
             environment = self._environment_for(url)

@@ -59,6 +59,7 @@ class RecordFacts:
             "concurrent_to": self.headers.get("WARC-Concurrent-To"),
             "refers_to": self.headers.get("WARC-Refers-To"),
             "truncated": self.headers.get("WARC-Truncated"),
+            "revisit_profile": self.headers.get("WARC-Profile"),
             "offset": self.offset,
             "length": self.length,
         }
@@ -154,6 +155,8 @@ def read_record(path: Path, offset: int) -> RecordFacts:
                    and "msgtype=response" in headers.get("Content-Type", "").replace(" ", ""))
         if is_http:
             status, payload = _hash_http_payload(block, headers.get("WARC-Payload-Digest"))
+            if headers.get("WARC-Type") == "revisit":
+                payload = None  # its payload is the referred record's; the block holds headers only
         while block.read(READ_SIZE):
             pass
         iterator.read_to_end(record)

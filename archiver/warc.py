@@ -304,14 +304,57 @@ def exchange_records(exchange, *, digest: str) -> list[Record]:
                                                                     exchange.header("content-encoding")))
         response_id = response.record_id
         records.append(response)
-    if exchange.request:
-        block = Block.from_bytes(exchange.request, sha1=digest == "sha1")
-        fields = [*common, *([("WARC-Concurrent-To", response_id)] if response_id else []),
-                  ("Content-Type", "application/http;msgtype=request"),
-                  ("WARC-Block-Digest", digest_label(digest, block.hashes))]
-        records.append(Record(type="request", record_id=new_record_id(), date=exchange.started_at, fields=fields,
-                              block=block))
-    return records
+    request = request_record(exchange, digest=digest, concurrent_to=response_id)
+    return records + ([request] if request else [])
+
+
+def request_record(exchange, *, digest: str, concurrent_to: str | None) -> Record | None:
+    """The request record of an exchange (None if nothing was sent), concurrent to its response."""
+    if not exchange.request:
+        return None
+    block = Block.from_bytes(exchange.request, sha1=digest == "sha1")
+    fields = [("WARC-Target-URI", exchange.url)]
+    if exchange.peer_ip:
+        fields.append(("WARC-IP-Address", exchange.peer_ip))
+    fields += [*([("WARC-Concurrent-To", concurrent_to)] if concurrent_to else []),
+               ("Content-Type", "application/http;msgtype=request"),
+               ("WARC-Block-Digest", digest_label(digest, block.hashes))]
+    return Record(type="request", record_id=new_record_id(), date=exchange.started_at, fields=fields, block=block)
+
+
+PROFILE_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+PROFILE_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Original:
+    """The record a revisit refers to."""
+
+    record_id: str
+    target_uri: str
+    date: dt.datetime
+
+
+def revisit_records(exchange, *, digest: str, profile: str, original: Original) -> list[Record]:
+    """A revisit record (the response's HTTP headers only, referring to ``original``) and the request
+    record, for an exchange whose payload is already archived (``PROFILE_IDENTICAL``) or that the
+    server answered 304 Not Modified (``PROFILE_NOT_MODIFIED``)."""
+    exchange.response.seek(0)
+    head = exchange.response.read(exchange.payload_offset)
+    block = Block.from_bytes(head, sha1=digest == "sha1")
+    fields = [("WARC-Target-URI", exchange.url)]
+    if exchange.peer_ip:
+        fields.append(("WARC-IP-Address", exchange.peer_ip))
+    fields += [("WARC-Profile", profile), ("WARC-Refers-To", original.record_id),
+               ("WARC-Refers-To-Target-URI", original.target_uri),
+               ("WARC-Refers-To-Date", warc_date(original.date)),
+               ("Content-Type", "application/http;msgtype=response"),
+               ("WARC-Block-Digest", digest_label(digest, block.hashes))]
+    if profile == PROFILE_IDENTICAL:
+        fields.append(("WARC-Payload-Digest", digest_label(digest, exchange.payload_hashes)))
+    revisit = Record(type="revisit", record_id=new_record_id(), date=exchange.started_at, fields=fields, block=block)
+    request = request_record(exchange, digest=digest, concurrent_to=revisit.record_id)
+    return [revisit] + ([request] if request else [])
 
 
 def metadata_record(

@@ -62,6 +62,9 @@ def test_nl_and_csv(site, home):
     nl = run_archiver("capture", site.post_url, "--home", str(home), "--allow-private", "--nl")
     rows = [json.loads(line) for line in nl.stdout.splitlines()]
     assert rows[0]["record_type"] == "response" and rows[0]["role"] == "post"
+    again = run_archiver("capture", site.post_url, "--home", str(home), "--allow-private", "--nl")
+    rows = [json.loads(line) for line in again.stdout.splitlines()]
+    assert rows[0]["record_type"] == "revisit" and rows[0]["role"] == "post"  # same payload: stored once
     csv_out = run_archiver("capture", site.post_url, "--home", str(home), "--allow-private", "--csv")
     assert csv_out.stdout.splitlines()[0] == ("url,role,record_type,http_status,warc_file,offset,length,"
                                                "payload_sha256,record_id")
