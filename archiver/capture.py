@@ -28,12 +28,14 @@ import sqlalchemy as sa
 
 from . import __version__
 from . import catalogue as cat
+from .changes import Change, classify_event
 from .collection import Collection
 from .config import Settings
 from .document import Document, analyse
 from .errors import ArchiverError, FetchError, PostNotCaptured
 from .extract import EXTRACTOR, Page, decode_content
 from .fetch import Exchange, Fetcher, Limits
+from .leases import Leases
 from .verify import read_http_payload
 from .warc import (
     PROFILE_IDENTICAL,
@@ -120,6 +122,7 @@ class CaptureResult:
     failures: list[Failure] = dataclasses.field(default_factory=list)
     seed_errors: dict[str, ArchiverError] = dataclasses.field(default_factory=dict)
     warc_files: list[str] = dataclasses.field(default_factory=list)
+    changes: list[Change] = dataclasses.field(default_factory=list)
 
     def as_json(self) -> dict:
         return {
@@ -130,6 +133,8 @@ class CaptureResult:
             "warc_files": self.warc_files,
             "records": [dataclasses.asdict(record) for record in self.records],
             "failures": [dataclasses.asdict(failure) for failure in self.failures],
+            "changes": [{"url": change.url, "at": change.at.isoformat(), "change": change.change,
+                         "changed": change.changed} for change in self.changes],
         }
 
 
@@ -187,6 +192,8 @@ def capture(
     command: str,
     stop: threading.Event | None = None,
     progress: Callable[[int, int], None] | None = None,
+    recrawl: bool = False,
+    leases: Leases | None = None,
 ) -> CaptureResult:
     """Capture each URL as a post; returns what was written and what failed.
 
@@ -194,6 +201,10 @@ def capture(
     written is finished, files are closed, and the event is marked interrupted.
     With ``settings.processes`` above 1 the posts are shared among that many
     processes, each writing its own WARC files, all under one capture event.
+
+    ``recrawl`` sends the validators of each URL's last capture (a 304 becomes a
+    revisit record); ``leases`` skips URLs another re-crawl holds. Afterwards every
+    URL requested is classified against its previous capture (:mod:`archiver.changes`).
     """
     seeds = list(dict.fromkeys(urls))
     stop = stop or threading.Event()
@@ -202,15 +213,31 @@ def capture(
     try:
         if processes <= 1 or len(seeds) <= 1:
             result = _Run(collection=collection, command=command, seeds=seeds, stop=stop, progress=progress,
-                          event=event).execute()
+                          event=event, conditional=recrawl, claim=_claimer(collection, leases)).execute()
         else:
             result = _capture_in_processes(collection.settings, seeds, event=event, command=command, stop=stop,
-                                           processes=min(processes, len(seeds)))
+                                           processes=min(processes, len(seeds)), recrawl=recrawl, leases=leases)
+        if result.outcome != "interrupted":
+            result.changes = classify_event(collection.catalogue, event.id, confirm=lambda items: _confirm(
+                collection, items, event=event, command=command, stop=stop))
     except BaseException:
         _end_event(collection, event, "interrupted")
         raise
     _end_event(collection, event, result.outcome)
     return result
+
+
+def _claimer(collection: Collection, leases: Leases | None) -> Callable[[str], bool] | None:
+    return (lambda url: leases.claim(collection.catalogue, url)) if leases is not None else None
+
+
+def _confirm(collection: Collection, items: list[tuple[str, str, int]], *, event: CaptureEvent, command: str,
+             stop: threading.Event) -> None:
+    """Re-fetch anomalous URLs once, in full, following nothing (see :mod:`archiver.changes`)."""
+    tasks = [Task(url=url, role=role, seed=url, parent_fetch_id=fetch_id, link_kind="confirm", follow=False)
+             for url, role, fetch_id in items]
+    _Run(collection=collection, command=command, seeds=[], stop=stop, progress=None, event=event,
+         tasks=tasks).execute()
 
 
 def auto_processes(seeds: int) -> int:
@@ -255,7 +282,8 @@ def _outcome(*, interrupted: bool, failed: int, seeds: int) -> str:
 
 
 def _capture_in_processes(settings: Settings, seeds: list[str], *, event: CaptureEvent, command: str,
-                          stop: threading.Event, processes: int) -> CaptureResult:
+                          stop: threading.Event, processes: int, recrawl: bool, leases: Leases | None
+                          ) -> CaptureResult:
     """Share the posts round-robin among processes; merge what they report."""
     import concurrent.futures
     import multiprocessing
@@ -267,7 +295,7 @@ def _capture_in_processes(settings: Settings, seeds: list[str], *, event: Captur
     broken = False
     with concurrent.futures.ProcessPoolExecutor(max_workers=processes, mp_context=context,
                                                 initializer=_start_part, initargs=(shared_stop, os.getpid())) as pool:
-        futures = [pool.submit(_capture_part, settings, group, event, command) for group in groups]
+        futures = [pool.submit(_capture_part, settings, group, event, command, recrawl, leases) for group in groups]
         pending = set(futures)
         while pending:
             _, pending = concurrent.futures.wait(pending, timeout=0.25)
@@ -315,15 +343,16 @@ class _StopWhenOrphaned:
         return self._event.is_set() or os.getppid() != self._parent_pid
 
 
-def _capture_part(settings: Settings, seeds: list[str], event: CaptureEvent, command: str) -> CaptureResult:
+def _capture_part(settings: Settings, seeds: list[str], event: CaptureEvent, command: str, recrawl: bool,
+                  leases: Leases | None) -> CaptureResult:
     """One process's share of a capture (runs in a child process)."""
     from .collection import Collection
 
     catalogue = cat.Catalogue.open(settings.db_url)
     try:
         collection = Collection(settings=settings, catalogue=catalogue, repaired=[])
-        return _Run(collection=collection, command=command, seeds=seeds,
-                    stop=_part_stop, progress=None, event=event).execute()
+        return _Run(collection=collection, command=command, seeds=seeds, stop=_part_stop, progress=None,
+                    event=event, conditional=recrawl, claim=_claimer(collection, leases)).execute()
     finally:
         catalogue.close()
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime as dt
 import functools
 import os
 import shlex
@@ -22,11 +23,12 @@ import click
 from . import __version__
 from . import catalogue as cat
 from .capture import CaptureResult, capture
-from .collection import open_collection
+from .collection import Collection, open_collection
 from .config import Settings, resolve
 from .errors import ArchiverError, InputError
 from .fetch import check_url
 from .output import emit, human_size, message, output_options, progress_bar, render_table
+from .recrawl import format_interval, parse_interval, set_schedule
 
 EXIT_INTERRUPTED = 130
 
@@ -130,10 +132,11 @@ def cli() -> None:
 @cli.command(name="capture")
 @click.argument("urls", nargs=-1)
 @click.option("--input", "input_file", type=click.File("r"), help="Read URLs from FILE, one a line ('-' for stdin).")
+@click.option("--every", metavar="INTERVAL", help="Also re-crawl these posts every INTERVAL (30m, 6h, 1d, 1w).")
 @collection_options
 @fetch_options
 @output_options
-def capture_command(urls: tuple[str, ...], input_file, output: str, **kwargs: Any) -> None:
+def capture_command(urls: tuple[str, ...], input_file, every: str | None, output: str, **kwargs: Any) -> None:
     """Capture posts: each URL, its images, CSS, JS and the pages it cites (one hop).
 
     Example:
@@ -150,7 +153,13 @@ def capture_command(urls: tuple[str, ...], input_file, output: str, **kwargs: An
     if not targets:
         raise InputError("give at least one URL, or --input FILE")
     seeds = list(dict.fromkeys(check_url(url) for url in targets))
-    run_capture(seeds, settings_from(kwargs), output)
+    interval = parse_interval(every) if every else None
+    settings = settings_from(kwargs)
+    if interval:
+        with opened(settings) as collection:
+            set_schedule(collection.catalogue, seeds, every=interval)
+        message(f"Re-crawl every {format_interval(interval)}: {len(seeds)} posts (see `archiver schedule --list`)")
+    run_capture(seeds, settings, output)
 
 
 @cli.command()
@@ -176,6 +185,15 @@ def demo(output: str, **kwargs: Any) -> None:
         finally:
             message(f"Next: `archiver show {site.post_url}` reads the parsed post back from the catalogue; "
                     f"`warcio index {settings.snapshots}/*.warc.gz` lists the records")
+
+
+@contextlib.contextmanager
+def opened(settings: Settings) -> Iterator[Collection]:
+    collection = open_collection(settings)
+    try:
+        yield collection
+    finally:
+        collection.close()
 
 
 def run_capture(seeds: list[str], settings: Settings, output: str) -> None:
@@ -318,6 +336,199 @@ def show(url: str, output: str, **kwargs: Any) -> None:
         collection.close()
     emit(output, document=data, rows=data["links"],
          table=lambda: f"Captured: {data['captured_at']} ({data['record_id']})\n" + document_text(data))
+
+
+@cli.command()
+@click.argument("urls", nargs=-1)
+@click.option("--every", metavar="INTERVAL", help="Re-crawl every INTERVAL: 30m, 6h, 1d, 1w.")
+@click.option("--off", is_flag=True, help="Pause the re-crawls of these URLs (--every turns them on again).")
+@click.option("--list", "listing", is_flag=True, help="List every policy with its next due time.")
+@collection_options
+@output_options
+def schedule(urls: tuple[str, ...], every: str | None, off: bool, listing: bool, output: str, **kwargs: Any) -> None:
+    """Set, pause or list re-crawl policies; `archiver recrawl` runs what is due.
+
+    Example:
+
+        archiver schedule https://example.blogspot.com/2015/05/post.html --every 1d
+    """
+    from .recrawl import schedules
+
+    if listing == bool(urls):
+        raise InputError("give URLs with --every or --off, or --list")
+    if urls and not (every or off):
+        raise InputError("give --every INTERVAL or --off")
+    interval = parse_interval(every) if every else None
+    with opened(settings_from(kwargs)) as collection:
+        if urls:
+            set_schedule(collection.catalogue, [check_url(url) for url in urls], every=interval, enabled=not off)
+        rows = schedules(collection.catalogue)
+    emit(output, document=rows, rows=rows, table=lambda: render_table(
+        ("EVERY", "ENABLED", "NEXT DUE", "LAST RUN", "URL"),
+        [(row["every"], "yes" if row["enabled"] else "no", row["next_due_at"], row["last_run_at"] or "-",
+          row["url"]) for row in rows]))
+
+
+@cli.command(name="recrawl")
+@click.argument("urls", nargs=-1)
+@collection_options
+@fetch_options
+@output_options
+def recrawl_command(urls: tuple[str, ...], output: str, **kwargs: Any) -> None:
+    """Re-crawl every post that is due (or the URLs given) once, and exit: for cron.
+
+    Example (crontab, every ten minutes):
+
+        */10 * * * * cd /srv/collection && archiver recrawl --json >> recrawl.log
+
+    Conditional requests; unchanged payloads become revisit records; each URL's
+    result is classified (unchanged, edited, captions-changed, links-changed,
+    moved, gone, back, failed). Exits 0 when the run completed, whatever the
+    sites answered (their answers are findings, see `archiver changes`).
+    """
+    from .recrawl import recrawl
+
+    settings = settings_from(kwargs)
+    with opened(settings) as collection, stop_on_signals() as stop, progress_bar("Re-crawling") as progress:
+        result = recrawl(collection=collection, urls=[check_url(url) for url in urls] or None,
+                         command=command_line(), stop=stop, progress=progress)
+    if result is None:
+        emit(output, document={"changes": []}, rows=[], table=lambda: "")
+        message("Nothing is due (see `archiver schedule --list`)")
+        return
+    summary = result.as_json()
+    emit(output, document=summary, rows=summary["changes"], table=lambda: changes_table(summary["changes"]))
+    message(capture_footer(result, settings))
+    if result.outcome == "interrupted":
+        message("Interrupted: the files are closed and every record written is catalogued.")
+        sys.exit(EXIT_INTERRUPTED)
+
+
+def changes_table(changes: list[dict]) -> str:
+    return render_table(("CHANGE", "AT", "URL"), [(item["change"], item["at"], item["url"]) for item in changes])
+
+
+@cli.command()
+@collection_options
+@fetch_options
+@click.option("--poll", type=float, default=60.0, show_default=True, metavar="SECONDS",
+              help="Look at the schedule at least this often.")
+def watch(poll: float, **kwargs: Any) -> None:
+    """Run the re-crawl schedule in the foreground until SIGINT/SIGTERM.
+
+    Example:
+
+        archiver watch --home my-collection
+
+    Each round's changes go to stdout as one JSON line; a failing site is
+    recorded and the schedule goes on. A signal finishes the record being
+    written, closes the files and exits 130.
+    """
+    import json
+
+    from .recrawl import watch as run_watch
+
+    def report(result: CaptureResult | None, error: ArchiverError | None) -> None:
+        if error is not None:
+            message(f"Error: {error} (the schedule goes on)")
+            return
+        click.echo(json.dumps(result.as_json()["changes"]))
+        counts = {}
+        for change in result.changes:
+            counts[change.change] = counts.get(change.change, 0) + 1
+        message(f"Re-crawled {len(result.changes)} URLs: "
+                + (", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())) or "nothing requested"))
+
+    with opened(settings_from(kwargs)) as collection, stop_on_signals() as stop:
+        message("Watching the schedule; Ctrl-C stops")
+        run_watch(collection=collection, command=command_line(), stop=stop, report=report, poll=poll)
+    message("Stopped: the files are closed and every record written is catalogued.")
+    sys.exit(EXIT_INTERRUPTED)
+
+
+@cli.command(name="history")
+@click.argument("url")
+@collection_options
+@output_options
+def history_command(url: str, output: str, **kwargs: Any) -> None:
+    """Every capture of URL, oldest first: time, status, record type, digest, change.
+
+    Example:
+
+        archiver history https://example.blogspot.com/2015/05/post.html --json
+    """
+    from .history import history
+
+    with opened(settings_from(kwargs)) as collection:
+        rows = history(collection.catalogue, check_url(url))
+    emit(output, document=rows, rows=rows, table=lambda: render_table(
+        ("CAPTURED", "STATUS", "RECORD", "CHANGE", "PAYLOAD SHA256", "WARC", "OFFSET"),
+        [(row["captured_at"], row["http_status"], row["record_type"], row["change"] or "-",
+          (row["payload_sha256"] or "-")[:16], row["warc_file"], row["offset"]) for row in rows]))
+
+
+@cli.command(name="changes")
+@click.option("--since", metavar="TIME", help="Only changes at or after TIME (ISO 8601, e.g. 2026-11-01).")
+@collection_options
+@output_options
+def changes_command(since: str | None, output: str, **kwargs: Any) -> None:
+    """What changed across the collection: edits, new redirects, pages gone or back.
+
+    Example:
+
+        archiver changes --since 2026-11-01 --json
+    """
+    from .history import changes_since
+
+    with opened(settings_from(kwargs)) as collection:
+        rows = changes_since(collection.catalogue, parse_time(since) if since else None)
+    emit(output, document=rows, rows=rows, table=lambda: render_table(
+        ("CHANGE", "AT", "URL", "CITED BY"),
+        [(row["change"], row["at"], row["url"], ", ".join(row["citing"]) or "-") for row in rows]))
+
+
+@cli.command(name="diff")
+@click.argument("url")
+@click.option("--from", "since", metavar="TIME", help="The version current at TIME [the one before the last edit].")
+@click.option("--to", "until", metavar="TIME", help="The version current at TIME [the newest].")
+@collection_options
+@output_options
+def diff_command(url: str, since: str | None, until: str | None, output: str, **kwargs: Any) -> None:
+    """Word-level diff of URL's main text, captions and citations between two versions.
+
+    Example:
+
+        archiver diff https://example.blogspot.com/2015/05/post.html --from 2026-11-01
+
+    Removed words show as [-old-], added ones as {+new+}.
+    """
+    from .history import diff
+
+    with opened(settings_from(kwargs)) as collection:
+        data = diff(collection.catalogue, check_url(url), since=parse_time(since) if since else None,
+                    until=parse_time(until) if until else None)
+    emit(output, document=data, rows=data["text"], table=lambda: diff_text(data))
+
+
+def diff_text(data: dict) -> str:
+    lines = [f"{data['url']}: {data['from']['captured_at']} -> {data['to']['captured_at']}"]
+    if not data["changed"]:
+        return "\n".join(lines + ["No change in text, captions or citations."])
+    lines += data["text_rendered"]
+    for name in ("captions", "citations"):
+        lines += [f"{name[:-1]} removed: {item}" for item in data[name]["removed"]]
+        lines += [f"{name[:-1]} added: {item}" for item in data[name]["added"]]
+    return "\n".join(lines)
+
+
+def parse_time(text: str) -> dt.datetime:
+    """ISO 8601 date or time; UTC unless it names an offset."""
+    try:
+        moment = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(f"time {text!r}: give an ISO 8601 date or time, e.g. 2026-11-01 or "
+                         "2026-11-01T12:00:00Z") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
 
 
 @cli.group()

@@ -78,7 +78,7 @@ def _reconcile(collection: Collection) -> None:
         running = catalogue.rows(cat.capture_events, cat.capture_events.c.outcome == "running",
                                  connection=connection)
         for row in running:
-            if row["hostname"] == host and not _alive(row["pid"]):
+            if row["hostname"] == host and not pid_alive(row["pid"]):
                 catalogue.update(connection, cat.capture_events, row["id"], outcome="interrupted",
                                  ended_at=now)
 
@@ -129,7 +129,7 @@ def _event_of(catalogue: cat.Catalogue, connection, path: Path) -> int | None:
     return rows[0]["id"] if rows else None
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     if pid == os.getpid():
         return True
     try:

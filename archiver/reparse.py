@@ -17,6 +17,7 @@ from . import catalogue as cat
 from .collection import Collection
 from .document import extract_document
 from .errors import InputError
+from .history import dead_citations
 from .verify import read_http_payload
 
 PAGE_ROLES = ("post", "cited", "recovered")
@@ -73,6 +74,7 @@ def newest_document(collection: Collection, url: str) -> dict:
         row = reader.execute(query).mappings().first()
         if row is None:
             raise InputError(f"no parsed capture of {url} in this collection (see `archiver reparse`)")
+        dead = dead_citations(collection.catalogue, row["id"])
         parts = {
             name: [dict(item._mapping) for item in reader.execute(
                 sa.select(table).where(table.c.document_id == row["id"]).order_by(table.c.position))]
@@ -93,6 +95,7 @@ def newest_document(collection: Collection, url: str) -> dict:
         "references": keep(parts["references"], ("publisher", "title", "language", "url")),
         "encoding": row["encoding"], "encoding_source": row["encoding_source"],
         "body_found_by": row["body_found_by"], "sources": json.loads(row["sources"]),
+        "dead_citations": dead,
         "parser": {"name": row["parser"], "version": row["parser_version"]},
         "parsed_at": row["parsed_at"].isoformat(),
         "warnings": json.loads(row["warnings"]),

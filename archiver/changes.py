@@ -1,0 +1,281 @@
+"""Classify what each capture found against the URL's previous capture, and record it.
+
+Runs after a capture or re-crawl has catalogued its records: for every URL the
+event requested, the final hop (after redirects) is compared with the newest
+earlier classification of that URL, and a ``changes`` row is written.
+
+Classes: ``new`` (first capture), ``unchanged``, ``edited`` (main text),
+``captions-changed``, ``links-changed`` (citations added or removed),
+``replaced`` (a non-HTML payload changed), ``moved`` (a new redirect),
+``gone`` (404/410, refused, unknown host, or a confirmed soft 404), ``back``
+(answers again after gone), ``failed`` (5xx, timeout, too large: transient,
+never an edit).
+
+A *fetch anomaly* (an error or challenge page served with 200, a redirect to
+the site's home page, a body that shrank sharply) is re-fetched once before
+it is reported: if the re-fetch looks normal, the re-fetch is what counts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import re
+import urllib.parse
+from typing import Any, Callable
+
+import sqlalchemy as sa
+
+from . import catalogue as cat
+from .versions import Fingerprints, word_diff
+
+GONE_STATUSES = (404, 410)
+GONE_ERRORS = ("connect-failed",)
+SHRANK = 0.5  # a body with less than this share of the previous version's words is suspect
+SHRANK_MIN_WORDS = 100  # ... when the previous version had at least this many
+_ERROR_PAGE = re.compile(
+    r"\b(404|page not found|not found|no longer available|does not exist|has been removed|error \d{3}|"
+    r"access denied|forbidden|just a moment|checking your browser|attention required|captcha|"
+    r"are you a robot|verify you are human|enable javascript and cookies)\b", re.I)
+ERROR_PAGE_MAX_WORDS = 150
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Change:
+    url: str
+    at: dt.datetime
+    change: str
+    changed: bool
+    record_id: int | None
+    previous_record_id: int | None
+    detail: dict[str, Any]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class _Version:
+    """What one capture of a URL found, reduced to what classification compares."""
+
+    fetch_id: int
+    url: str
+    at: dt.datetime
+    state: str  # ok, gone, failed
+    final_url: str
+    status: int | None
+    error_kind: str | None
+    record_id: int | None  # the response or revisit record of the final hop
+    version_record_id: int | None  # the response holding the payload (a revisit's original)
+    payload_sha256: str | None
+    document: dict[str, Any] | None  # the newest document row of version_record_id
+
+
+def classify_event(catalogue: cat.Catalogue, event_id: int, *, confirm: Callable[[list[tuple[str, str, int]]], None]
+                   ) -> list[Change]:
+    """Classify every URL the event requested and write the ``changes`` rows.
+
+    ``confirm(items)`` re-fetches anomalous URLs once, in the same event; each item is
+    ``(url, role, fetch_id)`` and the re-fetch's first hop must name ``fetch_id`` as its parent
+    with link kind ``confirm``.
+    """
+    with catalogue.reader() as reader:
+        fetches = _event_fetches(reader, event_id)
+        firsts = [row for row in fetches.values() if row["redirect_from_id"] is None
+                  and row["outcome"] in ("captured", "failed", "blocked") and row["link_kind"] != "confirm"]
+        pending, suspects = [], []
+        for first in firsts:
+            new = _version(reader, fetches, first)
+            previous = _previous(reader, first["url"], event_id)
+            anomaly = _anomaly(new, previous)
+            if anomaly and previous is not None:
+                suspects.append((first, new, previous, anomaly))
+            else:
+                pending.append(_classify(reader, new, previous, None))
+    if suspects:
+        confirm([(first["url"], first["role"], first["id"]) for first, *_ in suspects])
+        with catalogue.reader() as reader:
+            fetches = _event_fetches(reader, event_id)
+            by_parent = {row["parent_fetch_id"]: row for row in fetches.values() if row["link_kind"] == "confirm"}
+            for first, new, previous, anomaly in suspects:
+                again = by_parent.get(first["id"])
+                second = _version(reader, fetches, again) if again is not None else None
+                still = _anomaly(second, previous) if second is not None else anomaly
+                if second is not None and still is None:
+                    pending.append(_classify(reader, second, previous, {"anomaly": anomaly, "confirmed": False}))
+                else:
+                    pending.append(_classify(reader, second or new, previous, {"anomaly": still, "confirmed": True}))
+    with catalogue.transaction() as connection:
+        catalogue.insert_many(connection, cat.changes, [
+            {"url": change.url, "capture_event_id": event_id, "fetch_id": change.detail["fetch_id"],
+             "record_id": change.record_id, "previous_record_id": change.previous_record_id, "at": change.at,
+             "change": change.change, "changed": change.changed, "detail": json.dumps(change.detail)}
+            for change in pending])
+    return pending
+
+
+def _event_fetches(reader, event_id: int) -> dict[int, dict]:
+    rows = reader.execute(sa.select(cat.fetches).where(cat.fetches.c.capture_event_id == event_id))
+    return {row.id: dict(row._mapping) for row in rows}
+
+
+def _version(reader, fetches: dict[int, dict], first: dict) -> _Version:
+    """Follow the redirect chain from ``first`` to its final hop and read that hop's record."""
+    hops = {row["redirect_from_id"]: row for row in fetches.values() if row["redirect_from_id"] is not None}
+    final = first
+    while final["id"] in hops:
+        final = hops[final["id"]]
+    r = cat.records
+    record = reader.execute(sa.select(r.c.id, r.c.record_type, r.c.revisit_of_id, r.c.payload_sha256, r.c.warc_date)
+                            .where(r.c.fetch_id == final["id"], r.c.record_type.in_(("response", "revisit")))
+                            ).first()
+    status, error_kind = final["http_status"], final["error_kind"]
+    if record is None or final["outcome"] != "captured" or error_kind:
+        state = "gone" if error_kind in GONE_ERRORS else "failed"
+    elif status in GONE_STATUSES:
+        state = "gone"
+    elif status is not None and (200 <= status < 300 or status == 304):
+        state = "ok"
+    else:
+        state = "failed"
+    version_id = (record.revisit_of_id or record.id) if record is not None else None
+    document = None
+    if version_id is not None and state == "ok":
+        row = reader.execute(sa.select(cat.documents).where(cat.documents.c.record_id == version_id)
+                             .order_by(cat.documents.c.id.desc()).limit(1)).first()
+        document = dict(row._mapping) if row is not None else None
+    return _Version(fetch_id=first["id"], url=first["url"], at=record.warc_date if record else first["started_at"],
+                    state=state, final_url=final["url"], status=status, error_kind=error_kind,
+                    record_id=record.id if record else None, version_record_id=version_id,
+                    payload_sha256=record.payload_sha256 if record else None, document=document)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class _Previous:
+    state: str
+    final_url: str
+    version_record_id: int | None
+    payload_sha256: str | None
+    document: dict[str, Any] | None
+
+
+def _previous(reader, url: str, event_id: int) -> _Previous | None:
+    """The newest classification of ``url`` by another event; for its document, the last good one."""
+    c = cat.changes
+    row = reader.execute(sa.select(c).where(c.c.url == url, c.c.capture_event_id != event_id)
+                         .order_by(c.c.at.desc(), c.c.id.desc()).limit(1)).first()
+    if row is None:
+        return None
+    detail = json.loads(row.detail)
+    good = reader.execute(sa.select(c).where(c.c.url == url, c.c.capture_event_id != event_id,
+                                             c.c.change.notin_(("gone", "failed")))
+                          .order_by(c.c.at.desc(), c.c.id.desc()).limit(1)).first()
+    good_detail = json.loads(good.detail) if good is not None else {}
+    version_id = good_detail.get("version_record_id")
+    document = None
+    if version_id is not None:
+        doc = reader.execute(sa.select(cat.documents).where(cat.documents.c.record_id == version_id)
+                             .order_by(cat.documents.c.id.desc()).limit(1)).first()
+        document = dict(doc._mapping) if doc is not None else None
+    return _Previous(state=detail.get("state", "ok"), final_url=good_detail.get("final_url", url),
+                     version_record_id=version_id, payload_sha256=good_detail.get("payload_sha256"),
+                     document=document)
+
+
+def _words(document: dict | None) -> int:
+    return len((document or {}).get("text", "").split())
+
+
+def _anomaly(new: _Version, previous: _Previous | None) -> str | None:
+    """Why this capture looks like a fetch problem rather than the page (None if it does not)."""
+    if new.state != "ok" or previous is None or previous.state == "gone":
+        return None
+    if new.final_url != new.url and urllib.parse.urlsplit(new.final_url).path in ("", "/") \
+            and urllib.parse.urlsplit(new.url).path not in ("", "/"):
+        return "redirected to the home page"
+    if new.document is None or previous.document is None:
+        return None
+    words = _words(new.document)
+    sample = f"{new.document.get('title') or ''} {(new.document.get('text') or '')[:300]}"
+    if words <= ERROR_PAGE_MAX_WORDS and _ERROR_PAGE.search(sample) and not _ERROR_PAGE.search(
+            f"{previous.document.get('title') or ''} {(previous.document.get('text') or '')[:300]}"):
+        return "an error or challenge page"
+    before = _words(previous.document)
+    if before >= SHRANK_MIN_WORDS and words < SHRANK * before:
+        return f"the main text shrank from {before} to {words} words"
+    return None
+
+
+def _fingerprints(document: dict) -> Fingerprints | None:
+    if document.get("fp_body") is None:
+        return None
+    return Fingerprints(**{part: document[f"fp_{part}"] for part in
+                           ("title", "dates", "body", "captions", "citations")})
+
+
+def _classify(reader, new: _Version, previous: _Previous | None, anomaly: dict | None) -> Change:
+    detail: dict[str, Any] = {"fetch_id": new.fetch_id, "state": new.state, "final_url": new.final_url,
+                              "http_status": new.status, "error_kind": new.error_kind,
+                              "version_record_id": new.version_record_id, "payload_sha256": new.payload_sha256,
+                              "document_id": new.document["id"] if new.document else None, **(anomaly or {})}
+    change, changed = _judge(reader, new, previous, anomaly, detail)
+    if change in ("gone", "failed"):
+        # a failed or gone capture is no version: the previous good one is still current
+        detail["version_record_id"] = previous.version_record_id if previous else None
+        detail["payload_sha256"] = previous.payload_sha256 if previous else None
+        detail["state"] = change if change == "gone" else new.state
+    return Change(url=new.url, at=new.at, change=change, changed=changed, record_id=new.record_id,
+                  previous_record_id=previous.version_record_id if previous else None, detail=detail)
+
+
+def _judge(reader, new: _Version, previous: _Previous | None, anomaly: dict | None, detail: dict
+           ) -> tuple[str, bool]:
+    if new.state == "failed":
+        return "failed", False
+    if new.state == "gone":
+        return "gone", previous is None or previous.state != "gone"
+    if anomaly and anomaly.get("confirmed"):
+        if "shrank" in anomaly["anomaly"]:
+            detail["parts"] = ["body"]
+            return "edited", True
+        return "gone", previous is None or previous.state != "gone"
+    if previous is None:
+        return "new", False
+    if previous.state == "gone":
+        return "back", True
+    if new.final_url != previous.final_url:
+        detail["moved_from"] = previous.final_url
+        return "moved", True
+    if new.version_record_id == previous.version_record_id:
+        return "unchanged", False
+    if new.document is not None and previous.document is not None:
+        mine, theirs = _fingerprints(new.document), _fingerprints(previous.document)
+        parts = mine.changed_parts(theirs) if mine and theirs else []
+        if "body" in parts and "citations" in parts and _only_link_text(reader, previous.document, new.document):
+            parts.remove("body")  # the text lost or gained only the anchor text of the citations
+        detail["parts"] = parts
+        if not parts:
+            return "unchanged", False
+        return {"body": "edited", "captions": "captions-changed", "citations": "links-changed"}[parts[0]], True
+    if new.payload_sha256 != previous.payload_sha256:
+        return "replaced", True
+    return "unchanged", False
+
+
+_CONNECTIVES = {"and", "or", "&", "also", "see", "via"}
+
+
+def _only_link_text(reader, old: dict, new: dict) -> bool:
+    """Do the two texts differ only by the anchor text of citations added or removed?"""
+    links = {}
+    for document in (old, new):
+        links[document["id"]] = {(row.url, row.text) for row in reader.execute(
+            sa.select(cat.links.c.url, cat.links.c.text).where(cat.links.c.document_id == document["id"],
+                                                               cat.links.c.kind == "citation"))}
+    moved = links[old["id"]] ^ links[new["id"]]
+    anchors = {word for _, text in moved for word in _plain_words(text)}
+    changed = [word for hunk in word_diff(old["text"], new["text"])
+               for word in _plain_words(f"{hunk.removed} {hunk.added}")]
+    return bool(changed) and all(word in anchors or word in _CONNECTIVES for word in changed)
+
+
+def _plain_words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.lower())

@@ -1,0 +1,165 @@
+"""Read the catalogue's record of change: a URL's history, what changed since a time, diffs of
+two versions, and citations that went dead. Read-only: nothing here writes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import sqlalchemy as sa
+
+from . import catalogue as cat
+from .errors import InputError
+from .versions import caption_lines, citation_urls, list_diff, word_diff
+
+_EDITS = ("body", "captions", "citations")
+
+
+def history(catalogue: cat.Catalogue, url: str) -> list[dict[str, Any]]:
+    """Every response or revisit archived for ``url``, oldest first, with its classification."""
+    r, f, e, c = cat.records, cat.warc_files, cat.capture_events, cat.changes
+    query = (sa.select(r.c.id, r.c.warc_date, r.c.http_status, r.c.record_type, r.c.payload_sha256, r.c.offset,
+                       r.c.length, r.c.warc_record_id, r.c.revisit_of_id, f.c.filename, e.c.uuid,
+                       c.c.change, c.c.changed)
+             .join(f, r.c.warc_file_id == f.c.id).outerjoin(e, r.c.capture_event_id == e.c.id)
+             .outerjoin(c, c.c.record_id == r.c.id)
+             .where(r.c.target_uri == url, r.c.record_type.in_(("response", "revisit")))
+             .order_by(r.c.warc_date, r.c.id))
+    with catalogue.reader() as reader:
+        rows = reader.execute(query).all()
+    if not rows:
+        raise InputError(f"{url}: not in the catalogue (archiver capture {url} archives it)")
+    return [{"captured_at": row.warc_date.isoformat(), "http_status": row.http_status,
+             "record_type": row.record_type, "payload_sha256": row.payload_sha256,
+             "changed": bool(row.changed), "change": row.change, "record_id": row.warc_record_id,
+             "warc_file": row.filename, "offset": row.offset, "length": row.length, "capture_id": row.uuid}
+            for row in rows]
+
+
+def changes_since(catalogue: cat.Catalogue, since: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """Every change (``changed`` true) across the collection since ``since``, oldest first."""
+    c = cat.changes
+    query = sa.select(c).where(c.c.changed.is_(True)).order_by(c.c.at, c.c.id)
+    if since is not None:
+        query = query.where(c.c.at >= since)
+    with catalogue.reader() as reader:
+        out = []
+        for row in reader.execute(query).all():
+            detail = json.loads(row.detail)
+            item = {"url": row.url, "at": row.at.isoformat(), "change": row.change,
+                    "citing": citing(reader, row.url), "http_status": detail.get("http_status"),
+                    "parts": detail.get("parts", [])}
+            if row.change == "gone":
+                item["last_good"] = _last_good(reader, row.url, before=row.at)
+            out.append(item)
+        return out
+
+
+def citing(reader, url: str) -> list[str]:
+    """The pages whose parsed documents cite ``url``."""
+    d, links = cat.documents, cat.links
+    query = (sa.select(d.c.url).distinct().join(links, links.c.document_id == d.c.id)
+             .where(links.c.url == url, links.c.kind == "citation").order_by(d.c.url))
+    return [row.url for row in reader.execute(query)]
+
+
+def _last_good(reader, url: str, *, before: dt.datetime) -> dict[str, Any] | None:
+    c, r = cat.changes, cat.records
+    for row in reader.execute(sa.select(c).where(c.c.url == url, c.c.at < before,
+                                                 c.c.change.notin_(("gone", "failed")))
+                              .order_by(c.c.at.desc(), c.c.id.desc())):
+        record = reader.execute(sa.select(r.c.warc_record_id, r.c.warc_date).where(r.c.id == row.record_id)).first()
+        if record is not None:
+            return {"captured_at": record.warc_date.isoformat(), "record_id": record.warc_record_id}
+    return None
+
+
+def dead_citations(catalogue: cat.Catalogue, document_id: int) -> list[dict[str, Any]]:
+    """The citations of a document whose newest capture found them gone, with their last good capture."""
+    c, links = cat.changes, cat.links
+    with catalogue.reader() as reader:
+        urls = [row.url for row in reader.execute(sa.select(links.c.url).distinct().where(
+            links.c.document_id == document_id, links.c.kind == "citation"))]
+        dead = []
+        for url in urls:
+            latest = reader.execute(sa.select(c).where(c.c.url == url).order_by(c.c.at.desc(), c.c.id.desc())
+                                    .limit(1)).first()
+            if latest is not None and latest.change == "gone":
+                dead.append({"url": url, "since": latest.at.isoformat(),
+                             "last_good": _last_good(reader, url, before=latest.at)})
+        return dead
+
+
+# -- diffs ----------------------------------------------------------------------------------------
+
+
+def _versions(reader, url: str) -> list[dict[str, Any]]:
+    """The captures of ``url`` that yielded a document, oldest first: (at, change, document row)."""
+    c, d = cat.changes, cat.documents
+    out = []
+    for row in reader.execute(sa.select(c).where(c.c.url == url).order_by(c.c.at, c.c.id)):
+        detail = json.loads(row.detail)
+        if detail.get("state") != "ok" or not detail.get("version_record_id"):
+            continue
+        document = reader.execute(sa.select(d).where(d.c.record_id == detail["version_record_id"])
+                                  .order_by(d.c.id.desc()).limit(1)).first()
+        if document is not None:
+            out.append({"at": row.at, "change": row.change, "document": dict(document._mapping)})
+    return out
+
+
+def _at_or_before(versions: list[dict], moment: dt.datetime | None) -> dict | None:
+    chosen = [version for version in versions if moment is None or version["at"] <= moment]
+    return chosen[-1] if chosen else None
+
+
+def _marks(document: dict) -> tuple:
+    return tuple(document[f"fp_{part}"] for part in _EDITS)
+
+
+def _parts(reader, document_id: int) -> tuple[list[str], list[str]]:
+    captions = [dict(row._mapping) for row in reader.execute(
+        sa.select(cat.captions).where(cat.captions.c.document_id == document_id).order_by(cat.captions.c.position))]
+    links = [dict(row._mapping) for row in reader.execute(
+        sa.select(cat.links).where(cat.links.c.document_id == document_id).order_by(cat.links.c.position))]
+    return caption_lines(captions), citation_urls(links)
+
+
+def diff(catalogue: cat.Catalogue, url: str, *, since: dt.datetime | None = None,
+         until: dt.datetime | None = None) -> dict[str, Any]:
+    """Word-level diff of the main text, and the captions and citations removed and added, between
+    the version current at ``since`` (default: the last version before the newest edit) and the one
+    current at ``until`` (default: the newest)."""
+    with catalogue.reader() as reader:
+        versions = _versions(reader, url)
+        if not versions:
+            raise InputError(f"{url}: no parsed capture in the catalogue (archiver capture {url} archives it)")
+        new = _at_or_before(versions, until)
+        if new is None:
+            raise InputError(f"{url}: no capture at or before {until.isoformat()}")
+        if since is not None:
+            old = _at_or_before(versions, since)
+            if old is None:
+                raise InputError(f"{url}: no capture at or before {since.isoformat()}")
+        else:
+            earlier = [v for v in versions if v["at"] < new["at"] and _marks(v["document"]) != _marks(new["document"])]
+            old = earlier[-1] if earlier else new
+        old_doc, new_doc = old["document"], new["document"]
+        old_captions, old_citations = _parts(reader, old_doc["id"])
+        new_captions, new_citations = _parts(reader, new_doc["id"])
+    hunks = word_diff(old_doc["text"], new_doc["text"])
+    captions = list_diff(old_captions, new_captions)
+    citations = list_diff(old_citations, new_citations)
+    return {
+        "url": url,
+        "from": {"captured_at": old["at"].isoformat(), "document_id": old_doc["id"]},
+        "to": {"captured_at": new["at"].isoformat(), "document_id": new_doc["id"]},
+        "changed": bool(hunks or captions["removed"] or captions["added"] or citations["removed"]
+                        or citations["added"]),
+        "text": [hunk.as_json() for hunk in hunks],
+        "text_rendered": [hunk.render() for hunk in hunks],
+        "captions": captions,
+        "citations": citations,
+    }

@@ -1,0 +1,163 @@
+"""Re-crawls against a loopback site that changes between crawls, and one whose boilerplate churns."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+import sqlalchemy as sa
+
+from archiver import catalogue as cat
+from archiver.capture import capture
+from archiver.collection import open_collection
+from archiver.config import resolve
+from archiver.history import changes_since, diff, history
+from archiver.recrawl import recrawl
+from archiver.verify import read_record
+
+from .changing_site import ChangingSite
+from .conftest import assert_warcs_valid
+from .servers import page
+
+
+@pytest.fixture
+def changing():
+    site = ChangingSite()
+    yield site
+    site.close()
+
+
+@pytest.fixture
+def collection(home):
+    opened = open_collection(resolve({"home": home, "allow_private": True}))
+    yield opened
+    opened.close()
+
+
+def again(collection, *urls):
+    result = recrawl(collection=collection, urls=list(urls), command="test", stop=threading.Event())
+    return {change.url: change.change for change in result.changes}
+
+
+def first(collection, *urls):
+    return capture(list(urls), collection=collection, command="test")
+
+
+def test_unchanged_site_gives_revisits_and_stores_payloads_once(changing, collection, home):
+    first(collection, changing.post_url)
+    found = again(collection, changing.post_url)
+    assert set(found.values()) == {"unchanged"}
+    assert set(found) == {changing.post_url, changing.blog.base + "/logo.png", changing.a_url, changing.b_url,
+                          changing.etag_url}
+    rows = collection.catalogue.rows(cat.records, cat.records.c.record_type == "revisit")
+    profiles = {row["target_uri"]: row["revisit_profile"].rsplit("/", 1)[1] for row in rows}
+    assert profiles[changing.etag_url] == "server-not-modified"  # If-None-Match sent, 304 answered
+    assert changing.state.etag_hits == ["", '"v1"']
+    assert profiles[changing.post_url] == "identical-payload-digest"
+    assert len(rows) == 5
+    # every revisit points at the original response, whose bytes hold the same payload
+    for row in rows:
+        original = collection.catalogue.rows(cat.records, cat.records.c.id == row["revisit_of_id"])[0]
+        assert original["record_type"] == "response" and original["target_uri"] == row["target_uri"]
+        assert original["payload_sha256"] == row["payload_sha256"]
+        warc = collection.catalogue.rows(cat.warc_files, cat.warc_files.c.id == original["warc_file_id"])[0]
+        assert read_record(home / warc["path"], original["offset"]).payload_sha256 == row["payload_sha256"]
+    assert_warcs_valid(home / "snapshots")
+
+
+@pytest.mark.parametrize("edit, url_of, expected", [
+    (lambda s: s.paragraphs.__setitem__(1, "The Lebanese army withdrew from Arsal."), "post_url", "edited"),
+    (lambda s: setattr(s, "dead", 46), "post_url", "edited"),
+    (lambda s: setattr(s, "caption", "Jaysh al-Fateh fighters / AlJazeera"), "post_url", "captions-changed"),
+    (lambda s: setattr(s, "cite_b", False), "post_url", "links-changed"),
+    (lambda s: setattr(s, "b_status", 404), "b_url", "gone"),
+    (lambda s: setattr(s, "etag_version", "v2"), "etag_url", "unchanged"),  # new ETag, same text
+])
+def test_each_edit_is_detected_and_classified(changing, collection, edit, url_of, expected):
+    first(collection, changing.post_url)
+    edit(changing.state)
+    found = again(collection, changing.post_url)
+    url = getattr(changing, url_of)
+    assert found[url] == expected
+    others = {u: c for u, c in found.items() if u != url and c != "unchanged"}
+    assert others == {}
+
+
+def test_a_changed_figure_shows_in_the_word_diff(changing, collection):
+    first(collection, changing.post_url)
+    changing.state.dead = 46
+    again(collection, changing.post_url)
+    data = diff(collection.catalogue, changing.post_url)
+    assert [(hunk["removed"], hunk["added"]) for hunk in data["text"]] == [("36", "46")]
+    assert data["text_rendered"][0].startswith("… ") and "[-36-]{+46+}" in data["text_rendered"][0]
+    assert data["captions"] == {"removed": [], "added": []} and data["changed"] is True
+
+
+def test_churning_boilerplate_is_never_an_edit(changing, collection):
+    first(collection, changing.churn_url)
+    for _ in range(20):
+        found = again(collection, changing.churn_url)
+        assert found[changing.churn_url] == "unchanged"
+    assert changes_since(collection.catalogue) == []
+
+
+def test_dead_citation_is_flagged_on_the_citing_post_with_its_last_good_capture(changing, collection):
+    first(collection, changing.post_url)
+    changing.state.b_status = 404
+    again(collection, changing.post_url)
+    [gone] = [item for item in changes_since(collection.catalogue) if item["change"] == "gone"]
+    assert gone["url"] == changing.b_url and gone["citing"] == [changing.post_url]
+    assert gone["last_good"]["record_id"].startswith("<urn:uuid:")
+    changing.state.b_status = 200
+    assert again(collection, changing.post_url)[changing.b_url] == "back"
+
+
+def test_soft_404_is_confirmed_by_one_refetch_then_reported_gone(changing, collection):
+    first(collection, changing.a_url)
+    changing.cited.route("/a.html", page(
+        "<html><head><title>Page not found</title></head><body><p>Sorry, page not found.</p></body></html>"))
+    found = again(collection, changing.a_url)
+    assert found[changing.a_url] == "gone"
+    fetches = collection.catalogue.rows(cat.fetches, cat.fetches.c.url == changing.a_url)
+    assert [row["link_kind"] for row in fetches] == ["seed", "seed", "confirm"]
+
+
+def test_history_lists_versions_oldest_first(changing, collection):
+    first(collection, changing.post_url)
+    again(collection, changing.post_url)
+    changing.state.dead = 46
+    again(collection, changing.post_url)
+    rows = history(collection.catalogue, changing.post_url)
+    assert [(row["record_type"], row["change"], row["changed"]) for row in rows] == [
+        ("response", "new", False), ("revisit", "unchanged", False), ("response", "edited", True)]
+    assert rows[0]["payload_sha256"] == rows[1]["payload_sha256"] != rows[2]["payload_sha256"]
+
+
+def test_two_recrawls_at_once_never_fetch_a_url_twice(changing, collection, home):
+    first(collection, changing.post_url)
+    settings = resolve({"home": home, "allow_private": True})
+    results = []
+
+    def run():
+        other = open_collection(settings)
+        try:
+            results.append(recrawl(collection=other, urls=[changing.post_url], command="test",
+                                   stop=threading.Event()))
+        finally:
+            other.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with collection.catalogue.reader() as reader:
+        fetched = reader.execute(sa.select(cat.fetches.c.url, sa.func.count()).where(
+            cat.fetches.c.capture_event_id > 1, cat.fetches.c.outcome == "captured")
+            .group_by(cat.fetches.c.url)).all()
+        leased = reader.execute(sa.select(sa.func.count()).select_from(cat.leases)).scalar_one()
+    assert fetched and all(count == 1 for _, count in fetched)
+    assert leased == 0
+    assert_warcs_valid(home / "snapshots")
+    assert json.dumps([r.as_json() for r in results])  # both runs ended with a result
