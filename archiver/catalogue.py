@@ -136,6 +136,7 @@ records = sa.Table(
     sa.Index("ix_records_target_date", "target_uri", "warc_date"),
     sa.Index("ix_records_payload", "payload_sha256"),
     sa.Index("ix_records_file_offset", "warc_file_id", "offset"),
+    sa.Index("ix_records_fetch", "fetch_id"),
 )
 
 

@@ -112,17 +112,24 @@ def classify_event(catalogue: cat.Catalogue, event_id: int, *, confirm: Callable
     return pending
 
 
-def _event_fetches(reader, event_id: int) -> dict[int, dict]:
+class _Fetches(dict):
+    """An event's fetch rows by id, and each redirect hop by the id of the hop before it."""
+
+    def __init__(self, rows) -> None:
+        super().__init__((row["id"], row) for row in rows)
+        self.next_hop = {row["redirect_from_id"]: row for row in rows if row["redirect_from_id"] is not None}
+
+
+def _event_fetches(reader, event_id: int) -> _Fetches:
     rows = reader.execute(sa.select(cat.fetches).where(cat.fetches.c.capture_event_id == event_id))
-    return {row.id: dict(row._mapping) for row in rows}
+    return _Fetches([dict(row._mapping) for row in rows])
 
 
-def _version(reader, fetches: dict[int, dict], first: dict) -> _Version:
+def _version(reader, fetches: _Fetches, first: dict) -> _Version:
     """Follow the redirect chain from ``first`` to its final hop and read that hop's record."""
-    hops = {row["redirect_from_id"]: row for row in fetches.values() if row["redirect_from_id"] is not None}
     final = first
-    while final["id"] in hops:
-        final = hops[final["id"]]
+    while final["id"] in fetches.next_hop:
+        final = fetches.next_hop[final["id"]]
     r = cat.records
     record = reader.execute(sa.select(r.c.id, r.c.record_type, r.c.revisit_of_id, r.c.payload_sha256, r.c.warc_date)
                             .where(r.c.fetch_id == final["id"], r.c.record_type.in_(("response", "revisit")))

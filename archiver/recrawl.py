@@ -91,10 +91,11 @@ def next_due(catalogue: cat.Catalogue) -> dt.datetime | None:
 
 
 def recrawl(*, collection: Collection, urls: list[str] | None, command: str, stop: threading.Event,
-            progress: Callable[[int, int], None] | None = None) -> CaptureResult | None:
-    """Re-crawl ``urls`` (or every due policy's URL) once; None when nothing is due."""
+            progress: Callable[[int, int], None] | None = None, due_by: dt.datetime | None = None
+            ) -> CaptureResult | None:
+    """Re-crawl ``urls`` (or every policy due by ``due_by``, default now) once; None when nothing is due."""
     started = _now()
-    targets = list(dict.fromkeys(urls)) if urls else due(collection.catalogue, started)
+    targets = list(dict.fromkeys(urls)) if urls else due(collection.catalogue, due_by or started)
     if not targets:
         return None
     leases = Leases(db_url=collection.settings.db_url, holder=str(uuid.uuid4()))

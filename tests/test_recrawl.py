@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 
@@ -161,3 +162,20 @@ def test_two_recrawls_at_once_never_fetch_a_url_twice(changing, collection, home
     assert leased == 0
     assert_warcs_valid(home / "snapshots")
     assert json.dumps([r.as_json() for r in results])  # both runs ended with a result
+
+
+def test_a_failing_site_is_recorded_and_the_schedule_goes_on(changing, collection):
+    from archiver.recrawl import due, schedules, set_schedule
+
+    first(collection, changing.post_url)
+    set_schedule(collection.catalogue, [changing.post_url], every=1)
+    changing.cited.route("/a.html", page("<html><body>overloaded</body></html>", status=500))
+    moment = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=2)
+    assert due(collection.catalogue, moment) == [changing.post_url]
+    result = recrawl(collection=collection, urls=None, command="test", stop=threading.Event(), due_by=moment)
+    found = {change.url: change.change for change in result.changes}
+    assert found[changing.a_url] == "failed" and found[changing.post_url] == "unchanged"
+    [policy] = schedules(collection.catalogue)
+    assert policy["last_run_at"] is not None
+    assert dt.datetime.fromisoformat(policy["next_due_at"]) > dt.datetime.fromisoformat(policy["last_run_at"])
+    assert changes_since(collection.catalogue) == []  # a failure is not a change

@@ -21,6 +21,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("revisit_of_id", sa.Integer))
         batch.add_column(sa.Column("revisit_profile", sa.Text))
         batch.create_foreign_key("fk_records_revisit_of", "records", ["revisit_of_id"], ["id"])
+        batch.create_index("ix_records_fetch", ["fetch_id"])
     with op.batch_alter_table("documents") as batch:
         for name in FINGERPRINTS:
             batch.add_column(sa.Column(name, sa.String(64)))
@@ -69,6 +70,7 @@ def downgrade() -> None:
         for name in FINGERPRINTS:
             batch.drop_column(name)
     with op.batch_alter_table("records") as batch:
+        batch.drop_index("ix_records_fetch")
         batch.drop_constraint("fk_records_revisit_of", type_="foreignkey")
         batch.drop_column("revisit_profile")
         batch.drop_column("revisit_of_id")
