@@ -31,6 +31,8 @@ class State:
     cite_b: bool = True
     b_status: int = 200
     etag_version: str = "v1"
+    a_moved: bool = False
+    logo: bytes = b"\x89PNG\r\n\x1a\n" + b"logo" * 50
     etag_hits: list[str] = dataclasses.field(default_factory=list)
 
 
@@ -83,12 +85,15 @@ class ChangingSite:
         self.post_url = self.blog.route("/post.html",
                                         lambda r: send(r, 200, post_html(state, self.cited.base).encode()))
         self.churn_url = self.blog.route("/churn.html", lambda r: send(r, 200, churn_html().encode()))
-        self.blog.route("/logo.png", lambda r: send(r, 200, b"\x89PNG\r\n\x1a\n" + b"logo" * 50, "image/png"))
-        self.cited.route("/a.html", lambda r: send(r, 200, article_html(
-            "Hezbollah assault on Qalamoun ruled out", PARAGRAPHS[1]).encode()))
+        self.blog.route("/logo.png", lambda r: send(r, 200, state.logo, "image/png"))
+        a_page = article_html("Hezbollah assault on Qalamoun ruled out", PARAGRAPHS[1]).encode()
+        self.cited.route("/a.html", lambda r: send(r, 301, b"", headers={"Location": "/2015/a.html"})
+                         if state.a_moved else send(r, 200, a_page))
+        self.cited.route("/2015/a.html", lambda r: send(r, 200, a_page))
         self.cited.route("/b.html", lambda r: send(r, state.b_status, article_html(
             "Battle for Qalamoun", PARAGRAPHS[3]).encode() if state.b_status == 200 else b"gone", "text/html"))
         self.cited.route("/etag.html", self._etag)
+        self.logo_url = self.blog.base + "/logo.png"
         self.a_url, self.b_url, self.etag_url = (self.cited.base + path for path in ("/a.html", "/b.html",
                                                                                      "/etag.html"))
 

@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+import sqlalchemy as sa
 
 from .changing_site import ChangingSite
 from .conftest import assert_warcs_valid, run_archiver
@@ -110,4 +111,33 @@ def test_watch_recrawls_what_is_due_and_stops_cleanly_on_sigterm(changing, home)
     assert watch.returncode == 130
     assert stderr.splitlines()[0] == "Watching the schedule; Ctrl-C stops"
     assert stderr.splitlines()[-1] == "Stopped: the files are closed and every record written is catalogued."
+    assert_warcs_valid(home / "snapshots")
+
+
+def test_sigterm_mid_recrawl_closes_files_releases_leases_and_classifies_nothing(changing, home):
+    from archiver import catalogue as cat
+
+    from .test_cli_capture import Stall, catalogue_rows
+
+    assert run_archiver("capture", changing.post_url, "--home", str(home), "--allow-private").returncode == 0
+    stall = Stall()
+    changing.blog.route("/logo.png", stall)
+    process = subprocess.Popen([sys.executable, "-m", "archiver", "recrawl", changing.post_url, "--home", str(home),
+                                "--allow-private"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               stdin=subprocess.DEVNULL)
+    try:
+        assert stall.arrived.wait(60), "the re-crawl never asked for the stalled image"
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        stall.release.set()
+        process.kill()
+    assert process.returncode == 130
+    assert stderr.splitlines()[-1] == "Interrupted: the files are closed and every record written is catalogued."
+    assert [event["outcome"] for event in catalogue_rows(home, cat.capture_events)] == ["complete", "interrupted"]
+    engine = sa.create_engine(f"sqlite:///{home / 'archiver.db'}")
+    with engine.connect() as connection:
+        assert connection.execute(sa.select(sa.func.count()).select_from(cat.leases)).scalar_one() == 0
+    engine.dispose()
+    assert {row["capture_event_id"] for row in catalogue_rows(home, cat.changes)} == {1}
     assert_warcs_valid(home / "snapshots")

@@ -74,6 +74,8 @@ def test_unchanged_site_gives_revisits_and_stores_payloads_once(changing, collec
     (lambda s: setattr(s, "cite_b", False), "post_url", "links-changed"),
     (lambda s: setattr(s, "b_status", 404), "b_url", "gone"),
     (lambda s: setattr(s, "etag_version", "v2"), "etag_url", "unchanged"),  # new ETag, same text
+    (lambda s: setattr(s, "a_moved", True), "a_url", "moved"),
+    (lambda s: setattr(s, "logo", b"\x89PNG\r\n\x1a\n" + b"new logo" * 40), "logo_url", "replaced"),
 ])
 def test_each_edit_is_detected_and_classified(changing, collection, edit, url_of, expected):
     first(collection, changing.post_url)
