@@ -250,6 +250,28 @@ changes = sa.Table(
     sa.Index("ix_changes_at", "at"),
 )
 
+fixity_events = sa.Table(
+    "fixity_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("ended_at", UTCDateTime),
+    sa.Column("result", sa.String(16), nullable=False),
+    sa.Column("scope", sa.Text, nullable=False),
+    sa.Column("files_checked", sa.Integer, nullable=False),
+    sa.Column("records_checked", sa.Integer, nullable=False),
+    sa.Column("bytes_read", sa.BigInteger, nullable=False),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("report", sa.Text, nullable=False),
+    sa.Column("tool_version", sa.String(32), nullable=False),
+    sa.Column("hostname", sa.Text, nullable=False),
+    sa.Column("operator", sa.Text, nullable=False),
+    sa.Column("command", sa.Text, nullable=False),
+)
+
+# Full-text index of documents (SQLite FTS5, created by revision 0004; not a SQLAlchemy table).
+FTS_TABLE = "documents_fts"
+
 
 def migrations_dir() -> Path:
     """The Alembic script folder, installed as ``archiver.migrations``."""
@@ -327,6 +349,8 @@ class Catalogue:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._inserts = {table.name: table.insert() for table in metadata.sorted_tables}
+        self._fts_insert = sa.text(f"INSERT INTO {FTS_TABLE} (rowid, title, text, captions) "
+                                   "VALUES (:id, :title, :text, :captions)")
 
     @classmethod
     def open(cls, url: str) -> "Catalogue":
@@ -377,6 +401,11 @@ class Catalogue:
                 {**{key: value for key, value in item.items() if key in table.c and key != "position"},
                  "document_id": document_id, "position": position}
                 for position, item in enumerate(items)])
+        if connection.dialect.name == "sqlite":
+            connection.execute(self._fts_insert, {
+                "id": document_id, "title": data["title"] or "", "text": data["text"],
+                "captions": "\n".join(item["text"] + (f" / {item['credit']}" if item["credit"] else "")
+                                      for item in data["captions"])})
         return document_id
 
     def reader(self) -> sa.Connection:
