@@ -531,6 +531,101 @@ def parse_time(text: str) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
 
 
+@cli.command(name="search")
+@click.argument("text")
+@click.option("--site", metavar="HOST", help="Only pages of HOST (and its subdomains).")
+@click.option("--since", metavar="TIME", help="Only captures at or after TIME (ISO 8601).")
+@click.option("--until", metavar="TIME", help="Only captures at or before TIME (ISO 8601).")
+@click.option("--role", type=click.Choice(["post", "cited"]), help="Only posts, or only cited pages.")
+@click.option("--limit", type=int, default=20, show_default=True, help="At most this many results.")
+@collection_options
+@output_options
+def search_command(text: str, site: str | None, since: str | None, until: str | None, role: str | None,
+                   limit: int, output: str, **kwargs: Any) -> None:
+    """Full-text search of captured pages' main text and captions, best match first.
+
+    Example:
+
+        archiver search '"Tallat Moussa" Hezbollah' --role cited
+
+    SQLite FTS5 syntax: words (all must match), "a phrase", OR, NOT, prefix*.
+    Matches show [in brackets] in the snippet.
+    """
+    from .search import search
+
+    with opened(settings_from(kwargs)) as collection:
+        hits = search(collection.catalogue, text=text, site=site, role=role, limit=limit,
+                      since=parse_time(since) if since else None, until=parse_time(until) if until else None)
+    rows = [hit.as_json() for hit in hits]
+    emit(output, document=rows, rows=rows, table=lambda: "\n\n".join(
+        f"{hit.captured_at}  {hit.role or '-'}  {hit.url}\n  {hit.title or '(no title)'}\n  {hit.snippet}"
+        for hit in hits))
+    message(f"{len(hits)} results" + (" (the first --limit)" if len(hits) == limit else ""))
+
+
+@cli.command(name="provenance")
+@click.argument("target", metavar="URL|RECORD-ID")
+@click.option("--prov", "as_prov", is_flag=True, help="Print W3C PROV-JSON instead.")
+@collection_options
+@output_options
+def provenance_command(target: str, as_prov: bool, output: str, **kwargs: Any) -> None:
+    """The whole chain behind a record, or behind the newest capture of URL.
+
+    Example:
+
+        archiver provenance '<urn:uuid:47e7b57c-8183-48e9-b8c1-3f6393301447>' --prov
+
+    Capture event (tool, version, operator, host, command line, start, end),
+    fetch and redirect chain, request and response headers, peer IP, digests,
+    WARC file and offset, and for a post each citation with the exact capture
+    of the cited page taken with it. --json for the report, --prov for PROV-JSON.
+    """
+    import json
+
+    from . import provenance as prov
+
+    with opened(settings_from(kwargs)) as collection:
+        report = prov.provenance(collection, target)
+    if as_prov:
+        click.echo(json.dumps(prov.as_prov(report), indent=2, ensure_ascii=False))
+        return
+    emit(output, document=report, rows=[report["record"]], table=lambda: provenance_text(report))
+
+
+def provenance_text(report: dict) -> str:
+    record, event, fetch = report["record"], report["capture_event"], report["fetch"]
+    lines = [f"Record    {record['record_id']} ({record['record_type']}, HTTP {record['http_status']})",
+             f"URL       {record['target_uri']}",
+             f"Captured  {record['warc_date']} from {record['peer_ip'] or '-'}",
+             f"WARC      {record['path']} offset {record['offset']} length {record['length']}",
+             f"Digests   block {record['block_digest']}; payload {record['payload_digest'] or '-'}"]
+    if record["revisit_of"]:
+        lines.append(f"Revisit   of {record['revisit_of']} ({record['revisit_profile']})")
+    if event:
+        lines.append(f"Capture   {event['capture_id']} by {event['operator']}@{event['hostname']} with "
+                     f"{event['tool']} {event['tool_version']}, {event['started_at']} - {event['ended_at']} "
+                     f"({event['outcome']})")
+        lines.append(f"Command   {event['command']}")
+    if fetch:
+        found = fetch["found_on"]
+        lines.append(f"Fetched   as {fetch['role']}" + (f", linked from {found['url']}" if found else ""))
+    if len(report["redirect_chain"]) > 1:
+        lines += ["Redirects"] + [f"  {hop['http_status']} {hop['url']}" for hop in report["redirect_chain"]]
+    if report["request"]:
+        lines += ["Request", f"  {report['request']['request_line']}"] + [
+            f"  {name}: {value}" for name, value in report["request"]["headers"]]
+    if record["headers"]:
+        lines += ["Response"] + [f"  {name}: {value}" for name, value in record["headers"]]
+    if report["citations"]:
+        lines.append("Citations")
+        for item in report["citations"]:
+            taken = item["capture"] or {}
+            lines.append(f"  {item['url']}\n    -> " + (f"{taken['record_id']} {taken['warc_date']} HTTP "
+                                                      f"{taken['http_status']}" if taken.get("record_id")
+                                                      else f"not captured ({taken.get('outcome', 'not fetched')})"))
+    return "\n".join(lines)
+
+
 @cli.group()
 def db() -> None:
     """Create, upgrade or inspect the catalogue schema (done on first use anyway)."""

@@ -3,7 +3,7 @@
 ``documents_fts`` holds, per document row (rowid = documents.id), its title, main text and captions
 (each caption with its credit, one a line). ``Catalogue.insert_document`` adds the row in the same
 transaction as the document; this revision fills it for documents that already exist. Other
-databases than SQLite get no FTS table (search falls back to LIKE there).
+databases than SQLite get no FTS table (`archiver search` says it needs SQLite).
 
 Revision ID: 0004
 Revises: 0003
