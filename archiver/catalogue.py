@@ -101,6 +101,8 @@ fetches = sa.Table(
     sa.Column("error", sa.Text),
     sa.Index("ix_fetches_url", "url"),
     sa.Index("ix_fetches_event", "capture_event_id"),
+    sa.Index("ix_fetches_redirect", "redirect_from_id"),
+    sa.Index("ix_fetches_parent", "parent_fetch_id"),
 )
 
 records = sa.Table(
@@ -137,6 +139,7 @@ records = sa.Table(
     sa.Index("ix_records_payload", "payload_sha256"),
     sa.Index("ix_records_file_offset", "warc_file_id", "offset"),
     sa.Index("ix_records_fetch", "fetch_id"),
+    sa.Index("ix_records_concurrent", "concurrent_to"),
 )
 
 
@@ -248,6 +251,7 @@ changes = sa.Table(
     sa.Column("detail", sa.Text, nullable=False),
     sa.Index("ix_changes_url_at", "url", "at"),
     sa.Index("ix_changes_at", "at"),
+    sa.Index("ix_changes_record", "record_id"),
 )
 
 fixity_events = sa.Table(

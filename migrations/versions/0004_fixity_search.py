@@ -1,4 +1,5 @@
-"""Fixity events (each `archiver verify` run) and full-text search over documents (SQLite FTS5).
+"""Fixity events (each `archiver verify` run), full-text search over documents (SQLite FTS5), and the
+indexes history and provenance look records up by.
 
 ``documents_fts`` holds, per document row (rowid = documents.id), its title, main text and captions
 (each caption with its credit, one a line). ``Catalogue.insert_document`` adds the row in the same
@@ -37,6 +38,11 @@ def upgrade() -> None:
         sa.Column("operator", sa.Text, nullable=False),
         sa.Column("command", sa.Text, nullable=False),
     )
+    # what history, provenance and change classification look up by
+    op.create_index("ix_records_concurrent", "records", ["concurrent_to"])
+    op.create_index("ix_fetches_redirect", "fetches", ["redirect_from_id"])
+    op.create_index("ix_fetches_parent", "fetches", ["parent_fetch_id"])
+    op.create_index("ix_changes_record", "changes", ["record_id"])
     if op.get_bind().dialect.name == "sqlite":
         op.execute("CREATE VIRTUAL TABLE documents_fts USING fts5(title, text, captions, "
                    "tokenize = 'unicode61 remove_diacritics 2')")
@@ -49,4 +55,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         op.execute("DROP TABLE documents_fts")
+    for table, index in (("changes", "ix_changes_record"), ("fetches", "ix_fetches_parent"),
+                         ("fetches", "ix_fetches_redirect"), ("records", "ix_records_concurrent")):
+        op.drop_index(index, table_name=table)
     op.drop_table("fixity_events")
