@@ -41,8 +41,8 @@ def search(catalogue: cat.Catalogue, *, text: str, site: str | None = None, sinc
     if not text.strip():
         raise InputError("give words to search for")
     d, r = cat.documents, cat.records
-    newest = sa.select(sa.func.max(d.c.id)).group_by(d.c.record_id)
-    filters = [d.c.id.in_(newest)]
+    newer_doc = d.alias("newer_doc")
+    filters = [~sa.exists().where(newer_doc.c.record_id == d.c.record_id, newer_doc.c.id > d.c.id)]
     if site:
         host = site.lower().strip().strip("/")
         patterns = [f"{scheme}://{prefix}{host}{end}" for scheme in ("http", "https") for prefix in ("", "%.")
@@ -62,21 +62,31 @@ def search(catalogue: cat.Catalogue, *, text: str, site: str | None = None, sinc
 
 
 def _fts(reader, text: str, filters: list, limit: int) -> list[Hit]:
+    """Rank in FTS5 alone (its ``rank``: BM25, computed in C), then filter the best candidates, fetching
+    more while too few survive the filters; snippets only for the results."""
     d, r = cat.documents, cat.records
-    fts = sa.table(cat.FTS_TABLE, sa.column("rowid"))
+    fts = sa.table(cat.FTS_TABLE, sa.column("rowid"), sa.column("rank"))
     match = sa.text(f"{cat.FTS_TABLE} MATCH :query").bindparams(query=text)
-    snippet = sa.literal_column(f"snippet({cat.FTS_TABLE}, -1, '[', ']', '…', {SNIPPET_WORDS})")
-    rank = sa.literal_column(f"bm25({cat.FTS_TABLE}, 2.0, 1.0, 1.0)")
-    query = (sa.select(d.c.id, d.c.url, d.c.title, r.c.warc_date, r.c.role, r.c.warc_record_id,
-                       snippet.label("snippet"), rank.label("rank"))
-             .select_from(fts).join(d, d.c.id == fts.c.rowid).join(r, r.c.id == d.c.record_id)
-             .where(match, *filters).order_by(sa.text("rank"), r.c.warc_date.desc()).limit(limit))
+    wanted = limit * 4
     try:
-        rows = reader.execute(query).all()
+        while True:
+            ranked = reader.execute(sa.select(fts.c.rowid, fts.c.rank).select_from(fts).where(match)
+                                    .order_by(fts.c.rank).limit(wanted)).all()
+            order = {row.rowid: row.rank for row in ranked}
+            rows = reader.execute(
+                sa.select(d.c.id, d.c.url, d.c.title, r.c.warc_date, r.c.role, r.c.warc_record_id)
+                .join(r, r.c.id == d.c.record_id).where(d.c.id.in_(list(order)), *filters)).all()
+            if len(rows) >= limit or len(ranked) < wanted:
+                break
+            wanted *= 4
+        rows = sorted(rows, key=lambda row: (order[row.id], -row.warc_date.timestamp()))[:limit]
+        snippets = dict(reader.execute(
+            sa.select(fts.c.rowid, sa.literal_column(f"snippet({cat.FTS_TABLE}, -1, '[', ']', '…', {SNIPPET_WORDS})"))
+            .select_from(fts).where(match, fts.c.rowid.in_([row.id for row in rows]))).all()) if rows else {}
     except sa.exc.OperationalError as exc:
         detail = str(exc.orig).splitlines()[0]
         raise InputError(f"search {text!r}: {detail} (FTS5 syntax: words, \"a phrase\", OR, NOT, prefix*)"
                          ) from None
-    return [Hit(url=row.url, captured_at=row.warc_date.isoformat(), title=row.title, snippet=row.snippet,
-                rank=round(row.rank, 4), role=row.role, record_id=row.warc_record_id, document_id=row.id)
+    return [Hit(url=row.url, captured_at=row.warc_date.isoformat(), title=row.title, snippet=snippets.get(row.id, ""),
+                rank=round(order[row.id], 4), role=row.role, record_id=row.warc_record_id, document_id=row.id)
             for row in rows]
