@@ -626,6 +626,208 @@ def provenance_text(report: dict) -> str:
     return "\n".join(lines)
 
 
+@cli.command(name="browse")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8001, show_default=True,
+              help="Port to listen on; 0 picks a free one.")
+@click.option("--open", "open_browser", is_flag=True, help="Open it in the web browser.")
+@collection_options
+def browse_command(host: str, port: int, open_browser: bool, **kwargs: Any) -> None:
+    """Browse the catalogue in Datasette, read-only: every table, SQL, and canned queries.
+
+    Example:
+
+        archiver browse --home my-collection --open
+
+    Canned queries: history (url), changes (since), provenance (record_id)
+    and dead_citations; each also answers as JSON (add .json to its URL).
+    Needs the browse extra: pip install 'archiver[browse]'. The SQLite
+    catalogue is opened read-only and may be written while it is browsed.
+    Runs until Ctrl-C or SIGTERM, then exits 130.
+    """
+    import webbrowser
+
+    from .browse import catalogue_file, require_datasette, serve
+
+    require_datasette()
+    path = catalogue_file(settings_from(kwargs).db_url)
+
+    def open_in_browser(url: str) -> None:  # in a thread: a text-mode browser would hold the server up
+        if not webbrowser.open(url):
+            message("No web browser found: open the address above yourself.")
+
+    def ready(url: str) -> None:
+        message(f"Browsing {path} read-only at {url} (Ctrl-C stops)")
+        if open_browser:
+            threading.Thread(target=open_in_browser, args=(url,), daemon=True).start()
+
+    with stop_on_signals() as stop:
+        serve(catalogue=path, host=host, port=port, on_ready=ready, stop=stop)
+    message("Stopped.")
+    sys.exit(EXIT_INTERRUPTED)
+
+
+EXPORT_TYPES = ("warcinfo", "response", "resource", "request", "metadata", "revisit", "conversion", "continuation")
+EXPORT_ROLES = ("post", "embed", "cited", "cited-embed", "recovered")
+EXIT_BROKEN_PIPE = 141  # as a shell reports a writer killed by SIGPIPE
+
+
+@cli.command(name="export")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv", "cdxj"]), default="json", show_default=True,
+              help="json: an array, one object a line; csv: a header row, then the rows; cdxj: pywb's index.")
+@click.option("--nl", is_flag=True, help="With --format json: one object a line, without the array.")
+@click.option("--url", help="Only the records of this URL (WARC-Target-URI, exactly).")
+@click.option("--since", metavar="TIME", help="Only records dated at or after TIME (ISO 8601, e.g. 2026-11-01).")
+@click.option("--until", metavar="TIME", help="Only records dated at or before TIME.")
+@click.option("--role", "roles", multiple=True, type=click.Choice(EXPORT_ROLES), help="Only this role (repeatable).")
+@click.option("--type", "types", multiple=True, type=click.Choice(EXPORT_TYPES),
+              help="Only this WARC record type (repeatable).")
+@collection_options
+def export_command(fmt: str, nl: bool, url: str | None, since: str | None, until: str | None,
+                   roles: tuple[str, ...], types: tuple[str, ...], **kwargs: Any) -> None:
+    """Write the catalogue, or the records a query selects, for other tools: JSON, CSV or CDXJ.
+
+    Example:
+
+        archiver export --format cdxj > index.cdxj
+
+    One row per WARC record, from the catalogue alone: no WARC is read and
+    nothing is written (a read-only collection will do). json and csv rows:
+    record_id, record_type, url, warc_date, warc_file, offset, length,
+    content_type, content_length, http_status, http_reason,
+    http_content_type, payload_digest, block_digest, payload_sha256,
+    block_sha256, peer_ip, role, capture_id, concurrent_to, refers_to,
+    revisit_profile, revisit_of, truncated, http_headers. --format takes the
+    place of --json/--csv. cdxj: the sorted index pywb's indexer
+    (cdxj-indexer --sort) writes for the same WARC files, of their response,
+    revisit, resource and metadata records. A missing or truncated WARC file
+    stops a cdxj export (exit 5); json and csv warn and go on.
+    """
+    from .errors import StoreError
+    from .export import Query, cdxj_lines, cdxj_query, file_problems, require_url, rows, write_csv, write_json
+    from .reading import reading
+
+    if nl and fmt != "json":
+        raise InputError("--nl goes with --format json")
+    query = Query(url=check_url(url) if url else None, since=parse_time(since) if since else None,
+                  until=parse_time(until) if until else None, roles=roles, types=types)
+    if fmt == "cdxj":
+        cdxj_query(query)
+    with reading(settings_from(kwargs)) as collection:
+        if query.url is not None:
+            require_url(collection, query.url)
+        problems = file_problems(collection, query, cdxj=fmt == "cdxj")
+        if problems and fmt == "cdxj":
+            more = f" (and {len(problems) - 1} more files)" if len(problems) > 1 else ""
+            raise StoreError(f"{problems[0]}{more}: the index would point at bytes that are not there "
+                             "(restore the file from a copy)")
+        for problem in problems:
+            message(f"Warning: {problem}; its records are exported as catalogued")
+        with writing_stdout():
+            if fmt == "cdxj":
+                count = 0
+                for line in cdxj_lines(collection, query):
+                    sys.stdout.write(line)
+                    count += 1
+            elif fmt == "csv":
+                count = write_csv(rows(collection, query), sys.stdout)
+            else:
+                count = write_json(rows(collection, query), sys.stdout, lines=nl)
+    message(f"Exported {count} records")
+
+
+@contextlib.contextmanager
+def writing_stdout() -> Iterator[None]:
+    """Flush stdout at the end; a reader that went away (`... | head`) ends the command quietly."""
+    try:
+        yield
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        sys.exit(EXIT_BROKEN_PIPE)
+
+
+@cli.command(name="timemap")
+@click.argument("url")
+@click.option("--replay-base", "base", metavar="URL", default="http://localhost:8080/archive/", show_default=True,
+              help="Where `archiver replay` or pywb serves the collection; a memento is BASE + 14-digit "
+                   "timestamp + / + URL.")
+@collection_options
+@output_options
+def timemap_command(url: str, base: str, output: str, **kwargs: Any) -> None:
+    """Print the Memento TimeMap (RFC 7089, application/link-format) of URL's captures.
+
+    Example:
+
+        archiver timemap https://example.blogspot.com/2015/05/post.html
+
+    Lists the original URL, its TimeGate, the TimeMap itself (with from and
+    until), then one memento per response or revisit record, oldest first,
+    the first and last saying so. --json prints the same as an object;
+    --csv and --nl one memento a row.
+    """
+    from .errors import StoreError
+    from .export import Query, file_problems
+    from .reading import reading
+    from .timemap import replay_base, timemap
+
+    target, base = check_url(url), replay_base(base)
+    with reading(settings_from(kwargs)) as collection:
+        found = timemap(collection.catalogue, url=target, base=base)
+        problems = file_problems(collection, Query(url=target, types=("response", "revisit")))
+    if problems:
+        raise StoreError(f"{problems[0]}: mementos of {target} are in it (restore the file from a copy)")
+    rows = [memento.as_json() for memento in found.mementos]
+    emit(output, document=found.as_json(), rows=rows, table=lambda: found.link_format().rstrip("\n"))
+
+
+@cli.command(name="verify")
+@click.argument("targets", nargs=-1, metavar="[URL | RECORD-ID | WARC]...")
+@collection_options
+@output_options
+def verify_command(targets: tuple[str, ...], output: str, **kwargs: Any) -> None:
+    """Check that the WARC files still hold, byte for byte, what the catalogue says.
+
+    Example:
+
+        archiver verify --home my-collection
+
+    With no arguments, everything: each WARC file's size and sha256, every
+    record's offset, length, header fields and block and payload digests,
+    and that every record and WARC file under snapshots/ is catalogued.
+    URLs or record ids narrow it to their records; WARC paths to those files
+    (a copy elsewhere is checked against the catalogued file of its name).
+    Lists each failure (missing, moved, left-open, file-changed, unknown-file,
+    lost, not-found, tampered, unreadable, orphan, bad-revisit) and records
+    the run as a fixity event. Exits 0 when everything checked is intact,
+    6 when anything is not.
+    """
+    from .fixity import EXIT_DAMAGED, open_for_verify, parse_targets, run_fixity
+
+    scope = parse_targets(targets)
+    collection = open_for_verify(settings_from(kwargs))
+    try:
+        with progress_bar("Verifying") as progress:
+            result = run_fixity(collection, scope=scope, command=command_line(), progress=progress)
+    finally:
+        collection.close()
+    summary = result.as_json()
+    emit(output, document=summary, rows=summary["failures"], table=lambda: render_table(
+        ("REASON", "RECORD-ID", "URI", "FILE", "OFFSET", "DETAIL"),
+        [(item["reason"], item["record_id"] or "-", item["target_uri"] or "-", item["file"],
+          "-" if item["offset"] is None else item["offset"], item["detail"]) for item in summary["failures"]]
+        ) if result.failures else "")
+    if result.event_error:
+        message(f"Warning: the fixity event could not be recorded: {result.event_error}")
+    rate = human_size(int(result.bytes_read / max(result.seconds, 1e-6)))
+    message(f"Verified {result.records_checked} records in {result.files_checked} files "
+            f"({human_size(result.bytes_read)}, {rate}/s): "
+            + (f"{len(result.failures)} failures" if result.failures else "intact")
+            + (f"; fixity event {result.fixity_event_id}" if result.fixity_event_id is not None else ""))
+    if result.failures:
+        sys.exit(EXIT_DAMAGED)
+
+
 @cli.group()
 def db() -> None:
     """Create, upgrade or inspect the catalogue schema (done on first use anyway)."""

@@ -18,6 +18,10 @@ of the tree to an exit code (see ``exit_code``)::
     │   └── PostNotCaptured                  the post answered, but not with a page (404, 500, non-HTML)
     ├── CatalogueError              exit 4   the SQL catalogue cannot be opened or written
     └── StoreError                  exit 5   the WARC store cannot be written or read
+
+Not an exception: verify found damage: exit 6. ``archiver verify`` lists every failure it finds
+(a WARC file missing, moved, changed or cut short, a record tampered with, lost or not catalogued)
+and exits 6 (``archiver.fixity.EXIT_DAMAGED``); its bad input and store errors are the ones above.
 """
 
 from __future__ import annotations

@@ -13,11 +13,15 @@ import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
+import io
+import zlib
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Iterator
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import ChunkedDataReader
+from warcio.exceptions import ArchiveLoadFailed
+from warcio.statusandheaders import StatusAndHeadersParserException
 
 from .errors import StoreError
 
@@ -147,33 +151,100 @@ def _record_at(path: Path, offset: int, *, parse_http: bool):
 def read_record(path: Path, offset: int) -> RecordFacts:
     """Read the record at ``offset`` of ``path`` and recompute its digests."""
     with _record_at(path, offset, parse_http=False) as (iterator, record):
-        headers = {name: value for name, value in record.rec_headers.headers}
-        block = _HashingReader(record.raw_stream, headers.get("WARC-Block-Digest"))
-        status = None
-        payload = None
-        is_http = (headers.get("Content-Type", "").startswith("application/http")
-                   and "msgtype=response" in headers.get("Content-Type", "").replace(" ", ""))
-        if is_http:
-            status, payload = _hash_http_payload(block, headers.get("WARC-Payload-Digest"))
-            if headers.get("WARC-Type") == "revisit":
-                payload = None  # its payload is the referred record's; the block holds headers only
-        while block.read(READ_SIZE):
-            pass
-        iterator.read_to_end(record)
-        return RecordFacts(
-            record_id=headers.get("WARC-Record-ID", ""),
-            record_type=headers.get("WARC-Type", ""),
-            target_uri=headers.get("WARC-Target-URI"),
-            offset=offset,
-            length=iterator.get_record_length(),
-            content_length=block.count,
-            block_sha256=block.hash.sha256.hexdigest(),
-            payload_sha256=payload.sha256.hexdigest() if payload else None,
-            http_status=status,
-            headers=headers,
-            block_digest_ok=block.hash.matches(),
-            payload_digest_ok=payload.matches() if payload else None,
-        )
+        return _facts(iterator, record, offset)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Unreadable:
+    """Where :func:`walk_records` had to stop: the bytes at ``offset`` are not a readable record."""
+
+    offset: int
+    detail: str
+
+
+def walk_records(stream: BinaryIO) -> Iterator[RecordFacts | Unreadable]:
+    """Each record from the current position of ``stream`` to its end, in order, read once.
+
+    ``stream`` needs ``read`` and ``tell`` only: nothing is read twice, nothing seeks. The walk
+    ends with an :class:`Unreadable` at the first record that cannot be read whole (a gzip member
+    that does not decompress, a record not followed by its blank lines, bytes that are not WARC):
+    past it the record boundaries are unknown. warcio reports some of these on stderr and
+    carries on; here they are caught and named instead.
+    """
+    iterator = ArchiveIterator(stream, no_record_parse=True)
+    records = iter(iterator)
+    while True:
+        offset = iterator.offset  # where the next record starts (blank lines between records skipped)
+        with _warcio_complaints() as complaints:
+            try:
+                record = next(records, None)
+                facts = _facts(iterator, record, offset) if record is not None else None
+            except (ArchiveLoadFailed, StatusAndHeadersParserException, EOFError, OSError, ValueError,
+                    zlib.error) as exc:
+                yield Unreadable(offset=offset, detail=_explain(exc))
+                return
+        if complaints.getvalue().strip():
+            yield Unreadable(offset=offset, detail=_first_line(complaints.getvalue()))
+            return
+        if facts is None:
+            break
+        yield facts
+    left = stream.tell() - iterator.offset
+    if left > 0:  # warcio ends quietly at a record cut off inside its headers
+        yield Unreadable(offset=iterator.offset, detail=f"the last {left} bytes are not a whole record")
+
+
+@contextlib.contextmanager
+def _warcio_complaints() -> Iterator[io.StringIO]:
+    """What warcio writes to stderr meanwhile (it reports bad gzip data there and goes on)."""
+    buffer = io.StringIO()
+    with contextlib.redirect_stderr(buffer):
+        yield buffer
+
+
+def _explain(exc: BaseException) -> str:
+    if "first line: \x1f\x8b" in str(exc):
+        # warcio reads a gzip member it cannot decompress as if it were uncompressed
+        return "a gzip member that does not decompress (damaged data)"
+    return _first_line(exc) or type(exc).__name__
+
+
+def _first_line(exc_or_text: BaseException | str) -> str:
+    """The first non-blank line, bytes that are not printable shown as ``?``, at most 120 characters."""
+    lines = [line.strip() for line in str(exc_or_text).splitlines() if line.strip()]
+    text = "".join(char if char.isprintable() else "?" for char in lines[0]) if lines else ""
+    return text if len(text) <= 120 else text[:119] + "…"
+
+
+def _facts(iterator: ArchiveIterator, record, offset: int) -> RecordFacts:
+    """Read ``record`` (just returned by ``iterator``, starting at ``offset``) to its end, hashing it."""
+    headers = {name: value for name, value in record.rec_headers.headers}
+    block = _HashingReader(record.raw_stream, headers.get("WARC-Block-Digest"))
+    status = None
+    payload = None
+    is_http = (headers.get("Content-Type", "").startswith("application/http")
+               and "msgtype=response" in headers.get("Content-Type", "").replace(" ", ""))
+    if is_http:
+        status, payload = _hash_http_payload(block, headers.get("WARC-Payload-Digest"))
+        if headers.get("WARC-Type") == "revisit":
+            payload = None  # its payload is the referred record's; the block holds headers only
+    while block.read(READ_SIZE):
+        pass
+    iterator.read_to_end(record)
+    return RecordFacts(
+        record_id=headers.get("WARC-Record-ID", ""),
+        record_type=headers.get("WARC-Type", ""),
+        target_uri=headers.get("WARC-Target-URI"),
+        offset=offset,
+        length=iterator.get_record_length(),
+        content_length=block.count,
+        block_sha256=block.hash.sha256.hexdigest(),
+        payload_sha256=payload.sha256.hexdigest() if payload else None,
+        http_status=status,
+        headers=headers,
+        block_digest_ok=block.hash.matches(),
+        payload_digest_ok=payload.matches() if payload else None,
+    )
 
 
 def _hash_http_payload(block: _HashingReader, declared: str | None) -> tuple[int | None, _Hashes | None]:

@@ -58,6 +58,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Callable, Iterator
 
 import requests
 from warcio.archiveiterator import ArchiveIterator
@@ -251,6 +252,8 @@ class Run:
     cpu: float | None = None  # user + system CPU seconds of the tool's process(es)
     problems: list[str] = dataclasses.field(default_factory=list)
     notes: list[str] = dataclasses.field(default_factory=list)
+    record_types: dict[str, int] = dataclasses.field(default_factory=dict)  # WARC records written, by type
+    site_urls: int | None = None  # distinct URLs of the site fetched
 
 
 def clean_env() -> dict[str, str]:
@@ -266,6 +269,14 @@ def find_archiver(given: str | None) -> str:
     raise SystemExit("archiver not found: install the project (pip install -e .) or pass --archiver PATH")
 
 
+def find_wget(skip: bool) -> str | None:
+    """wget's path; None when ``skip``."""
+    wget = None if skip else shutil.which("wget")
+    if not skip and wget is None:
+        raise SystemExit("wget is not installed: apt-get install -y wget (or pass --skip-wget)")
+    return wget
+
+
 def archiver_python(archiver: str) -> str:
     """The interpreter the archiver script runs under (its shebang)."""
     with open(archiver, "rb") as fh:
@@ -276,22 +287,13 @@ def archiver_python(archiver: str) -> str:
 
 
 def run_archiver(label: str, archiver: str, extra: list[str], site: sitegen.Site, urls_file: Path,
-                 workdir: Path, env_extra: dict[str, str] | None = None, keep: bool = False) -> Run:
-    home = Path(tempfile.mkdtemp(prefix="archiver-home-", dir=workdir))
-    out, err = home.parent / f"{home.name}.json", home.parent / f"{home.name}.err"
+                 workdir: Path, env_extra: dict[str, str] | None = None, keep: bool = False,
+                 home: Path | None = None) -> Run:
+    """``archiver capture`` of the posts into ``home`` (a fresh temp dir by default, removed unless ``keep``)."""
+    home = home or Path(tempfile.mkdtemp(prefix="archiver-home-", dir=workdir))
     command = [archiver, "capture", "--input", str(urls_file), "--home", str(home), "--allow-private",
                "--json", *extra]
-    env = clean_env() | (env_extra or {})
-    with open(out, "wb") as stdout, open(err, "wb") as stderr:
-        code, wall, cpu = timed(command, stdout=stdout, stderr=stderr, env=env, cwd=workdir)
-    problems: list[str] = []
-    if code != 0:
-        problems.append(f"exit code {code}: {err.read_text(errors='replace').strip()[-500:]}")
-    try:
-        document = json.loads(out.read_text())
-    except (OSError, ValueError) as exc:
-        document = {"records": [], "failures": []}
-        problems.append(f"no JSON on stdout ({exc})")
+    document, wall, cpu, problems = run_json(command, home, workdir, clean_env() | (env_extra or {}), keep=keep)
     records = document.get("records", [])
     responses = [record for record in records if record.get("record_type") == "response"]
     # with --processes, each process fetches a requisite its posts share once (its WARCs stand alone)
@@ -300,11 +302,6 @@ def run_archiver(label: str, archiver: str, extra: list[str], site: sitegen.Site
     bad_status = [record["url"] for record in responses if record.get("http_status") != 200]
     if bad_status:
         problems.append(f"{len(bad_status)} responses not HTTP 200, e.g. {bad_status[0]}")
-    if document.get("failures"):
-        first = document["failures"][0]
-        problems.append(f"{len(document['failures'])} failures, e.g. {first.get('url')}: {first.get('message')}")
-    if document.get("outcome") not in (None, "complete"):
-        problems.append(f"outcome {document.get('outcome')!r}")
     # the catalogue must agree with the JSON
     database = home / "archiver.db"
     if database.exists():
@@ -325,17 +322,43 @@ def run_archiver(label: str, archiver: str, extra: list[str], site: sitegen.Site
             notes.append(f"{repeats} fetches of requisites shared by posts that different processes handled")
     else:
         problems.append("no catalogue written")
-        notes = []
+        notes, by_type = [], {}
     warc_bytes = sum(path.stat().st_size for path in (home / "snapshots").glob("*.warc.gz*"))
     fetched = {record["url"] for record in responses} & set(site.urls)
     run = Run(label=label, wall=wall, pages=len(fetched & set(site.pages)), resources=len(responses),
               payload_bytes=sum(site.sizes[url] for url in fetched), warc_bytes=warc_bytes, cpu=cpu,
-              problems=problems, notes=notes)
+              problems=problems, notes=notes, record_types=dict(sorted(by_type.items())), site_urls=len(fetched))
     if not keep:
         shutil.rmtree(home, ignore_errors=True)
+    return run
+
+
+def run_json(command: list[str], home: Path, workdir: Path, env: dict[str, str], keep: bool = False
+             ) -> tuple[dict, float, float, list[str]]:
+    """Run an archiver ``--json`` command on ``home``, stdout and stderr kept beside it (removed unless ``keep``).
+
+    Returns the JSON document, wall and CPU seconds, and the problems: exit code, no JSON,
+    failures, an outcome other than complete."""
+    out, err = home.parent / f"{home.name}.json", home.parent / f"{home.name}.err"
+    with open(out, "wb") as stdout, open(err, "wb") as stderr:
+        code, wall, cpu = timed(command, stdout=stdout, stderr=stderr, env=env, cwd=workdir)
+    problems: list[str] = []
+    if code != 0:
+        problems.append(f"exit code {code}: {err.read_text(errors='replace').strip()[-500:]}")
+    try:
+        document = json.loads(out.read_text())
+    except (OSError, ValueError) as exc:
+        document = {"records": [], "failures": []}
+        problems.append(f"no JSON on stdout ({exc})")
+    if document.get("failures"):
+        first = document["failures"][0]
+        problems.append(f"{len(document['failures'])} failures, e.g. {first.get('url')}: {first.get('message')}")
+    if document.get("outcome") not in (None, "complete"):
+        problems.append(f"outcome {document.get('outcome')!r}")
+    if not keep:
         out.unlink(missing_ok=True)
         err.unlink(missing_ok=True)
-    return run
+    return document, wall, cpu, problems
 
 
 def timed(command: list[str], **kwargs) -> tuple[int, float, float]:
@@ -433,11 +456,50 @@ WGET_RECURSIVE = "peer: wget -r -l1 -H -p, posts given"
 WGET_LIST = "peer: wget -p -H, posts + cited pages given"
 
 
-def run_wget(label: str, wget: str, site: sitegen.Site, urls_file: Path, workdir: Path) -> Run:
-    """``wget --warc-file``: recursive one hop from the posts, or requisites only of a given page list."""
-    out = Path(tempfile.mkdtemp(prefix="wget-", dir=workdir))
+@dataclasses.dataclass
+class WarcCensus:
+    """What a set of WARC files holds (see :func:`warc_census`)."""
+
+    types: collections.Counter  # records by WARC-Type
+    type_bytes: collections.Counter  # gzipped bytes of the records, by WARC-Type
+    profiles: collections.Counter  # revisit records by WARC-Profile (last path segment)
+    statuses: collections.Counter  # HTTP status of the response and revisit records
+    targets: list[str]  # WARC-Target-URI of each response and revisit record (one per fetch)
+    stored: collections.Counter  # WARC-Target-URI of the response records (payload stored)
+
+
+def warc_census(paths: list[Path]) -> WarcCensus:
+    census = WarcCensus(types=collections.Counter(), type_bytes=collections.Counter(),
+                        profiles=collections.Counter(), statuses=collections.Counter(), targets=[],
+                        stored=collections.Counter())
+    for path in paths:
+        with open(path, "rb") as fh:
+            records = ArchiveIterator(fh)
+            for record in records:
+                kind = record.rec_type
+                census.types[kind] += 1
+                if kind in ("response", "revisit"):
+                    census.targets.append(record.rec_headers.get_header("WARC-Target-URI"))
+                    census.statuses[record.http_headers.get_statuscode() if record.http_headers else "?"] += 1
+                if kind == "response":
+                    census.stored[record.rec_headers.get_header("WARC-Target-URI")] += 1
+                if kind == "revisit":
+                    census.profiles[(record.rec_headers.get_header("WARC-Profile") or "?").rsplit("/", 1)[-1]] += 1
+                records.read_to_end(record)
+                census.type_bytes[kind] += records.get_record_length()
+    return census
+
+
+def run_wget(label: str, wget: str, site: sitegen.Site, urls_file: Path, workdir: Path, *,
+             extra: tuple[str, ...] = (), keep: Path | None = None) -> Run:
+    """``wget --warc-file``: recursive one hop from the posts, or requisites only of a given page list.
+
+    ``extra``: more wget options (e.g. ``--warc-cdx``); ``keep``: the folder to write to and keep
+    (``capture.warc.gz``, ``capture.cdx``, ``wget.log``), else a temp folder, removed."""
+    out = keep or Path(tempfile.mkdtemp(prefix="wget-", dir=workdir))
+    out.mkdir(parents=True, exist_ok=True)
     how = ["-r", "-l1", "-H", "-p"] if label == WGET_RECURSIVE else ["-H", "-p"]
-    command = [wget, f"--warc-file={out / 'capture'}", *how, "-e", "robots=off",
+    command = [wget, f"--warc-file={out / 'capture'}", *how, *extra, "-e", "robots=off",
                "--no-verbose", "--delete-after", "-P", str(out / "files"), "-i", str(urls_file)]
     with open(out / "wget.log", "wb") as logfile:
         code, wall, cpu = timed(command, stdout=logfile, stderr=subprocess.STDOUT, cwd=out)
@@ -445,23 +507,21 @@ def run_wget(label: str, wget: str, site: sitegen.Site, urls_file: Path, workdir
     if code != 0:
         problems.append(f"wget exit code {code} (8 = some server answered an error)")
     warcs = sorted(out.glob("capture*.warc.gz"))
-    targets, statuses = [], collections.Counter()
-    for path in warcs:
-        with open(path, "rb") as fh:
-            for record in ArchiveIterator(fh):
-                if record.rec_type == "response":
-                    targets.append(record.rec_headers.get_header("WARC-Target-URI"))
-                    statuses[record.http_headers.get_statuscode() if record.http_headers else "?"] += 1
+    census = warc_census(warcs)
+    targets, statuses = census.targets, census.statuses
     warc_bytes = sum(path.stat().st_size for path in warcs)
     counts = collections.Counter(targets)
     expected = set(site.urls)
     fetched = counts.keys() & expected
     missing = expected - counts.keys()
-    extra = counts.keys() - expected
-    notes.append(f"{len(targets)} response records, {len(counts)} distinct URLs, "
+    extra_urls = counts.keys() - expected
+    records = "response records" if not census.types["revisit"] else (
+        f"response and revisit records ({census.types['response']} + {census.types['revisit']})")
+    notes.append(f"{len(targets)} {records}, {len(counts)} distinct URLs, "
                  f"{len(fetched)}/{len(expected)} of the site's URLs; statuses {dict(statuses)}")
-    if extra:
-        notes.append(f"{len(extra)} URL(s) outside a post-body capture (nav links followed), e.g. {sorted(extra)[:3]}")
+    if extra_urls:
+        notes.append(f"{len(extra_urls)} URL(s) outside a post-body capture (nav links followed), "
+                     f"e.g. {sorted(extra_urls)[:3]}")
     repeated = sum(n - 1 for n in counts.values() if n > 1)
     if repeated:
         top = collections.Counter({url: n for url, n in counts.items() if n > 1}).most_common(1)[0]
@@ -469,10 +529,12 @@ def run_wget(label: str, wget: str, site: sitegen.Site, urls_file: Path, workdir
                      f"input URLs), most often {top[0]} x{top[1]}")
     if missing:
         problems.append(f"wget missed {len(missing)} site URLs, e.g. {sorted(missing)[:3]}")
-    shutil.rmtree(out, ignore_errors=True)
+    if keep is None:
+        shutil.rmtree(out, ignore_errors=True)
     return Run(label=label, wall=wall, pages=len(fetched & set(site.pages)),
                resources=len(targets), payload_bytes=sum(site.sizes[url] for url in fetched),
-               warc_bytes=warc_bytes, cpu=cpu, problems=problems, notes=notes)
+               warc_bytes=warc_bytes, cpu=cpu, problems=problems, notes=notes,
+               record_types=dict(sorted(census.types.items())), site_urls=len(fetched))
 
 
 # --- profile ---------------------------------------------------------------------------------
@@ -524,7 +586,8 @@ def _short(filename: str) -> str:
 
 
 _WRAPPERS = (r"/click/|archiver/cli\.py|archiver/output\.py|archiver/__main__|<string>:<module>|"
-             r"threading\.py:(run|_bootstrap|_bootstrap_inner)$|archiver/capture\.py:(capture|execute)$")
+             r"threading\.py:(run|_bootstrap|_bootstrap_inner)$|archiver/capture\.py:(capture|execute)$|"
+             r"archiver/recrawl\.py:recrawl$")
 
 
 def top_functions(stats_file: Path, key: str, count: int) -> str:
@@ -547,16 +610,23 @@ def profile_archiver(archiver: str, site: sitegen.Site, posts: int, workdir: Pat
     urls_file = workdir / "profile-urls.txt"
     urls_file.write_text("\n".join(site.posts[:posts]) + "\n")
     home = workdir / "profile-home"
+    try:
+        return profile_cli(archiver, ["capture", "--input", str(urls_file), "--home", str(home), "--allow-private",
+                                      "--json"], workdir, top,
+                           f"{posts} posts ({len(site.posts[:posts]) * 24 + 4} URLs)")
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def profile_cli(archiver: str, arguments: list[str], workdir: Path, top: int, what: str) -> str:
+    """Run ``archiver ARGUMENTS`` in-process under cProfile (every thread); its top functions."""
     stats_file = workdir / "prof.out"
-    command = [archiver_python(archiver), "-c", PROFILE_CHILD, str(stats_file), "capture", "--input",
-               str(urls_file), "--home", str(home), "--allow-private", "--json"]
+    command = [archiver_python(archiver), "-c", PROFILE_CHILD, str(stats_file), *arguments]
     code, wall, cpu = timed(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=clean_env(),
                             cwd=workdir)
-    shutil.rmtree(home, ignore_errors=True)
     if code != 0 or not Path(str(stats_file) + ".all").exists():
         return f"profile run failed (exit code {code})"
-    parts = [f"{posts} posts ({len(site.posts[:posts]) * 24 + 4} URLs), wall {wall:.1f}s and CPU {cpu:.1f}s "
-             f"under cProfile (exit code {code})"]
+    parts = [f"{what}, wall {wall:.1f}s and CPU {cpu:.1f}s under cProfile (exit code {code})"]
     for which, title in (("main", "main thread only (WARC writer, HTML parser, catalogue)"),
                          ("all", "all threads merged (main + fetch workers; waits counted per thread)")):
         for key in ("cumulative", "tottime"):
@@ -607,6 +677,18 @@ def summarize(runs: list[Run]) -> tuple[Run, float, float]:
     return chosen, walls[0], walls[-1]
 
 
+def wall_cell(runs: list[Run]) -> str:
+    """The median wall time, with the spread of the runs."""
+    chosen, low, high = summarize(runs)
+    return (f"{chosen.wall:.2f} ({len(runs)} runs: {low:.2f}-{high:.2f})" if len(runs) > 1
+            else f"{chosen.wall:.2f} (1 run)")
+
+
+def check_cell(runs: list[Run]) -> str:
+    problems = sorted({p for run in runs for p in run.problems})
+    return "ok" if not problems else "**WRONG**: " + "; ".join(problems)[:300]
+
+
 def table(groups: dict[str, list[Run]]) -> str:
     rates = {}
     for label in (WGET_RECURSIVE, WGET_LIST):
@@ -617,15 +699,12 @@ def table(groups: dict[str, list[Run]]) -> str:
             "WARC MB (WARC MB/s)", "responses", "vs wget -r pages/s", "vs wget list pages/s", "check"]
     rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for label, runs in groups.items():
-        chosen, low, high = summarize(runs)
+        chosen, spread = summarize(runs)[0], wall_cell(runs)
         rate = chosen.pages / chosen.wall
-        spread = (f"{chosen.wall:.2f} ({len(runs)} runs: {low:.2f}-{high:.2f})" if len(runs) > 1
-                  else f"{chosen.wall:.2f} (1 run)")
         warc = (f"{chosen.warc_bytes / MB:.1f} ({chosen.warc_bytes / MB / chosen.wall:.1f})"
                 if chosen.warc_bytes is not None else "none")
         ratios = [f"{rate / rates[key]:.2f}x" if key in rates else "-" for key in (WGET_RECURSIVE, WGET_LIST)]
-        problems = sorted({p for run in runs for p in run.problems})
-        check = "ok" if not problems else "**WRONG**: " + "; ".join(problems)[:300]
+        check = check_cell(runs)
         cpu = f"{chosen.cpu:.1f}" if chosen.cpu is not None else "-"
         rows.append(f"| {label} | {spread} | {cpu} | {rate:.0f} | {chosen.resources / chosen.wall:.0f} "
                     f"| {chosen.payload_bytes / MB / chosen.wall:.1f} | {warc} | {chosen.resources} "
@@ -633,19 +712,119 @@ def table(groups: dict[str, list[Run]]) -> str:
     return "\n".join(rows)
 
 
-def write_results(section: str) -> None:
+def write_results(section: str, title: str = SECTION) -> None:
+    """Replace the section headed ``title`` of RESULTS.md with ``section`` (append it if absent)."""
     text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}[ \t]*\n.*?(?=^## |\Z)", re.S | re.M)
+    pattern = re.compile(rf"^{re.escape(title)}[ \t]*\n.*?(?=^## |\Z)", re.S | re.M)
     block = section.rstrip() + "\n\n"
     if pattern.search(text):
         text = pattern.sub(lambda _: block, text, count=1)
     else:
         text = text.rstrip() + "\n\n" + block
     RESULTS.write_text(text.rstrip() + "\n")
-    log(f"wrote the '{SECTION}' section of {RESULTS}")
+    log(f"wrote the '{title}' section of {RESULTS}")
+
+
+def bench_command(script: str, argv: list[str] | None) -> str:
+    """The command line that ran this benchmark, from the repository's root."""
+    return "cd " + str(REPO) + " && " + shlex.join(
+        [os.path.relpath(sys.executable, REPO) if sys.executable.startswith(str(REPO)) else sys.executable,
+         os.path.relpath(script, REPO), *(argv if argv is not None else sys.argv[1:])])
+
+
+def site_line(site: sitegen.Site, server: Server, nginx_workers: int) -> str:
+    return (f"Site: {len(site.posts)} posts on 127.0.0.1, each citing 3 pages spread over 127.0.0.2-4; every "
+            f"page embeds 5 images (2-30 KB, incompressible), one stylesheet per host: {len(site.pages)} HTML "
+            f"pages, {len(site.urls)} URLs, {site.total_bytes / MB:.1f} MB of bodies. Server: {server.kind} "
+            f"({server.version}" + (f", {nginx_workers} worker process(es), access log off, sendfile, "
+                                   f"keep-alive, gzip off)" if server.kind == "nginx" else ")") + ".")
+
+
+def machine_line(wget: str | None, server: Server, archiver_at: str | None = None) -> str:
+    """The machine and tool versions; archiver's commit is the working tree's unless ``archiver_at`` says."""
+    info = machine()
+    return (f"Machine: {info['nproc']} CPUs ({info['cpu']}), Linux {info['kernel']}, Python {info['python']}; "
+            f"{tool_version([wget, '--version']).rstrip('.') if wget else 'wget absent'}; {server.version}; "
+            f"archiver at {archiver_at or git_state()}.")
+
+
+def report_section(title: str, script: str, argv: list[str] | None, site: sitegen.Site, server: Server,
+                   nginx_workers: int, wget: str | None, body: list[str], notes: list[str],
+                   archiver_at: str | None = None) -> str:
+    """A section of RESULTS.md: title, date, command, site, the ``body`` paragraphs, notes, machine."""
+    return "\n".join([
+        title,
+        "",
+        f"Generated by `{os.path.relpath(script, REPO)}` on {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC.",
+        "",
+        f"Command: `{bench_command(script, argv)}`",
+        "",
+        site_line(site, server, nginx_workers),
+        "",
+        *[line for paragraph in body for line in (paragraph, "")],
+        "Notes:",
+        "",
+        *[f"- {note}" for note in notes],
+        "",
+        machine_line(wget, server, archiver_at),
+    ]) + fallback_warning(server)
+
+
+def profile_section(title: str, what: str, report: str) -> str:
+    """The profile subsection of section ``title``; ``what`` says what ran under the profiler."""
+    return (f"\n\n### {title.lstrip('# ')}: profile\n\n"
+            f"{what}, run in-process under cProfile enabled in every thread (`--profile`); times are summed over "
+            "the main (writer) thread and the fetch threads, so waits (lock acquire, queue get) count once per "
+            "waiting thread and cProfile's overhead inflates Python-heavy code.\n\n```\n" + report.strip() + "\n```")
+
+
+def fallback_warning(server: Server) -> str:
+    if server.kind == "nginx":
+        return ""
+    return ("\n\n**Served by the Python fallback server, not nginx**: it is far slower than nginx and "
+            "shares the 2 cores with the client; numbers are not comparable with nginx runs.")
+
+
+@contextlib.contextmanager
+def served_site(args: argparse.Namespace) -> Iterator[tuple[Path, sitegen.Site, Server]]:
+    """A temp folder holding the site of ``args.posts`` posts, served (``args.server``, ``args.nginx_workers``).
+
+    SIGTERM ends the run as Ctrl-C does; on the way out the server is stopped and the folder
+    removed (kept with ``args.keep``)."""
+
+    def on_signal(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, on_signal)
+    workdir = Path(tempfile.mkdtemp(prefix="archiver-bench-"))
+    server: Server | None = None
+    try:
+        port = free_port()
+        log(f"generating {args.posts} posts under {workdir} (port {port})")
+        site = sitegen.generate(workdir / "site", posts=args.posts, port=port)
+        log(f"site: {len(site.posts)} posts, {len(site.cited)} cited pages, {len(site.images)} images, "
+            f"{len(site.css)} stylesheets = {len(site.urls)} URLs, {site.total_bytes / MB:.1f} MB")
+        server = start_server(args.server, site, workdir, args.nginx_workers)
+        log(f"serving with {server.kind} ({server.version})")
+        yield workdir, site, server
+    finally:
+        if server is not None:
+            server.stop()
+        if args.keep:
+            log(f"kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 # --- main -----------------------------------------------------------------------------------------
+
+
+def server_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of the site's server (see :func:`served_site`), and --skip-wget."""
+    parser.add_argument("--server", choices=("auto", "nginx", "python"), default="auto")
+    parser.add_argument("--nginx-workers", type=int, default=1,
+                        help="nginx worker processes [1: leaves the second core to the client]")
+    parser.add_argument("--skip-wget", action="store_true")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -660,10 +839,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help=f"extra archiver flags to time besides the defaults, repeatable "
                              f"[{DEFAULT_CONFIGS[0]!r}]; 'ENV=VALUE' words set the environment")
     parser.add_argument("--threads", type=int, default=8, help="threads of the requests ceiling [8]")
-    parser.add_argument("--server", choices=("auto", "nginx", "python"), default="auto")
-    parser.add_argument("--nginx-workers", type=int, default=1,
-                        help="nginx worker processes [1: leaves the second core to the client]")
-    parser.add_argument("--skip-wget", action="store_true")
+    server_arguments(parser)
     parser.add_argument("--wget-recursive-repeat", type=int, default=1,
                         help="timed runs of the slow wget -r row (single-threaded, steady) [1]")
     parser.add_argument("--profile", action="store_true", help="also profile one archiver run (all threads)")
@@ -695,26 +871,11 @@ def split_config(words: str) -> tuple[list[str], dict[str, str]]:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     archiver = find_archiver(args.archiver)
-    wget = None if args.skip_wget else shutil.which("wget")
-    if not args.skip_wget and wget is None:
-        raise SystemExit("wget is not installed: apt-get install -y wget (or pass --skip-wget)")
+    wget = find_wget(args.skip_wget)
 
-    def on_signal(signum, frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    signal.signal(signal.SIGTERM, on_signal)
-    workdir = Path(tempfile.mkdtemp(prefix="archiver-bench-"))
-    server: Server | None = None
-    try:
-        port = free_port()
-        log(f"generating {args.posts} posts under {workdir} (port {port})")
-        site = sitegen.generate(workdir / "site", posts=args.posts, port=port)
-        log(f"site: {len(site.posts)} posts, {len(site.cited)} cited pages, {len(site.images)} images, "
-            f"{len(site.css)} stylesheets = {len(site.urls)} URLs, {site.total_bytes / MB:.1f} MB")
+    with served_site(args) as (workdir, site, server):
         urls_file = workdir / "urls.txt"
         urls_file.write_text("\n".join(site.posts) + "\n")
-        server = start_server(args.server, site, workdir, args.nginx_workers)
-        log(f"serving with {server.kind} ({server.version})")
 
         if args.profile_only:
             print(profile_archiver(archiver, site, args.profile_posts, workdir, args.profile_top))
@@ -777,26 +938,8 @@ def main(argv: list[str] | None = None) -> int:
                           + "; ".join(sorted({p for run in runs for p in run.problems})), file=sys.stderr)
             if label.startswith("peer: wget"):
                 notes += [f"{label}: {note}" for note in summarize(runs)[0].notes]
-        result_table = table(groups)
-        info = machine()
-        command = "cd " + str(REPO) + " && " + shlex.join(
-            [os.path.relpath(sys.executable, REPO) if sys.executable.startswith(str(REPO)) else sys.executable,
-             os.path.relpath(__file__, REPO), *(argv if argv is not None else sys.argv[1:])])
-        section = "\n".join([
-            SECTION,
-            "",
-            f"Generated by `bench/capture.py` on {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC.",
-            "",
-            f"Command: `{command}`",
-            "",
-            f"Site: {len(site.posts)} posts on 127.0.0.1, each citing 3 pages spread over 127.0.0.2-4; every "
-            f"page embeds 5 images (2-30 KB, incompressible), one stylesheet per host: {len(site.pages)} HTML "
-            f"pages, {len(site.urls)} URLs, {site.total_bytes / MB:.1f} MB of bodies. Server: {server.kind} "
-            f"({server.version}" + (f", {args.nginx_workers} worker process(es), access log off, sendfile, "
-                                   f"keep-alive, gzip off)" if server.kind == "nginx" else ")") + ".",
-            "",
-            result_table,
-            "",
+        body = [
+            table(groups),
             f"Runs were interleaved (each repetition runs every row once) after a warm-up; a row shows its "
             f"median run. CPU s = user + system CPU of the tool's process (the ceilings: of this process "
             f"during the fetch). pages/s = the site's {len(site.pages)} HTML pages (posts + cited) fetched / "
@@ -809,44 +952,27 @@ def main(argv: list[str] | None = None) -> int:
             f"(home, older/newer post, 5 archive links) with their requisites, and remembers nothing across its "
             f"input URLs, so it refetches; `wget -p -H` given the posts and the cited pages makes nearly the "
             f"fetches archiver makes (plus the stylesheet once per page) and is the like-for-like peer.",
-            "",
-            "Notes:",
-            "",
-            *[f"- {note}" for note in notes],
-            "",
-            f"Machine: {info['nproc']} CPUs ({info['cpu']}), Linux {info['kernel']}, Python {info['python']}; "
-            f"{tool_version([wget, '--version']).rstrip('.') if wget else 'wget absent'}; {server.version}; "
-            f"archiver at {git_state()}.",
-        ])
-        if server.kind != "nginx":
-            section += ("\n\n**Served by the Python fallback server, not nginx**: it is far slower than nginx and "
-                        "shares the 2 cores with the client; numbers are not comparable with nginx runs.")
+        ]
+        section = report_section(SECTION, __file__, argv, site, server, args.nginx_workers, wget, body, notes)
         if args.profile:
             log(f"profiling archiver on {args.profile_posts} posts (cProfile in every thread)")
             report = profile_archiver(archiver, site, args.profile_posts, workdir, args.profile_top)
-            section += ("\n\n### Capture throughput: profile\n\n"
-                        f"`archiver capture` on the first {args.profile_posts} posts, run in-process under cProfile "
-                        "enabled in every thread (`--profile`); times are summed over the main (writer) thread "
-                        "and the fetch threads, so waits (lock acquire, queue get) count once per waiting "
-                        "thread and cProfile's overhead inflates Python-heavy code.\n\n```\n"
-                        + report.strip() + "\n```")
+            section += profile_section(SECTION, f"`archiver capture` on the first {args.profile_posts} posts", report)
         print(section)
         if args.write_results:
             write_results(section)
         wrong = any(run.problems for label, runs in groups.items() if label.startswith("archiver") for run in runs)
         return 1 if wrong else 0
-    finally:
-        if server is not None:
-            server.stop()
-        if args.keep:
-            log(f"kept {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
 
 
-if __name__ == "__main__":
+def run_main(main: Callable[[], int]) -> None:
+    """Exit with ``main()``'s code; 130 on Ctrl-C or SIGTERM, once the servers are stopped."""
     try:
         sys.exit(main())
     except KeyboardInterrupt as exc:
         log(f"interrupted ({exc or 'Ctrl-C'}): servers stopped, temp files removed")
         sys.exit(130)
+
+
+if __name__ == "__main__":
+    run_main(main)

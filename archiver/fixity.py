@@ -1,0 +1,567 @@
+"""Fixity: check that the WARC store still holds, byte for byte, what the catalogue says it holds.
+
+:func:`check` re-reads each WARC file once, front to back, walking its records with warcio and
+matching them to the file's catalogue rows in offset order, while hashing the whole file to
+compare with its catalogued size and sha256. Each record's block and payload digests are
+recomputed (see :mod:`archiver.verify`) and compared with the catalogue and with the record's own
+``WARC-Block-Digest`` / ``WARC-Payload-Digest``; its WARC header fields are compared with the
+catalogue row. Records in the files that the catalogue does not know are orphans; WARC files in
+``snapshots/`` it does not know, and ``.open`` files no running capture holds, are reported too.
+
+:func:`run_fixity` runs the check and records it as one ``fixity_events`` row. Nothing else is
+written: unlike :func:`archiver.collection.open_collection`, :func:`open_for_verify` repairs and
+reconciles nothing, so that verify sees the store as it is.
+
+Everything streams: the catalogue rows of a file come from a cursor in offset order and records
+are read one at a time, so memory does not grow with the collection (only with the failures found).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import fcntl
+import hashlib
+import json
+import os
+import socket
+from pathlib import Path
+from typing import Any, BinaryIO, Callable, Iterable, Iterator
+
+import sqlalchemy as sa
+
+from . import __version__
+from . import catalogue as cat
+from .collection import Collection
+from .config import Settings
+from .errors import InputError, StoreError
+from .fetch import check_url
+from .verify import READ_SIZE, RecordFacts, Unreadable, parse_digest, parse_warc_date, walk_records
+from .warc import OPEN_SUFFIX
+
+EXIT_DAMAGED = 6  # the exit code of `archiver verify` when anything checked is not intact
+REPORT_CAP = 1000  # failures kept in a fixity event's report (the full count is kept beside them)
+WARC_SUFFIXES = (".warc.gz", ".warc")
+
+# Why something checked is not intact: files, then records.
+MISSING = "missing"  # the catalogued WARC file is not there (nor anywhere else with its name and sha256)
+MOVED = "moved"  # it is not there, but the same file is elsewhere in the collection
+LEFT_OPEN = "left-open"  # a .open file no running capture holds (a killed capture; the next one repairs it)
+FILE_CHANGED = "file-changed"  # size or sha256 differ from the catalogue's
+UNKNOWN_FILE = "unknown-file"  # a WARC file the catalogue does not know
+LOST = "lost"  # the record's bytes are (partly) past the end of its file: the file was cut short
+NOT_FOUND = "not-found"  # no record starts at the catalogued offset
+TAMPERED = "tampered"  # a record whose bytes, digests, length or header fields differ
+UNREADABLE = "unreadable"  # bytes that cannot be read as a WARC record (bad gzip data, not WARC)
+ORPHAN = "orphan"  # a record the catalogue does not know
+BAD_REVISIT = "bad-revisit"  # a revisit whose original is not catalogued or has another payload digest
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Finding:
+    """One thing checked: a file (``kind="file"``) or a record (``kind="record"``); ``reason``
+    is None when it is intact. Orphan records have ``catalogued=False``."""
+
+    kind: str
+    file: str
+    reason: str | None = None
+    record_id: str | None = None
+    target_uri: str | None = None
+    offset: int | None = None
+    detail: str = ""
+    catalogued: bool = True
+    bytes_read: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.reason is None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"reason": self.reason, "record_id": self.record_id, "target_uri": self.target_uri,
+                "file": self.file, "offset": self.offset, "detail": self.detail}
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Scope:
+    """What to verify: everything, or only these URLs, record ids and WARC files."""
+
+    urls: tuple[str, ...] = ()
+    record_ids: tuple[str, ...] = ()
+    paths: tuple[Path, ...] = ()
+
+    @property
+    def everything(self) -> bool:
+        return not (self.urls or self.record_ids or self.paths)
+
+    def as_json(self) -> dict[str, Any]:
+        if self.everything:
+            return {"everything": True}
+        return {"urls": list(self.urls), "record_ids": list(self.record_ids),
+                "files": [str(path) for path in self.paths]}
+
+
+def parse_targets(targets: Iterable[str]) -> Scope:
+    """Command-line targets: ``http(s)://`` URLs, record ids (``<urn:uuid:...>``), else WARC paths."""
+    urls, record_ids, paths = [], [], []
+    for target in targets:
+        text = target.strip()
+        if text.startswith(("<urn:", "urn:")):
+            record_ids.append(text if text.startswith("<") else f"<{text}>")
+        elif "://" in text:
+            urls.append(check_url(text))
+        else:
+            paths.append(Path(text))
+    return Scope(urls=tuple(dict.fromkeys(urls)), record_ids=tuple(dict.fromkeys(record_ids)),
+                 paths=tuple(dict.fromkeys(paths)))
+
+
+def open_for_verify(settings: Settings) -> Collection:
+    """The collection as it is. The catalogue is brought to the newest schema (its rows kept), but
+    no ``.open`` file is repaired and no row reconciled, and no folder or catalogue is created."""
+    if settings.db is None and not (settings.home / "archiver.db").exists():
+        raise InputError(f"no catalogue at {settings.home / 'archiver.db'}: not a collection "
+                         "(give --home, or --db)")
+    snapshots = settings.snapshots
+    if snapshots.exists() and not (snapshots.is_dir() and os.access(snapshots, os.R_OK | os.X_OK)):
+        raise StoreError(f"cannot read the snapshots folder {snapshots}")
+    return Collection(settings=settings, catalogue=cat.Catalogue.open(settings.db_url), repaired=[])
+
+
+# -- the check --------------------------------------------------------------------------------
+
+
+def check(collection: Collection, *, scope: Scope = Scope(),
+          progress: Callable[[int, int], None] | None = None) -> Iterator[Finding]:
+    """Verify what ``scope`` names, one finding per file and per record checked (intact or not),
+    plus one per orphan record and per WARC file or ``.open`` file the catalogue does not know.
+    ``progress(done, total)`` is called after each catalogued file.
+
+    Raises InputError before reading anything if the scope names a URL, record id or file the
+    catalogue does not know (a WARC file that exists but is not catalogued is a finding instead).
+    """
+    checker = _Checker(collection)
+    with collection.catalogue.reader() as reader:
+        plan = list(_plan(collection, reader, scope))
+        for done, (file_row, given, record_filter) in enumerate(plan, 1):
+            yield from checker.check_file(reader, file_row, given=given, record_filter=record_filter)
+            if progress is not None:
+                progress(done, len(plan))
+        for path in scope.paths if not scope.everything else ():
+            if not _catalogued_name(reader, path.name):
+                yield Finding(kind="file", file=str(path), reason=UNKNOWN_FILE,
+                              detail="a WARC file the catalogue does not know")
+        if scope.everything:
+            yield from checker.unknown_files(reader)
+
+
+def _plan(collection: Collection, reader: sa.Connection, scope: Scope
+          ) -> Iterator[tuple[dict, Path | None, Any]]:
+    """(file row, path given for it or None, records filter or None for the whole file), after
+    checking that every target is known. Only file rows are held: a few per target at most."""
+    f, r = cat.warc_files, cat.records
+    if scope.everything:
+        yield from ((dict(row._mapping), None, None) for row in reader.execute(sa.select(f).order_by(f.c.id)))
+        return
+    for url in scope.urls:
+        if reader.execute(sa.select(r.c.id).where(r.c.target_uri == url).limit(1)).first() is None:
+            raise InputError(f"{url}: not in the catalogue")
+    for record_id in scope.record_ids:
+        if reader.execute(sa.select(r.c.id).where(r.c.warc_record_id == record_id)).first() is None:
+            raise InputError(f"{record_id}: no such record in the catalogue")
+    for path in scope.paths:
+        row = _catalogued_name(reader, path.name)
+        if row is None:
+            if not path.exists():
+                raise InputError(f"{path}: no such file")
+            continue  # reported as an unknown file
+        stored = collection.resolve(row["path"])
+        if not path.exists() and path.resolve() != stored.resolve():
+            raise InputError(f"{path}: no such file (the catalogue has {path.name} at {stored})")
+    for path in scope.paths:
+        row = _catalogued_name(reader, path.name)
+        if row is not None:
+            yield row, path, None
+    wanted = sa.or_(r.c.target_uri.in_(scope.urls), r.c.warc_record_id.in_(scope.record_ids))
+    file_ids = reader.execute(sa.select(r.c.warc_file_id).distinct().where(wanted)
+                              .order_by(r.c.warc_file_id)).scalars().all()
+    for file_id in file_ids:
+        yield dict(reader.execute(sa.select(f).where(f.c.id == file_id)).one()._mapping), None, wanted
+
+
+def _catalogued_name(reader: sa.Connection, filename: str) -> dict | None:
+    f = cat.warc_files
+    row = reader.execute(sa.select(f).where(f.c.filename == filename)).first()
+    return dict(row._mapping) if row is not None else None
+
+
+def _rows_query(file_id: int, record_filter) -> sa.Select:
+    """The records of a file in offset order, each with the original a revisit refers to."""
+    r = cat.records
+    original = r.alias("original")
+    query = (sa.select(r.c.warc_record_id, r.c.offset, r.c.length, r.c.record_type, r.c.target_uri, r.c.warc_date,
+                       r.c.content_length, r.c.block_sha256, r.c.payload_sha256, r.c.block_digest,
+                       r.c.payload_digest, r.c.revisit_of_id, original.c.id.label("original_id"),
+                       original.c.payload_sha256.label("original_payload_sha256"))
+             .outerjoin(original, r.c.revisit_of_id == original.c.id)
+             .where(r.c.warc_file_id == file_id).order_by(r.c.offset, r.c.id))
+    return query.where(record_filter) if record_filter is not None else query
+
+
+class _Reader:
+    """A file read front to back: every byte read is counted and, while nothing seeks, hashed."""
+
+    def __init__(self, fh: BinaryIO) -> None:
+        self.fh = fh
+        self.position = 0
+        self.bytes_read = 0
+        self.hash: Any = hashlib.sha256()
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.fh.read(size)
+        if self.hash is not None:
+            self.hash.update(data)
+        self.position += len(data)
+        self.bytes_read += len(data)
+        return data
+
+    def tell(self) -> int:
+        return self.position
+
+    def seek(self, offset: int) -> None:
+        """Jump (to go on past damage): the whole-file hash is then taken by reading it again."""
+        self.fh.seek(offset)
+        self.position = offset
+        self.hash = None
+
+    def sha256(self) -> str:
+        """The whole file's sha256, reading what is left (or all of it again after a seek)."""
+        if self.hash is None:
+            self.seek(0)
+            self.hash = hashlib.sha256()
+        while self.read(READ_SIZE):
+            pass
+        return self.hash.hexdigest()
+
+
+class _Checker:
+    def __init__(self, collection: Collection) -> None:
+        self.collection = collection
+        self._by_name: dict[str, list[Path]] | None = None  # WARC files in the collection, for moved ones
+
+    def name(self, path: Path) -> str:
+        return self.collection.relative(path)
+
+    # -- one catalogued file ---------------------------------------------------------------
+
+    def check_file(self, reader: sa.Connection, file_row: dict, *, given: Path | None,
+                   record_filter) -> Iterator[Finding]:
+        stored = self.collection.resolve(file_row["path"])
+        place = given if given is not None else stored
+        count = reader.execute(sa.select(sa.func.count()).select_from(_rows_query(file_row["id"], record_filter)
+                                                                       .subquery())).scalar_one()
+        if not place.exists() and file_row["status"] == "open" and Path(str(place) + OPEN_SUFFIX).exists():
+            open_path = Path(str(place) + OPEN_SUFFIX)
+            if not _held(open_path):
+                yield Finding(kind="file", file=self.name(open_path), reason=LEFT_OPEN,
+                              detail=f"left by a killed capture with {count} catalogued records; "
+                                     "the next capture repairs it")
+            return  # else being written by a running capture: checked once it is closed
+        moved_to = None
+        if not place.exists():
+            moved_to, read = self._moved(file_row, stored) if given is None else (None, 0)
+            if moved_to is None:
+                yield Finding(kind="file", file=self.name(place), reason=MISSING, bytes_read=read,
+                              detail=f"the file is gone ({count} catalogued records)")
+                return
+            place = moved_to
+        display = self.name(place)
+        rows = reader.execute(_rows_query(file_row["id"], record_filter))
+        try:
+            fh = open(place, "rb")
+        except OSError as exc:
+            raise StoreError(f"cannot read {place}: {exc.strerror}") from None
+        with fh:
+            file = _Reader(fh)
+            size = os.fstat(fh.fileno()).st_size
+            if record_filter is None:
+                yield from self._walk(file, rows, size, display)
+                problems = self._file_problems(file_row, size, file.sha256())
+            else:
+                yield from self._pick(file, rows, size, display)
+                problems = []
+        if moved_to is not None:
+            problems.insert(0, f"catalogued at {self.name(stored)}")
+        yield Finding(kind="file", file=display, reason=(MOVED if moved_to is not None else FILE_CHANGED)
+                      if problems else None, detail="; ".join(problems), bytes_read=file.bytes_read)
+
+    @staticmethod
+    def _file_problems(file_row: dict, size: int, sha256: str) -> list[str]:
+        problems = []
+        if file_row["size"] is not None and size != file_row["size"]:
+            problems.append(f"{size} bytes, catalogued {file_row['size']}")
+        if file_row["sha256"] is not None and sha256 != file_row["sha256"]:
+            problems.append(f"sha256 {sha256[:16]}…, catalogued {file_row['sha256'][:16]}…")
+        return problems
+
+    def _walk(self, file: _Reader, rows: Iterable, size: int, display: str) -> Iterator[Finding]:
+        """Every record of the file in one pass, merged with its catalogue rows by offset."""
+        rows = iter(rows)
+        pending = next(rows, None)
+        while True:
+            damaged = False
+            for item in walk_records(file):
+                while pending is not None and pending.offset < item.offset:
+                    yield self._absent(pending, size, display)
+                    pending = next(rows, None)
+                row = None
+                if pending is not None and pending.offset == item.offset:
+                    row, pending = pending, next(rows, None)
+                yield self._judge(row, item, size, display)
+                damaged = isinstance(item, Unreadable)
+            if not damaged or pending is None or pending.offset >= size:
+                break
+            file.seek(pending.offset)  # record boundaries are lost past damage: go on at the next row
+        while pending is not None:
+            yield self._absent(pending, size, display)
+            pending = next(rows, None)
+
+    def _pick(self, file: _Reader, rows: Iterable, size: int, display: str) -> Iterator[Finding]:
+        """Only the records asked for, each read at its catalogued offset."""
+        for row in rows:
+            if row.offset >= size:
+                yield self._absent(row, size, display)
+                continue
+            file.seek(row.offset)
+            item = next(walk_records(file), None)
+            if item is None or item.offset != row.offset:
+                yield self._absent(row, size, display)
+            else:
+                yield self._judge(row, item, size, display)
+
+    # -- one record ------------------------------------------------------------------------
+
+    def _judge(self, row, item: RecordFacts | Unreadable, size: int, display: str) -> Finding:
+        if row is None:
+            if isinstance(item, Unreadable):
+                return Finding(kind="record", file=display, reason=UNREADABLE, offset=item.offset,
+                               detail=item.detail, catalogued=False)
+            return Finding(kind="record", file=display, reason=ORPHAN, record_id=item.record_id,
+                           target_uri=item.target_uri, offset=item.offset, catalogued=False,
+                           detail=f"a {item.record_type or 'WARC'} record the catalogue does not know")
+        if row.offset + row.length > size:
+            return self._absent(row, size, display)
+        if isinstance(item, Unreadable):
+            return _record(row, display, UNREADABLE, item.detail)
+        problems = _differences(row, item)
+        if problems:
+            return _record(row, display, TAMPERED, "; ".join(problems))
+        revisit = _revisit_problem(row)
+        if revisit:
+            return _record(row, display, BAD_REVISIT, revisit)
+        return _record(row, display, None, "")
+
+    @staticmethod
+    def _absent(row, size: int, display: str) -> Finding:
+        if row.offset >= size:
+            return _record(row, display, LOST, f"starts past the end of the file ({size} bytes): cut off")
+        if row.offset + row.length > size:
+            return _record(row, display, LOST, f"cut off: {size - row.offset} of its {row.length} bytes are left")
+        return _record(row, display, NOT_FOUND, "no record starts at this offset")
+
+    # -- files the catalogue does not name where they are -----------------------------------
+
+    def _moved(self, file_row: dict, stored: Path) -> tuple[Path | None, int]:
+        """Another file in the collection with the catalogued file's name (and sha256, if catalogued)."""
+        read = 0
+        for candidate in self._warc_files().get(file_row["filename"], []):
+            if candidate.resolve() == stored.resolve():
+                continue
+            if file_row["sha256"] is None:
+                return candidate, read
+            digest, size = _sha256(candidate)
+            read += size
+            if digest == file_row["sha256"]:
+                return candidate, read
+        return None, read
+
+    def _warc_files(self) -> dict[str, list[Path]]:
+        """Every WARC file under snapshots/ and the catalogue's folder, by name (found once)."""
+        if self._by_name is None:
+            roots = [self.collection.snapshots]
+            database = sa.engine.make_url(self.collection.settings.db_url).database
+            if database and not database.startswith("file:") and database != ":memory:":
+                roots.append(Path(database).parent)
+            self._by_name = {}
+            seen: set[Path] = set()
+            for root in roots:
+                for path in _walk_files(root):
+                    if path.name.endswith(WARC_SUFFIXES) and path.resolve() not in seen:
+                        seen.add(path.resolve())
+                        self._by_name.setdefault(path.name, []).append(path)
+        return self._by_name
+
+    def unknown_files(self, reader: sa.Connection) -> Iterator[Finding]:
+        """WARC files under snapshots/ the catalogue does not know, and ``.open`` files no capture
+        holds whose file the catalogue does not know either (those it knows are checked above)."""
+        for path in _walk_files(self.collection.snapshots):
+            name = path.name
+            if name.endswith(OPEN_SUFFIX) and name[: -len(OPEN_SUFFIX)].endswith(WARC_SUFFIXES):
+                if _catalogued_name(reader, name[: -len(OPEN_SUFFIX)]) is None and not _held(path):
+                    yield Finding(kind="file", file=self.name(path), reason=LEFT_OPEN,
+                                  detail="left by a killed capture before anything was catalogued; "
+                                         "the next capture repairs it")
+            elif name.endswith(WARC_SUFFIXES) and _catalogued_name(reader, name) is None:
+                yield Finding(kind="file", file=self.name(path), reason=UNKNOWN_FILE,
+                              detail="a WARC file the catalogue does not know")
+
+
+def _record(row, display: str, reason: str | None, detail: str) -> Finding:
+    return Finding(kind="record", file=display, reason=reason, record_id=row.warc_record_id,
+                   target_uri=row.target_uri, offset=row.offset, detail=detail)
+
+
+def _differences(row, facts: RecordFacts) -> list[str]:
+    """How the record read back differs from its catalogue row and from its own declared digests."""
+    headers = facts.headers
+    problems = []
+    if facts.record_id != row.warc_record_id:
+        return [f"the record at this offset is {facts.record_id or 'one without a WARC-Record-ID'}"]
+    if facts.length != row.length:
+        problems.append(f"{facts.length} bytes long, catalogued {row.length}")
+    declared = headers.get("Content-Length", "")
+    if not declared.isdigit() or facts.content_length != int(declared):
+        problems.append(f"block of {facts.content_length} bytes, its Content-Length says {declared or 'nothing'}")
+    fields = {"WARC-Type": (facts.record_type, row.record_type),
+              "WARC-Target-URI": (facts.target_uri, row.target_uri),
+              "WARC-Block-Digest": (headers.get("WARC-Block-Digest"), row.block_digest),
+              "WARC-Payload-Digest": (headers.get("WARC-Payload-Digest"), row.payload_digest)}
+    changed = [name for name, (read, catalogued) in fields.items() if read != catalogued]
+    date = headers.get("WARC-Date")
+    try:
+        if date is None or parse_warc_date(date) != row.warc_date:
+            changed.append("WARC-Date")
+    except ValueError:
+        changed.append("WARC-Date")
+    if changed:
+        problems.append("header fields differ from the catalogue: " + ", ".join(changed))
+    if facts.block_sha256 != row.block_sha256:
+        problems.append("block sha256 differs from the catalogue's")
+    if facts.block_digest_ok is False:
+        problems.append("block does not match its WARC-Block-Digest")
+    if row.record_type != "revisit" and row.payload_sha256 is not None and facts.payload_sha256 != row.payload_sha256:
+        problems.append("payload sha256 differs from the catalogue's")
+    if facts.payload_digest_ok is False:
+        problems.append("payload does not match its WARC-Payload-Digest")
+    return problems
+
+
+def _revisit_problem(row) -> str:
+    """A revisit holds no payload: its catalogued payload digest is its original's, which must exist."""
+    if row.record_type != "revisit" or row.revisit_of_id is None:
+        return ""
+    if row.original_id is None:
+        return f"its original (catalogue row {row.revisit_of_id}) is not in the catalogue"
+    if row.original_payload_sha256 != row.payload_sha256:
+        return "its original has another payload sha256"
+    declared = parse_digest(row.payload_digest)
+    if declared and declared[0] == "sha256" and declared[1].hex() != row.payload_sha256:
+        return "its WARC-Payload-Digest is not its original's payload digest"
+    return ""
+
+
+def _held(path: Path) -> bool:
+    """Whether a running writer holds the ``.open`` file's lock (taking none: a shared probe)."""
+    try:
+        with open(path, "rb") as fh:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+            return False
+    except FileNotFoundError:
+        return True  # renamed by its writer meanwhile: closed, not left behind
+
+
+def _walk_files(root: Path) -> Iterator[Path]:
+    """Files under ``root``, sorted, symlinks not followed; StoreError if it cannot be read."""
+    if not root.exists():
+        return
+
+    def fail(exc: OSError) -> None:
+        raise StoreError(f"cannot read {exc.filename}: {exc.strerror}")
+
+    for folder, folders, files in os.walk(root, onerror=fail):
+        folders.sort()
+        for name in sorted(files):
+            yield Path(folder) / name
+
+
+def _sha256(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(READ_SIZE), b""):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+# -- a run, recorded ----------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(kw_only=True)
+class FixityResult:
+    result: str  # "pass" or "fail"
+    scope: dict[str, Any]
+    started_at: dt.datetime
+    ended_at: dt.datetime
+    files_checked: int
+    records_checked: int
+    bytes_read: int
+    failures: list[Finding]
+    fixity_event_id: int | None
+    event_error: str | None  # why the fixity event could not be written (a read-only catalogue)
+
+    @property
+    def seconds(self) -> float:
+        return (self.ended_at - self.started_at).total_seconds()
+
+    def as_json(self) -> dict[str, Any]:
+        return {"result": self.result, "scope": self.scope, "started_at": self.started_at.isoformat(),
+                "ended_at": self.ended_at.isoformat(), "files_checked": self.files_checked,
+                "records_checked": self.records_checked, "bytes_read": self.bytes_read,
+                "failures": [failure.as_json() for failure in self.failures],
+                "fixity_event_id": self.fixity_event_id}
+
+
+def run_fixity(collection: Collection, *, scope: Scope = Scope(), command: str,
+               progress: Callable[[int, int], None] | None = None) -> FixityResult:
+    """Run :func:`check` and record it as a ``fixity_events`` row. A catalogue that cannot be
+    written (read-only) costs the event only: ``event_error`` says why, the result stands."""
+    started = dt.datetime.now(dt.timezone.utc)
+    files = records = read = 0
+    failures: list[Finding] = []
+    for finding in check(collection, scope=scope, progress=progress):
+        files += finding.kind == "file"
+        records += finding.kind == "record" and finding.catalogued
+        read += finding.bytes_read
+        if not finding.ok:
+            failures.append(finding)
+    result = FixityResult(result="fail" if failures else "pass", scope=scope.as_json(), started_at=started,
+                          ended_at=dt.datetime.now(dt.timezone.utc), files_checked=files, records_checked=records,
+                          bytes_read=read, failures=failures, fixity_event_id=None, event_error=None)
+    report = {"failures": [failure.as_json() for failure in failures[:REPORT_CAP]],
+              "failures_total": len(failures), "truncated": len(failures) > REPORT_CAP}
+    catalogue = collection.catalogue
+    try:
+        with catalogue.transaction() as connection:
+            result.fixity_event_id = catalogue.insert(connection, cat.fixity_events, {
+                "started_at": result.started_at, "ended_at": result.ended_at, "result": result.result,
+                "scope": json.dumps(result.scope), "files_checked": files, "records_checked": records,
+                "bytes_read": read, "failures": len(failures), "report": json.dumps(report, ensure_ascii=False),
+                "tool_version": __version__, "hostname": socket.gethostname(),
+                "operator": collection.settings.operator, "command": command})
+    except sa.exc.SQLAlchemyError as exc:
+        result.event_error = str(getattr(exc, "orig", exc)).splitlines()[0]
+    return result
