@@ -125,8 +125,15 @@ class _HashingReader:
         self.count += len(data)
         return data
 
-    def readline(self, size: int = -1) -> bytes:
+    def readline(self, size: int | None = None) -> bytes:
+        """One whole line (at most ``size`` bytes): warcio's readers may end a line early at a buffer
+        boundary (when a block of compressed data inflates to nothing), so the pieces are joined."""
         data = self.stream.readline(size)
+        while data and not data.endswith(b"\n") and (size is None or len(data) < size):
+            more = self.stream.readline(None if size is None else size - len(data))
+            if not more:
+                break
+            data += more
         self.hash.update(data)
         self.count += len(data)
         return data
