@@ -750,7 +750,7 @@ def writing_stdout() -> Iterator[None]:
 @cli.command(name="timemap")
 @click.argument("url")
 @click.option("--replay-base", "base", metavar="URL", default="http://localhost:8080/archive/", show_default=True,
-              help="Where `archiver replay` or pywb serves the collection; a memento is BASE + 14-digit "
+              help="Where pywb (wayback) serves the collection; a memento is BASE + 14-digit "
                    "timestamp + / + URL.")
 @collection_options
 @output_options
