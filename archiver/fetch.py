@@ -22,6 +22,7 @@ import functools
 import hashlib
 import http.client
 import ipaddress
+import re
 import socket
 import ssl
 import tempfile
@@ -51,6 +52,7 @@ from .errors import (
 SPOOL_IN_MEMORY = 1 << 20
 MAX_HEAD = 1 << 16
 READ_SIZE = 1 << 16
+MAX_URL = 8192  # what servers take in a request line (Apache 8190, nginx 8k); WARC readers choke on longer
 DEFAULT_USER_AGENT = f"archiver/{__version__} (+https://github.com/archiver-project/archiver)"
 
 
@@ -142,7 +144,20 @@ def check_url(url: str) -> str:
     if not parts.hostname:
         raise InvalidURL(f"{url!r} has no host name")
     _check_host_agrees(url, parts.hostname)
-    return urllib.parse.urlunsplit(parts._replace(fragment=""))
+    return quote_unsafe(urllib.parse.urlunsplit(parts._replace(fragment="")))
+
+
+_UNSAFE = re.compile(r'[\x00-\x20\x7f"<>\\^`{|}]')
+
+
+def quote_unsafe(url: str) -> str:
+    """Percent-encode, in the path, query and fragment, the ASCII characters a URI may not hold
+    (controls, space, quotes, ``<>\\^`{|}``), as requests does when it sends them: the URL
+    catalogued and written as WARC-Target-URI is then the one requested, and a valid URI."""
+    parts = urllib.parse.urlsplit(url)
+    fix = functools.partial(_UNSAFE.sub, lambda match: f"%{ord(match.group()):02X}")
+    return urllib.parse.urlunsplit(parts._replace(path=fix(parts.path), query=fix(parts.query),
+                                                  fragment=fix(parts.fragment)))
 
 
 def _check_host_agrees(url: str, hostname: str) -> None:
@@ -421,6 +436,9 @@ class Fetcher:
         for hop in range(self.limits.max_redirects + 1):
             try:
                 url = check_url(url)  # a followed link or redirect target may be anything
+                if len(url) > MAX_URL:
+                    raise InvalidURL(f"{url[:60]!r}... is {len(url)} characters long: longer than {MAX_URL}, "
+                                     "not fetched")
             except InvalidURL as exc:
                 yield self._failed(url, RefusedURL(f"{came_from}: redirect to {exc}" if hop else str(exc)))
                 return
