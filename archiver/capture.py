@@ -651,7 +651,7 @@ class _Run:
 
         def insert(connection) -> None:
             outcome = "captured" if exchange.has_response else "failed"
-            if exchange.error is not None and exchange.error.kind == "blocked-address":
+            if exchange.error is not None and exchange.error.kind in ("blocked-address", "refused-url"):
                 outcome = "blocked"
             parent = task.parent_fetch_id
             fetch_id = self.catalogue.insert(connection, cat.fetches, {

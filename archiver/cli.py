@@ -149,7 +149,10 @@ def capture_command(urls: tuple[str, ...], input_file, every: str | None, output
     """
     targets = list(urls)
     if input_file is not None:
-        targets += [line.strip() for line in input_file if line.strip() and not line.lstrip().startswith("#")]
+        try:
+            targets += [line.strip() for line in input_file if line.strip() and not line.lstrip().startswith("#")]
+        except UnicodeDecodeError:
+            raise InputError(f"{input_file.name}: not UTF-8 text") from None
     if not targets:
         raise InputError("give at least one URL, or --input FILE")
     seeds = list(dict.fromkeys(check_url(url) for url in targets))
@@ -584,6 +587,8 @@ def provenance_command(target: str, as_prov: bool, output: str, **kwargs: Any) -
 
     from . import provenance as prov
 
+    if not target.strip().startswith(("<urn:", "urn:")):
+        target = check_url(target)  # the form URLs are catalogued in, as for every other command
     with opened(settings_from(kwargs)) as collection:
         report = prov.provenance(collection, target)
     if as_prov:
@@ -875,4 +880,16 @@ def db_current(**kwargs: Any) -> None:
 
 
 def main() -> None:
+    for argument in sys.argv[1:]:  # bytes that are not UTF-8 arrive as lone surrogates (surrogateescape)
+        if not argument.isascii() and not _is_utf8(argument):
+            message(f"Error: the argument {ascii(argument)} is not UTF-8 text")
+            sys.exit(InputError.exit_code)
     cli(prog_name="archiver")
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False

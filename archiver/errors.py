@@ -14,6 +14,7 @@ of the tree to an exit code (see ``exit_code``)::
     │   ├── TooLarge                         body over the size limit
     │   ├── TooManyRedirects                 redirect chain longer than allowed
     │   ├── BlockedAddress                   a followed link resolves to a private address
+    │   ├── RefusedURL                       a link or redirect to a URL never fetched (file:, ftp:, ...)
     │   ├── ProtocolFailure                  the server broke HTTP
     │   └── PostNotCaptured                  the post answered, but not with a page (404, 500, non-HTML)
     ├── CatalogueError              exit 4   the SQL catalogue cannot be opened or written
@@ -70,6 +71,13 @@ class TooManyRedirects(FetchError):
 
 class BlockedAddress(FetchError):
     kind = "blocked-address"
+
+
+class RefusedURL(FetchError):
+    """A followed link or a redirect names a URL that is never fetched: another scheme than http(s),
+    no host, or a host that URL parsers read differently (``http://a\\@b/``)."""
+
+    kind = "refused-url"
 
 
 class ProtocolFailure(FetchError):

@@ -27,6 +27,8 @@ import zlib
 import lxml.html
 from lxml import etree
 
+from .fetch import quote_unsafe
+
 FOLLOWED_KINDS = ("citation", "inline")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 READABILITY_MIN_TEXT = 250
@@ -387,7 +389,7 @@ def _absolute(base: str, value: str | None) -> str | None:
         return None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return None
-    return urllib.parse.urlunsplit(parts._replace(fragment=""))
+    return quote_unsafe(urllib.parse.urlunsplit(parts._replace(fragment="")))
 
 
 def _site(url: str) -> str:

@@ -22,6 +22,7 @@ import functools
 import hashlib
 import http.client
 import ipaddress
+import re
 import socket
 import ssl
 import tempfile
@@ -43,6 +44,7 @@ from .errors import (
     FetchTimeout,
     InvalidURL,
     ProtocolFailure,
+    RefusedURL,
     TooLarge,
     TooManyRedirects,
 )
@@ -50,6 +52,7 @@ from .errors import (
 SPOOL_IN_MEMORY = 1 << 20
 MAX_HEAD = 1 << 16
 READ_SIZE = 1 << 16
+MAX_URL = 8192  # what servers take in a request line (Apache 8190, nginx 8k); WARC readers choke on longer
 DEFAULT_USER_AGENT = f"archiver/{__version__} (+https://github.com/archiver-project/archiver)"
 
 
@@ -140,7 +143,37 @@ def check_url(url: str) -> str:
         raise InvalidURL(f"{url!r} has the scheme {parts.scheme!r}: only http and https can be captured")
     if not parts.hostname:
         raise InvalidURL(f"{url!r} has no host name")
-    return urllib.parse.urlunsplit(parts._replace(fragment=""))
+    _check_host_agrees(url, parts.hostname)
+    return quote_unsafe(urllib.parse.urlunsplit(parts._replace(fragment="")))
+
+
+_UNSAFE = re.compile(r'[\x00-\x20\x7f"<>\\^`{|}]')
+
+
+def quote_unsafe(url: str) -> str:
+    """Percent-encode, in the path, query and fragment, the ASCII characters a URI may not hold
+    (controls, space, quotes, ``<>\\^`{|}``), as requests does when it sends them: the URL
+    catalogued and written as WARC-Target-URI is then the one requested, and a valid URI."""
+    parts = urllib.parse.urlsplit(url)
+    fix = functools.partial(_UNSAFE.sub, lambda match: f"%{ord(match.group()):02X}")
+    return urllib.parse.urlunsplit(parts._replace(path=fix(parts.path), query=fix(parts.query),
+                                                  fragment=fix(parts.fragment)))
+
+
+def _check_host_agrees(url: str, hostname: str) -> None:
+    """Refuse a URL whose host urllib.parse reads differently from urllib3, which connects.
+
+    ``http://127.0.0.1:6666\\@example.org/`` names example.org to urlsplit, but requests
+    connects to 127.0.0.1: archived as it stands, the record would file 127.0.0.1's answer
+    under example.org.
+    """
+    try:
+        connects_to = (urllib3.util.parse_url(url.strip()).host or "").strip("[]").lower()
+    except urllib3.exceptions.LocationParseError as exc:
+        raise InvalidURL(f"{url!r} is not a valid URL ({exc})") from None
+    if hostname.isascii() and connects_to != hostname.lower():
+        raise InvalidURL(f"{url!r} names the host {hostname!r}, but a connection would go to "
+                         f"{connects_to!r}: refused")
 
 
 def address_is_public(ip: str) -> bool:
@@ -399,8 +432,16 @@ class Fetcher:
         chain that is too long ends with a ``TooManyRedirects`` error exchange.
         """
         seen = set()
-        start = url
+        start = came_from = url
         for hop in range(self.limits.max_redirects + 1):
+            try:
+                url = check_url(url)  # a followed link or redirect target may be anything
+                if len(url) > MAX_URL:
+                    raise InvalidURL(f"{url[:60]!r}... is {len(url)} characters long: longer than {MAX_URL}, "
+                                     "not fetched")
+            except InvalidURL as exc:
+                yield self._failed(url, RefusedURL(f"{came_from}: redirect to {exc}" if hop else str(exc)))
+                return
             exchange = self.fetch_one(url, allow_private=allow_private or (trust_first and hop == 0),
                                       keep_body=keep_body, headers=conditional if hop == 0 else None)
             yield exchange
@@ -408,15 +449,12 @@ class Fetcher:
             if exchange.error is not None or target is None:
                 return
             seen.add(url)
+            came_from = url
             if target in seen:
                 error = TooManyRedirects(f"{url}: redirect loop back to {target}")
                 yield self._failed(target, error)
                 return
-            try:
-                url = check_url(target)
-            except InvalidURL as exc:
-                yield self._failed(target, exc)
-                return
+            url = target
         yield self._failed(
             url,
             TooManyRedirects(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 
 import sqlalchemy as sa
 
@@ -44,10 +45,10 @@ def search(catalogue: cat.Catalogue, *, text: str, site: str | None = None, sinc
     newer_doc = d.alias("newer_doc")
     filters = [~sa.exists().where(newer_doc.c.record_id == d.c.record_id, newer_doc.c.id > d.c.id)]
     if site:
-        host = site.lower().strip().strip("/")
+        host = re.sub(r"([\\%_])", r"\\\1", site.lower().strip().strip("/"))  # a literal host, not a pattern
         patterns = [f"{scheme}://{prefix}{host}{end}" for scheme in ("http", "https") for prefix in ("", "%.")
                     for end in ("/%", ":%")]  # the host or a subdomain, with or without a port
-        filters.append(sa.or_(*(d.c.url.like(pattern) for pattern in patterns)))
+        filters.append(sa.or_(*(d.c.url.like(pattern, escape="\\") for pattern in patterns)))
     if since is not None:
         filters.append(r.c.warc_date >= since)
     if until is not None:

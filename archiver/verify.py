@@ -119,8 +119,11 @@ class _HashingReader:
         self.hash = _Hashes(declared)
         self.count = 0
 
+    # warcio's LimitReader reads past the record's end when given -1 (only None means "to the
+    # limit"): a block that ends inside its HTTP headers would take in the record separator.
+
     def read(self, size: int = -1) -> bytes:
-        data = self.stream.read(size)
+        data = self.stream.read(size if size >= 0 else None)
         self.hash.update(data)
         self.count += len(data)
         return data
