@@ -31,7 +31,7 @@ from . import catalogue as cat
 from .changes import Change, classify_event
 from .collection import Collection
 from .config import Settings
-from .document import Document, analyse
+from .document import Document, analyse, page_only
 from .errors import ArchiverError, FetchError, PostNotCaptured
 from .extract import EXTRACTOR, Page, decode_content
 from .fetch import Exchange, Fetcher, Limits
@@ -227,8 +227,8 @@ def capture(
     return result
 
 
-def _claimer(collection: Collection, leases: Leases | None) -> Callable[[str], bool] | None:
-    return (lambda url: leases.claim(collection.catalogue, url)) if leases is not None else None
+def _claimer(collection: Collection, leases: Leases | None) -> Callable[[list[str]], set[str]] | None:
+    return (lambda urls: leases.claim(collection.catalogue, urls)) if leases is not None else None
 
 
 def _confirm(collection: Collection, items: list[tuple[str, str, int]], *, event: CaptureEvent, command: str,
@@ -357,59 +357,69 @@ def _capture_part(settings: Settings, seeds: list[str], event: CaptureEvent, com
         catalogue.close()
 
 
-def _previous_from(row, catalogue: cat.Catalogue, collection: Collection, reader) -> Previous | None:
-    """A :class:`Previous` for a response row, or for the response a revisit row refers to."""
+def _record_select():
     r, f = cat.records, cat.warc_files
+    return (sa.select(r.c.id, r.c.warc_record_id, r.c.target_uri, r.c.warc_date, r.c.payload_sha256, r.c.offset,
+                      r.c.record_type, r.c.revisit_of_id, r.c.http_headers, f.c.path)
+            .join(f, r.c.warc_file_id == f.c.id))
+
+
+def _previous_from(row, original, collection: Collection) -> Previous:
+    """A :class:`Previous` for a response or revisit row; ``original`` is the response holding its payload
+    (the row itself for a response)."""
     validators = dict((name.lower(), value) for name, value in json.loads(row.http_headers or "[]"))
-    if row.record_type == "revisit":
-        row = reader.execute(sa.select(r.c.id, r.c.warc_record_id, r.c.target_uri, r.c.warc_date, r.c.payload_sha256,
-                                       r.c.offset, f.c.path).join(f, r.c.warc_file_id == f.c.id)
-                             .where(r.c.id == row.revisit_of_id)).first()
-        if row is None:
-            return None
-    return Previous(record_pk=row.id, payload_sha256=row.payload_sha256, path=collection.resolve(row.path),
-                    offset=row.offset, etag=validators.get("etag"), last_modified=validators.get("last-modified"),
-                    original=Original(record_id=row.warc_record_id, target_uri=row.target_uri, date=row.warc_date))
+    return Previous(record_pk=original.id, payload_sha256=original.payload_sha256,
+                    path=collection.resolve(original.path), offset=original.offset, etag=validators.get("etag"),
+                    last_modified=validators.get("last-modified"),
+                    original=Original(record_id=original.warc_record_id, target_uri=original.target_uri,
+                                      date=original.warc_date))
 
 
-def previous_capture(catalogue: cat.Catalogue, url: str, collection: Collection) -> Previous | None:
-    """The newest 200 response (or revisit of one) archived for ``url``."""
-    r, f = cat.records, cat.warc_files
-    query = (sa.select(r.c.id, r.c.warc_record_id, r.c.target_uri, r.c.warc_date, r.c.payload_sha256, r.c.offset,
-                       r.c.record_type, r.c.revisit_of_id, r.c.http_headers, f.c.path)
-             .join(f, r.c.warc_file_id == f.c.id)
-             .where(r.c.target_uri == url, r.c.record_type.in_(("response", "revisit")), r.c.http_status == 200,
-                    r.c.truncated.is_(None))
-             .order_by(r.c.warc_date.desc(), r.c.id.desc()).limit(1))
+def previous_captures(catalogue: cat.Catalogue, urls: list[str], collection: Collection) -> dict[str, Previous]:
+    """The newest 200 response (or revisit of one) archived for each of ``urls``, by URL (two queries
+    per :data:`archiver.catalogue.IN_LIST` URLs, not two per URL)."""
+    r = cat.records
+    found: dict[str, Previous] = {}
     with catalogue.reader() as reader:
-        row = reader.execute(query).first()
-        return _previous_from(row, catalogue, collection, reader) if row is not None else None
+        for chunk in cat.chunked(urls):
+            newest = (sa.select(r.c.id, sa.func.row_number().over(
+                partition_by=r.c.target_uri, order_by=(r.c.warc_date.desc(), r.c.id.desc())).label("rank"))
+                .where(r.c.target_uri.in_(chunk), r.c.record_type.in_(("response", "revisit")),
+                       r.c.http_status == 200, r.c.truncated.is_(None))).subquery()
+            rows = reader.execute(_record_select().join(newest, newest.c.id == r.c.id).where(newest.c.rank == 1)
+                                  ).all()
+            wanted = [row.revisit_of_id for row in rows if row.record_type == "revisit"]
+            originals = {row.id: row for row in reader.execute(_record_select().where(r.c.id.in_(wanted)))
+                         } if wanted else {}
+            for row in rows:
+                original = originals.get(row.revisit_of_id) if row.record_type == "revisit" else row
+                if original is not None:
+                    found[row.target_uri] = _previous_from(row, original, collection)
+    return found
 
 
 def same_payload(catalogue: cat.Catalogue, payload_sha256: str, url: str, collection: Collection, *,
                  before_event: int) -> Previous | None:
     """An untruncated response of an earlier capture event with this payload digest (this URL's first)."""
-    r, f = cat.records, cat.warc_files
-    query = (sa.select(r.c.id, r.c.warc_record_id, r.c.target_uri, r.c.warc_date, r.c.payload_sha256, r.c.offset,
-                       r.c.record_type, r.c.revisit_of_id, r.c.http_headers, f.c.path)
-             .join(f, r.c.warc_file_id == f.c.id)
+    r = cat.records
+    query = (_record_select()
              .where(r.c.payload_sha256 == payload_sha256, r.c.record_type == "response", r.c.truncated.is_(None),
                     r.c.capture_event_id != before_event)
              .order_by((r.c.target_uri == url).desc(), r.c.id.desc()).limit(1))
     with catalogue.reader() as reader:
         row = reader.execute(query).first()
-        return _previous_from(row, catalogue, collection, reader) if row is not None else None
+    return _previous_from(row, row, collection) if row is not None else None
 
 
 class _Run:
     def __init__(self, *, collection: Collection, command: str, seeds: list[str], stop: threading.Event,
                  progress, event: CaptureEvent, tasks: list[Task] | None = None, conditional: bool = False,
-                 claim: Callable[[str], bool] | None = None) -> None:
+                 claim: Callable[[list[str]], set[str]] | None = None) -> None:
         self.collection = collection
         self.tasks = tasks if tasks is not None else [Task(url=seed, role="post", seed=seed, link_kind="seed")
                                                       for seed in seeds]
         self.conditional = conditional  # send validators from the last capture (a re-crawl)
-        self.claim = claim  # a URL is fetched only if claim(url) is true (re-crawl leases)
+        self.claim = claim  # a URL is fetched only if claim(urls) holds it (re-crawl leases)
         self.skipped: list[Task] = []
         self.settings: Settings = collection.settings
         self.catalogue = collection.catalogue
@@ -459,8 +469,7 @@ class _Run:
             worker.start()
         interrupted = False
         try:
-            for task in self.tasks:
-                self._submit(task)
+            self._submit(self.tasks)
             interrupted = self._drain()
         except BaseException:
             interrupted = True
@@ -489,26 +498,35 @@ class _Run:
                 self.in_flight -= 1
                 follow_ups += self._store(task, hops)
             self._commit()
-            for task, parent in follow_ups:
-                self._submit(dataclasses.replace(task, parent_fetch_id=parent[0]))
+            self._submit([dataclasses.replace(task, parent_fetch_id=parent[0]) for task, parent in follow_ups])
             self.finished += len(batch)
             if self.progress:
                 self.progress(self.finished, self.total)
         return False
 
-    def _submit(self, task: Task) -> None:
-        if task.url in self.seen:
-            self.duplicates.append(task)  # catalogued at the end, pointing at the first fetch
-            return
-        self.seen.add(task.url)
-        if self.claim is not None and not self.claim(task.url):
-            self.skipped.append(task)  # another re-crawl holds it
-            return
-        if self.conditional and task.previous is None:
-            task = dataclasses.replace(task, previous=previous_capture(self.catalogue, task.url, self.collection))
-        self.in_flight += 1
-        self.total += 1
-        self.queue.put(task)
+    def _submit(self, tasks: list[Task]) -> None:
+        """Queue the tasks whose URLs are new to this run; a re-crawl claims their leases and looks up
+        their last captures for the whole batch at once."""
+        fresh = []
+        for task in tasks:
+            if task.url in self.seen:
+                self.duplicates.append(task)  # catalogued at the end, pointing at the first fetch
+                continue
+            self.seen.add(task.url)
+            fresh.append(task)
+        if self.claim is not None and fresh:
+            claimed = self.claim([task.url for task in fresh])
+            self.skipped += [task for task in fresh if task.url not in claimed]  # another re-crawl holds them
+            fresh = [task for task in fresh if task.url in claimed]
+        if self.conditional and fresh:
+            found = previous_captures(self.catalogue, [task.url for task in fresh if task.previous is None],
+                                      self.collection)
+            fresh = [task if task.previous is not None else dataclasses.replace(task, previous=found.get(task.url))
+                     for task in fresh]
+        for task in fresh:
+            self.in_flight += 1
+            self.total += 1
+            self.queue.put(task)
 
     def _work(self) -> None:
         while True:
@@ -602,10 +620,12 @@ class _Run:
         else:
             return None, None
         try:
-            page, document = analyse(payload, url=exchange.url, content_type=content_type)
+            if original is not None:  # only what to fetch next: the payload's document is catalogued
+                return page_only(payload, url=exchange.url, content_type=content_type), None
+            return analyse(payload, url=exchange.url, content_type=content_type)
         except Exception as exc:  # a parser bug must cost the parse, never the capture
-            return None, Document(url=exchange.url, warnings=[f"parser failed: {type(exc).__name__}: {exc}"])
-        return page, (None if original is not None else document)
+            return None, (None if original is not None else Document(
+                url=exchange.url, warnings=[f"parser failed: {type(exc).__name__}: {exc}"]))
 
     def _already_archived(self, task: Task, exchange: Exchange, *, first: bool) -> "Previous | None":
         """The archived response this exchange revisits: the one its validators came from when the

@@ -27,6 +27,7 @@ from .errors import CatalogueError
 from .versions import fingerprints
 
 BUSY_TIMEOUT_MS = 60_000
+IN_LIST = 500  # values per ``IN (...)`` list: well under SQLite's limit on bound parameters
 
 
 class UTCDateTime(sa.TypeDecorator):
@@ -455,6 +456,12 @@ def record_row(record, location, *, exchange=None) -> dict[str, Any]:
         "revisit_profile": record.field("WARC-Profile"),
         "revisit_of_id": None,
     }
+
+
+def chunked(values: list) -> Iterable[list]:
+    """``values`` in slices of :data:`IN_LIST`, for ``column.in_(slice)`` queries."""
+    for start in range(0, len(values), IN_LIST):
+        yield values[start:start + IN_LIST]
 
 
 def headers_json(headers: list[tuple[str, str]]) -> str:

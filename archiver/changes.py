@@ -75,34 +75,37 @@ def classify_event(catalogue: cat.Catalogue, event_id: int, *, confirm: Callable
 
     ``confirm(items)`` re-fetches anomalous URLs once, in the same event; each item is
     ``(url, role, fetch_id)`` and the re-fetch's first hop must name ``fetch_id`` as its parent
-    with link kind ``confirm``.
+    with link kind ``confirm``. The catalogue is read in bulk (a few queries per batch of URLs).
     """
     with catalogue.reader() as reader:
         fetches = _event_fetches(reader, event_id)
         firsts = [row for row in fetches.values() if row["redirect_from_id"] is None
                   and row["outcome"] in ("captured", "failed", "blocked") and row["link_kind"] != "confirm"]
+        found = _Found.read(reader, event_id)
+        previous = _previous(reader, [first["url"] for first in firsts], event_id)
         pending, suspects = [], []
         for first in firsts:
-            new = _version(reader, fetches, first)
-            previous = _previous(reader, first["url"], event_id)
-            anomaly = _anomaly(new, previous)
-            if anomaly and previous is not None:
-                suspects.append((first, new, previous, anomaly))
+            new = _version(found, fetches, first)
+            before = previous.get(first["url"])
+            anomaly = _anomaly(new, before)
+            if anomaly and before is not None:
+                suspects.append((first, new, before, anomaly))
             else:
-                pending.append(_classify(reader, new, previous, None))
+                pending.append(_classify(reader, new, before, None))
     if suspects:
         confirm([(first["url"], first["role"], first["id"]) for first, *_ in suspects])
         with catalogue.reader() as reader:
             fetches = _event_fetches(reader, event_id)
+            found = _Found.read(reader, event_id)
             by_parent = {row["parent_fetch_id"]: row for row in fetches.values() if row["link_kind"] == "confirm"}
-            for first, new, previous, anomaly in suspects:
+            for first, new, before, anomaly in suspects:
                 again = by_parent.get(first["id"])
-                second = _version(reader, fetches, again) if again is not None else None
-                still = _anomaly(second, previous) if second is not None else anomaly
+                second = _version(found, fetches, again) if again is not None else None
+                still = _anomaly(second, before) if second is not None else anomaly
                 if second is not None and still is None:
-                    pending.append(_classify(reader, second, previous, {"anomaly": anomaly, "confirmed": False}))
+                    pending.append(_classify(reader, second, before, {"anomaly": anomaly, "confirmed": False}))
                 else:
-                    pending.append(_classify(reader, second or new, previous, {"anomaly": still, "confirmed": True}))
+                    pending.append(_classify(reader, second or new, before, {"anomaly": still, "confirmed": True}))
     with catalogue.transaction() as connection:
         catalogue.insert_many(connection, cat.changes, [
             {"url": change.url, "capture_event_id": event_id, "fetch_id": change.detail["fetch_id"],
@@ -125,15 +128,42 @@ def _event_fetches(reader, event_id: int) -> _Fetches:
     return _Fetches([dict(row._mapping) for row in rows])
 
 
-def _version(reader, fetches: _Fetches, first: dict) -> _Version:
-    """Follow the redirect chain from ``first`` to its final hop and read that hop's record."""
+def _documents(reader, record_ids) -> dict[int, dict[str, Any]]:
+    """The newest document row of each record, by record id."""
+    d = cat.documents
+    found: dict[int, dict[str, Any]] = {}
+    for chunk in cat.chunked(sorted(set(record_ids))):
+        for row in reader.execute(sa.select(d).where(d.c.record_id.in_(chunk)).order_by(d.c.id)):
+            found[row.record_id] = dict(row._mapping)
+    return found
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class _Found:
+    """An event's response and revisit records by fetch id, and the documents of their payloads."""
+
+    records: dict[int, Any]
+    documents: dict[int, dict[str, Any]]
+
+    @classmethod
+    def read(cls, reader, event_id: int) -> "_Found":
+        r = cat.records
+        records: dict[int, Any] = {}
+        for row in reader.execute(
+                sa.select(r.c.id, r.c.fetch_id, r.c.record_type, r.c.revisit_of_id, r.c.payload_sha256, r.c.warc_date)
+                .where(r.c.capture_event_id == event_id, r.c.record_type.in_(("response", "revisit")))
+                .order_by(r.c.id)):
+            records.setdefault(row.fetch_id, row)
+        return cls(records=records,
+                   documents=_documents(reader, (row.revisit_of_id or row.id for row in records.values())))
+
+
+def _version(found: _Found, fetches: _Fetches, first: dict) -> _Version:
+    """Follow the redirect chain from ``first`` to its final hop and take that hop's record."""
     final = first
     while final["id"] in fetches.next_hop:
         final = fetches.next_hop[final["id"]]
-    r = cat.records
-    record = reader.execute(sa.select(r.c.id, r.c.record_type, r.c.revisit_of_id, r.c.payload_sha256, r.c.warc_date)
-                            .where(r.c.fetch_id == final["id"], r.c.record_type.in_(("response", "revisit")))
-                            ).first()
+    record = found.records.get(final["id"])
     status, error_kind = final["http_status"], final["error_kind"]
     if record is None or final["outcome"] != "captured" or error_kind:
         state = "gone" if error_kind in GONE_ERRORS else "failed"
@@ -144,11 +174,7 @@ def _version(reader, fetches: _Fetches, first: dict) -> _Version:
     else:
         state = "failed"
     version_id = (record.revisit_of_id or record.id) if record is not None else None
-    document = None
-    if version_id is not None and state == "ok":
-        row = reader.execute(sa.select(cat.documents).where(cat.documents.c.record_id == version_id)
-                             .order_by(cat.documents.c.id.desc()).limit(1)).first()
-        document = dict(row._mapping) if row is not None else None
+    document = found.documents.get(version_id) if version_id is not None and state == "ok" else None
     return _Version(fetch_id=first["id"], url=first["url"], at=record.warc_date if record else first["started_at"],
                     state=state, final_url=final["url"], status=status, error_kind=error_kind,
                     record_id=record.id if record else None, version_record_id=version_id,
@@ -164,27 +190,35 @@ class _Previous:
     document: dict[str, Any] | None
 
 
-def _previous(reader, url: str, event_id: int) -> _Previous | None:
-    """The newest classification of ``url`` by another event; for its document, the last good one."""
+def _newest_changes(reader, urls: list[str], event_id: int, *where) -> dict[str, Any]:
+    """The newest ``changes`` row of each URL written by another event (and meeting ``where``), by URL."""
     c = cat.changes
-    row = reader.execute(sa.select(c).where(c.c.url == url, c.c.capture_event_id != event_id)
-                         .order_by(c.c.at.desc(), c.c.id.desc()).limit(1)).first()
-    if row is None:
-        return None
-    detail = json.loads(row.detail)
-    good = reader.execute(sa.select(c).where(c.c.url == url, c.c.capture_event_id != event_id,
-                                             c.c.change.notin_(("gone", "failed")))
-                          .order_by(c.c.at.desc(), c.c.id.desc()).limit(1)).first()
-    good_detail = json.loads(good.detail) if good is not None else {}
-    version_id = good_detail.get("version_record_id")
-    document = None
-    if version_id is not None:
-        doc = reader.execute(sa.select(cat.documents).where(cat.documents.c.record_id == version_id)
-                             .order_by(cat.documents.c.id.desc()).limit(1)).first()
-        document = dict(doc._mapping) if doc is not None else None
-    return _Previous(state=detail.get("state", "ok"), final_url=good_detail.get("final_url", url),
-                     version_record_id=version_id, payload_sha256=good_detail.get("payload_sha256"),
-                     document=document)
+    newest: dict[str, Any] = {}
+    for chunk in cat.chunked(urls):
+        ranked = (sa.select(c.c.id, sa.func.row_number().over(partition_by=c.c.url,
+                                                              order_by=(c.c.at.desc(), c.c.id.desc())).label("rank"))
+                  .where(c.c.url.in_(chunk), c.c.capture_event_id != event_id, *where)).subquery()
+        newest.update((row.url, row) for row in reader.execute(
+            sa.select(c).join(ranked, ranked.c.id == c.c.id).where(ranked.c.rank == 1)))
+    return newest
+
+
+def _previous(reader, urls: list[str], event_id: int) -> dict[str, _Previous]:
+    """Each URL's newest classification by another event; for its document, the last good one."""
+    urls = sorted(set(urls))
+    latest = _newest_changes(reader, urls, event_id)
+    good = {url: json.loads(row.detail) for url, row in _newest_changes(
+        reader, urls, event_id, cat.changes.c.change.notin_(("gone", "failed"))).items()}
+    documents = _documents(reader, (detail["version_record_id"] for detail in good.values()
+                                    if detail.get("version_record_id") is not None))
+    found = {}
+    for url, row in latest.items():
+        detail, good_detail = json.loads(row.detail), good.get(url, {})
+        version_id = good_detail.get("version_record_id")
+        found[url] = _Previous(state=detail.get("state", "ok"), final_url=good_detail.get("final_url", url),
+                               version_record_id=version_id, payload_sha256=good_detail.get("payload_sha256"),
+                               document=documents.get(version_id) if version_id is not None else None)
+    return found
 
 
 def _words(document: dict | None) -> int:

@@ -32,10 +32,9 @@ from .extract import (
     Page,
     _absolute,
     _site,
-    classify_links,
-    find_body,
     load,
     names,
+    read_page,
 )
 
 PARSER_NAME = "archiver-document"
@@ -169,19 +168,18 @@ def analyse(payload: bytes, *, url: str, content_type: str | None = None) -> tup
     :class:`Document` (what to catalogue)."""
     cut = len(payload) > MAX_PARSED_BYTES
     loaded = load(payload[:MAX_PARSED_BYTES], url=url, content_type=content_type)
-    if loaded.root is None:
-        return (Page(url=url, encoding=loaded.encoding, encoding_source=loaded.encoding_source, title="",
-                     body_found_by=None, links=[]),
-                _document(loaded, None, None, []))
-    body, found_by = find_body(loaded.root)
-    classified = classify_links(loaded, body, found_by)
-    page = Page(url=url, encoding=loaded.encoding, encoding_source=loaded.encoding_source,
-                title=(loaded.root.findtext(".//title") or "").strip(), body_found_by=found_by, links=classified)
-    document = _document(loaded, body, found_by, classified)
-    if cut:
+    page, body = read_page(loaded)
+    document = _document(loaded, body, page.body_found_by, page.links)
+    if cut and loaded.root is not None:
         document.warnings.append(f"page of {len(payload)} bytes: only its first {MAX_PARSED_BYTES} were parsed "
                                  "(the archived record is whole)")
     return page, document
+
+
+def page_only(payload: bytes, *, url: str, content_type: str | None = None) -> Page:
+    """:func:`analyse`'s :class:`Page` alone, from the same bytes, for a payload whose document is
+    already catalogued (a re-crawl's revisit): what to fetch next, without the main text."""
+    return read_page(load(payload[:MAX_PARSED_BYTES], url=url, content_type=content_type))[0]
 
 
 def _document(loaded: Loaded, body, found_by: str | None, classified: list) -> Document:

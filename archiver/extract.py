@@ -232,14 +232,18 @@ def classify_links(loaded: Loaded, body, found_by: str | None) -> list[Link]:
 
 def parse(payload: bytes, *, url: str, content_type: str | None) -> Page:
     """Parse HTML bytes served at ``url`` into what the capture needs: requisites and citations."""
-    loaded = load(payload, url=url, content_type=content_type)
+    return read_page(load(payload, url=url, content_type=content_type))[0]
+
+
+def read_page(loaded: Loaded) -> tuple[Page, object | None]:
+    """The :class:`Page` of a loaded document, and the element holding its body (None if none was found)."""
     if loaded.root is None:
-        return Page(url=url, encoding=loaded.encoding, encoding_source=loaded.encoding_source, title="",
-                    body_found_by=None, links=[])
+        return Page(url=loaded.url, encoding=loaded.encoding, encoding_source=loaded.encoding_source, title="",
+                    body_found_by=None, links=[]), None
     body, found_by = find_body(loaded.root)
-    return Page(url=url, encoding=loaded.encoding, encoding_source=loaded.encoding_source,
+    return Page(url=loaded.url, encoding=loaded.encoding, encoding_source=loaded.encoding_source,
                 title=(loaded.root.findtext(".//title") or "").strip(), body_found_by=found_by,
-                links=classify_links(loaded, body, found_by))
+                links=classify_links(loaded, body, found_by)), body
 
 
 def find_body(root) -> tuple[object | None, str | None]:

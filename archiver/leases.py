@@ -1,9 +1,11 @@
 """Leases per URL in the catalogue, so that two re-crawls running at once never fetch the same URL.
 
-A lease is one row per URL naming its holder (a capture event's uuid), host and
-process, and when it expires. Taking one is a single ``BEGIN IMMEDIATE``
-transaction: a row held by another live holder is left alone; an expired row, or
-one whose process on this host has died, is taken over.
+A lease is one row per URL naming its holder (a re-crawl's uuid), host and
+process, and when it expires. A batch of URLs is claimed in one ``BEGIN
+IMMEDIATE`` transaction (one read of the batch's rows, one bulk insert, one bulk
+update): a row held by another live holder is left alone; an expired row, or one
+whose process on this host has died, is taken over. The write lock that
+transaction holds makes a batch claim as exclusive as claiming URL by URL.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import dataclasses
 import datetime as dt
 import os
 import socket
+from typing import Iterable
 
 import sqlalchemy as sa
 
@@ -29,20 +32,28 @@ class Leases:
     holder: str
     seconds: int = LEASE_SECONDS
 
-    def claim(self, catalogue: cat.Catalogue, url: str) -> bool:
+    def claim(self, catalogue: cat.Catalogue, urls: Iterable[str]) -> set[str]:
+        """Take the lease of each URL nobody else holds, all in one transaction; returns those taken."""
+        wanted = list(dict.fromkeys(urls))
+        if not wanted:
+            return set()
         now = dt.datetime.now(dt.timezone.utc)
         table = cat.leases
+        values = {"holder": self.holder, "hostname": socket.gethostname(), "pid": os.getpid(),
+                  "acquired_at": now, "expires_at": now + dt.timedelta(seconds=self.seconds)}
         with catalogue.transaction() as connection:
-            row = connection.execute(sa.select(table).where(table.c.url == url)).first()
-            if row is not None and row.holder != self.holder and row.expires_at > now and _alive(row):
-                return False
-            values = {"holder": self.holder, "hostname": socket.gethostname(), "pid": os.getpid(),
-                      "acquired_at": now, "expires_at": now + dt.timedelta(seconds=self.seconds)}
-            if row is None:
-                catalogue.insert(connection, table, {"url": url, **values})
-            else:
-                connection.execute(table.update().where(table.c.url == url).values(**values))
-        return True
+            held = {row.url: row for chunk in cat.chunked(wanted)
+                    for row in connection.execute(sa.select(table).where(table.c.url.in_(chunk)))}
+            taken = [url for url in wanted if url not in held or not self._held_by_another(held[url], now)]
+            catalogue.insert_many(connection, table, [{"url": url, **values} for url in taken if url not in held])
+            stale = [{"stale_url": url} for url in taken if url in held]
+            if stale:
+                connection.execute(table.update().where(table.c.url == sa.bindparam("stale_url")).values(**values),
+                                   stale)
+        return set(taken)
+
+    def _held_by_another(self, row, now: dt.datetime) -> bool:
+        return row.holder != self.holder and row.expires_at > now and _alive(row)
 
     def release(self, catalogue: cat.Catalogue) -> None:
         with catalogue.transaction() as connection:
