@@ -46,7 +46,7 @@ class Tally:
 TALLY = Tally()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def tally() -> Tally:
     return TALLY
 
