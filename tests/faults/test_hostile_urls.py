@@ -187,6 +187,8 @@ def test_a_post_citing_every_hostile_url(server, canary, home, tally):
     assert not [row for row in fetches if not row["url"].startswith("http")]  # other schemes never reach a fetch
     for case in NEVER_FETCHED:
         tally.tried(f"link to {case.split(':')[0]}:")
+    for host in [*LOOPBACK_SPELLINGS, *UNREACHABLE_PRIVATE]:
+        tally.tried(f"ssrf {host}")
     summary = json.loads(result.stdout)
     assert summary["outcome"] == "complete" and len(summary["failures"]) == len(expected)
     assert f"{len(expected) - 1} links to non-public addresses were not followed" in result.stderr
