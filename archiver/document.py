@@ -433,7 +433,7 @@ def _json_ld(root, document: Document) -> dict[str, Any]:
     for script in root.xpath('//script[@type="application/ld+json"]'):
         try:
             data = json.loads(script.text or "")
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than Python's stack
             document.warnings.append("unreadable JSON-LD block ignored")
             continue
         for item in _walk_json_ld(data):
@@ -445,13 +445,17 @@ def _json_ld(root, document: Document) -> dict[str, Any]:
 
 
 def _walk_json_ld(data):
-    if isinstance(data, list):
-        for item in data:
-            yield from _walk_json_ld(item)
-    elif isinstance(data, dict):
-        yield data
-        if "@graph" in data:
-            yield from _walk_json_ld(data["@graph"])
+    """Each object of a JSON-LD block, and of its @graph, in document order (with a stack of our
+    own: a block may nest as deep as the JSON parser allows)."""
+    stack = [data]
+    while stack:
+        data = stack.pop()
+        if isinstance(data, list):
+            stack.extend(reversed(data))
+        elif isinstance(data, dict):
+            yield data
+            if "@graph" in data:
+                stack.append(data["@graph"])
 
 
 def _metadata(root, body, loaded: Loaded, structured: dict, document: Document) -> None:

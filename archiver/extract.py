@@ -35,6 +35,8 @@ READABILITY_MIN_TEXT = 250
 DOMINANT = 2  # the largest of several <article>s is the post only when this many times the next
 BODY_MIN_TEXT = 200  # a body candidate chosen among several must have at least this much text
 EXTRACTOR = "archiver-extract/1"
+MAX_TAG = 1 << 16  # tags longer than this (in characters) have their attributes counted ...
+MAX_ATTRIBUTES = 1000  # ... and those past this many are left out of the parsing copy
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.I)
 # Share and comment endpoints, recognised in a link's URL.
@@ -207,7 +209,7 @@ def load(payload: bytes, *, url: str, content_type: str | None) -> Loaded:
     """Decode (charset decided by :func:`decide_encoding`) and parse HTML bytes served at ``url``."""
     encoding, source = decide_encoding(payload, content_type)
     # characters no HTML document may hold (NUL, C0 controls) are dropped from the parsing copy
-    text = _CONTROL.sub("", payload.decode(encoding, errors="replace"))
+    text = _cut_long_tags(_CONTROL.sub("", payload.decode(encoding, errors="replace")))
     parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, huge_tree=True)
     try:
         root = lxml.html.document_fromstring(text.encode("utf-8"), parser=parser)
@@ -221,12 +223,44 @@ def load(payload: bytes, *, url: str, content_type: str | None) -> Loaded:
     return Loaded(url=url, base=base, root=root, encoding=encoding, encoding_source=source)
 
 
+def _cut_long_tags(text: str) -> str:
+    """The parsing copy with every tag of more than ``MAX_ATTRIBUTES`` attributes cut after that many.
+
+    libxml2 compares each attribute of a tag with the ones before it: a tag of 800,000 attributes
+    (8 MB) would hold the parse for half an hour. One pass; only tags longer than ``MAX_TAG`` are
+    counted (a long data: URI is one attribute, and is kept whole).
+    """
+    parts = []
+    position = 0
+    while True:
+        start = text.find("<", position)
+        if start < 0:
+            break
+        end = text.find(">", start)
+        end = len(text) if end < 0 else end
+        if end - start > MAX_TAG and text.count("=", start, end) > MAX_ATTRIBUTES:
+            cut = start
+            for _ in range(MAX_ATTRIBUTES + 1):
+                cut = text.find("=", cut + 1, end)
+            parts.append(text[position:max(text.rfind(" ", start, cut), start + 1)])
+            position = end  # the tag's own ">" closes what is left of it
+        else:
+            parts.append(text[position:end + 1])
+            position = end + 1
+    if not parts:
+        return text
+    parts.append(text[position:])
+    return "".join(parts)
+
+
 def classify_links(loaded: Loaded, body, found_by: str | None) -> list[Link]:
     """Every requisite and anchor of the page, one per URL, classified."""
     if loaded.root is None:
         return []
-    links = list(_requisites(loaded.root, loaded.base)) + list(
-        _anchors(loaded.root, body, loaded.base, page_host=_site(loaded.url), detached=found_by == "readability"))
+    known: dict = {}  # _has_ancestor's answers, shared by every link of the page
+    links = list(_requisites(loaded.root, loaded.base, known)) + list(
+        _anchors(loaded.root, body, loaded.base, page_host=_site(loaded.url), detached=found_by == "readability",
+                 known=known))
     return _dedupe(links)
 
 
@@ -289,10 +323,10 @@ def _readability_body(root) -> tuple[object | None, str | None]:
     return fragment, "readability"
 
 
-def _requisites(root, base: str):
+def _requisites(root, base: str, known: dict):
     for element in root.iter("img", "script", "link", "iframe", "embed", "source", "video", "audio",
                              "input"):
-        if _inside_ad(element):
+        if names(element, _AD) or _has_ancestor(element, _AD, stop=None, known=known):
             continue
         tag = element.tag
         if tag == "link":
@@ -325,7 +359,7 @@ def _sources(element, attribute: str):
             yield candidate
 
 
-def _anchors(root, body, base: str, *, page_host: str, detached: bool):
+def _anchors(root, body, base: str, *, page_host: str, detached: bool, known: dict):
     """Classified anchors; a ``detached`` body (readability's copy) is matched by href."""
     in_body = set(body.iter("a")) if body is not None and not detached else set()
     body_hrefs = {a.get("href") for a in body.iter("a")} if body is not None and detached else set()
@@ -344,36 +378,45 @@ def _anchors(root, body, base: str, *, page_host: str, detached: bool):
             stop = anchor.getroottree().getroot()
         else:
             stop = None
-        yield Link(url=target, kind=_kind(anchor, target, body=stop, page_host=page_host), text=text)
+        yield Link(url=target, kind=_kind(anchor, target, body=stop, page_host=page_host, known=known), text=text)
 
 
-def _kind(anchor, target: str, *, body, page_host: str) -> str:
+def _kind(anchor, target: str, *, body, page_host: str, known: dict) -> str:
     """Classify an anchor; ``body`` is the body element it sits in, or None."""
-    if _SHARE_URL.search(target) or names(anchor, _SHARE) or _has_ancestor(anchor, _SHARE, stop=body):
+    def inside(words: frozenset[str]) -> bool:
+        return _has_ancestor(anchor, words, stop=body, known=known)
+
+    if _SHARE_URL.search(target) or names(anchor, _SHARE) or inside(_SHARE):
         return "share"
-    if _COMMENT_URL.search(target) or names(anchor, _COMMENT) or _has_ancestor(anchor, _COMMENT, stop=body):
+    if _COMMENT_URL.search(target) or names(anchor, _COMMENT) or inside(_COMMENT):
         return "comment"
-    if body is not None and not _has_ancestor(anchor, _CHROME, stop=body) and not _has_ancestor(
-        anchor, _AD, stop=body
-    ):
+    if body is not None and not inside(_CHROME) and not inside(_AD):
         return "inline" if _site(target) == page_host else "citation"
     return "navigation"
 
 
-def _has_ancestor(element, words: frozenset[str], *, stop) -> bool:
-    """Is there, between ``element`` and ``stop`` (or <body>), a container named by ``words``?"""
+def _has_ancestor(element, words: frozenset[str], *, stop, known: dict) -> bool:
+    """Is there, between ``element`` and ``stop`` (or <body>), a container named by ``words``?
+
+    ``known`` keeps the answer for each ancestor passed, so that the links of a page cost their
+    number plus its depth, not their number times its depth (20,000 links 500 deep took a minute).
+    """
+    passed = []
+    found = False
     for ancestor in element.iterancestors():
         if ancestor is stop or ancestor.tag == "body":
-            return False
-        if words is _CHROME and ancestor.tag in ("nav", "footer", "header", "aside"):
-            return True
-        if names(ancestor, words):
-            return True
-    return False
-
-
-def _inside_ad(element) -> bool:
-    return names(element, _AD) or _has_ancestor(element, _AD, stop=None)
+            break
+        key = (ancestor, words, stop)
+        if key in known:
+            found = known[key]
+            break
+        passed.append(key)
+        if (words is _CHROME and ancestor.tag in ("nav", "footer", "header", "aside")) or names(ancestor, words):
+            found = True
+            break
+    for key in passed:
+        known[key] = found
+    return found
 
 
 def _is_image_link(anchor, target: str) -> bool:

@@ -280,8 +280,25 @@ def _hash_http_payload(block: _HashingReader, declared: str | None) -> tuple[int
 
 def read_http_payload(path: Path, offset: int, *, limit: int) -> tuple[bytes, str | None]:
     """The decoded HTTP body of the response record at ``offset`` (de-chunked, content-decoded,
-    at most ``limit`` bytes) and its Content-Type: a copy for parsing, never written back."""
+    at most ``limit`` bytes) and its Content-Type: a copy for parsing, never written back.
+
+    Decoded as capture decodes a page it parses (:func:`archiver.extract.decode_content`: gzip and
+    deflate, inflated no further than ``limit``), not by warcio, which inflates a whole read block
+    at once and fails on brotli with the ``brotli`` package.
+    """
+    from .extract import decode_content
+
     with _record_at(path, offset, parse_http=True) as (_, record):
-        if record.http_headers is None:
+        headers = record.http_headers
+        if headers is None:
             raise StoreError(f"no HTTP response record at offset {offset} of {path}")
-        return record.content_stream().read(limit), record.http_headers.get_header("Content-Type")
+        chunked = "chunked" in (headers.get_header("Transfer-Encoding") or "").lower()
+        source = ChunkedDataReader(record.raw_stream, raise_exceptions=False) if chunked else record.raw_stream
+        payload = bytearray()
+        while len(payload) < limit:
+            data = source.read(min(READ_SIZE, limit - len(payload)))
+            if not data:
+                break
+            payload += data
+        return (decode_content(bytes(payload), headers.get_header("Content-Encoding"), limit=limit),
+                headers.get_header("Content-Type"))

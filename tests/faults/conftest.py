@@ -31,22 +31,23 @@ class Tally:
     records_lost: int = 0
     warc_files: int = 0
     invalid_warcs: int = 0
+    peak_mb: dict[str, int] = dataclasses.field(default_factory=dict)  # resident memory of measured runs
 
     def tried(self, case: str) -> None:
-        test = os.environ.get("PYTEST_CURRENT_TEST", "").split(" ")[0]
+        test = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" (", 1)[0]
         self.cases.setdefault(case, []).append(test)
 
     def as_json(self) -> dict:
         return {"cases_tried": len(self.cases), "stores_checked": self.stores,
                 "records_checked": self.records_checked, "records_lost": self.records_lost,
-                "warc_files": self.warc_files, "invalid_warcs": self.invalid_warcs,
+                "warc_files": self.warc_files, "invalid_warcs": self.invalid_warcs, "peak_mb": self.peak_mb,
                 "cases": dict(sorted(self.cases.items()))}
 
 
 TALLY = Tally()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def tally() -> Tally:
     return TALLY
 

@@ -104,6 +104,25 @@ def test_redirect_to_another_scheme_is_a_catalogued_refusal(bad, tally, target):
     assert hops[-1].error.kind == "refused-url" and str(hops[-1].error).startswith(f"{url}: redirect to {target!r}")
 
 
+def test_redirects_to_other_schemes_in_a_capture(bad, home, tally):
+    """A citation redirecting to file: is a catalogued refusal beside a complete capture; a typed post
+    redirecting to javascript: fails as a fetch (exit 3), not as bad input nor an internal error."""
+    tally.tried("redirect to another scheme, in a capture")
+    cited = bad.route("/cited", b.redirect("file:///etc/passwd"))
+    post = bad.route("/post", b.ok(b'<html><body><article><p><a href="/cited">cited</a></p></article></body></html>'))
+    result = run_archiver("capture", post, "--home", str(home), "--allow-private")
+    assert result.returncode == 0, result.stderr
+    [refused] = rows(home, "fetches", url="file:///etc/passwd")
+    assert (refused["outcome"], refused["error_kind"], refused["error"]) == ("blocked", "refused-url", (
+        f"{cited}: redirect to 'file:///etc/passwd' has the scheme 'file': only http and https can be captured"))
+    typed = bad.route("/typed", b.redirect("javascript:alert(1)"))
+    result = run_archiver("capture", typed, "--home", str(home))
+    assert (result.returncode, result.stderr.splitlines()[-1]) == (3, (
+        f"Error: {typed}: redirect to 'javascript:alert(1)' has the scheme 'javascript': only http and https "
+        "can be captured"))
+    check_store(home)
+
+
 def test_redirect_from_a_trusted_address_to_a_private_one_is_checked_where_it_connects(bad, canary, tally):
     tally.tried("redirect trusted -> private (typed URL)")
     url = bad.route("/moved", b.redirect(f"http://localhost:{canary.port}/latest/meta-data/"))
@@ -168,6 +187,8 @@ def test_a_post_citing_every_hostile_url(server, canary, home, tally):
     assert not [row for row in fetches if not row["url"].startswith("http")]  # other schemes never reach a fetch
     for case in NEVER_FETCHED:
         tally.tried(f"link to {case.split(':')[0]}:")
+    for host in [*LOOPBACK_SPELLINGS, *UNREACHABLE_PRIVATE]:
+        tally.tried(f"ssrf {host}")
     summary = json.loads(result.stdout)
     assert summary["outcome"] == "complete" and len(summary["failures"]) == len(expected)
     assert f"{len(expected) - 1} links to non-public addresses were not followed" in result.stderr
