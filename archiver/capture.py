@@ -359,7 +359,7 @@ def _capture_part(settings: Settings, seeds: list[str], event: CaptureEvent, com
 
 def _record_select():
     r, f = cat.records, cat.warc_files
-    return (sa.select(r.c.id, r.c.warc_record_id, r.c.target_uri, r.c.warc_date, r.c.payload_sha256, r.c.offset,
+    return (sa.select(r.c.id, r.c.target_uri, r.c.warc_date, r.c.payload_sha256, r.c.offset,
                       r.c.record_type, r.c.revisit_of_id, r.c.http_headers, f.c.path)
             .join(f, r.c.warc_file_id == f.c.id))
 
@@ -371,8 +371,7 @@ def _previous_from(row, original, collection: Collection) -> Previous:
     return Previous(record_pk=original.id, payload_sha256=original.payload_sha256,
                     path=collection.resolve(original.path), offset=original.offset, etag=validators.get("etag"),
                     last_modified=validators.get("last-modified"),
-                    original=Original(record_id=original.warc_record_id, target_uri=original.target_uri,
-                                      date=original.warc_date))
+                    original=Original(target_uri=original.target_uri, date=original.warc_date))
 
 
 def previous_captures(catalogue: cat.Catalogue, urls: list[str], collection: Collection) -> dict[str, Previous]:

@@ -330,7 +330,6 @@ PROFILE_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modif
 class Original:
     """The record a revisit refers to."""
 
-    record_id: str
     target_uri: str
     date: dt.datetime
 
@@ -338,15 +337,21 @@ class Original:
 def revisit_records(exchange, *, digest: str, profile: str, original: Original) -> list[Record]:
     """A revisit record (the response's HTTP headers only, referring to ``original``) and the request
     record, for an exchange whose payload is already archived (``PROFILE_IDENTICAL``) or that the
-    server answered 304 Not Modified (``PROFILE_NOT_MODIFIED``)."""
+    server answered 304 Not Modified (``PROFILE_NOT_MODIFIED``).
+
+    The revisit carries what WARC 1.1 asks of it and nothing redundant: the profile,
+    ``WARC-Refers-To-Target-URI`` and ``WARC-Refers-To-Date`` (which name the original for
+    replay tools), ``WARC-Payload-Digest`` for an identical payload, and the HTTP headers as
+    its block. The optional ``WARC-Refers-To`` (the original's record id) is left out: it
+    says again what those two fields say, and the catalogue ties the revisit's row to the
+    original's row (``revisit_of_id``)."""
     exchange.response.seek(0)
     head = exchange.response.read(exchange.payload_offset)
     block = Block.from_bytes(head, sha1=digest == "sha1")
     fields = [("WARC-Target-URI", exchange.url)]
     if exchange.peer_ip:
         fields.append(("WARC-IP-Address", exchange.peer_ip))
-    fields += [("WARC-Profile", profile), ("WARC-Refers-To", original.record_id),
-               ("WARC-Refers-To-Target-URI", original.target_uri),
+    fields += [("WARC-Profile", profile), ("WARC-Refers-To-Target-URI", original.target_uri),
                ("WARC-Refers-To-Date", warc_date(original.date)),
                ("Content-Type", "application/http;msgtype=response"),
                ("WARC-Block-Digest", digest_label(digest, block.hashes))]
