@@ -767,21 +767,16 @@ class _Run:
         self.result.ended_at = dt.datetime.now(dt.timezone.utc)
         ended = self.result.ended_at
 
+        def unfetched(task: Task, **values) -> dict:
+            return {"capture_event_id": self.event_id, "url": task.url, "role": task.role,
+                    "parent_fetch_id": task.parent_fetch_id, "link_kind": task.link_kind, "link_text": task.link_text,
+                    "started_at": ended, "ended_at": ended, "duplicate_of_id": None, "error": None, **values}
+
         def finish(connection) -> None:
-            for task in self.skipped:
-                self.catalogue.insert(connection, cat.fetches, {
-                    "capture_event_id": self.event_id, "url": task.url, "role": task.role,
-                    "parent_fetch_id": task.parent_fetch_id, "link_kind": task.link_kind,
-                    "link_text": task.link_text, "started_at": ended, "ended_at": ended, "outcome": "leased",
-                    "error": "held by another re-crawl",
-                })
-            for task in self.duplicates:
-                self.catalogue.insert(connection, cat.fetches, {
-                    "capture_event_id": self.event_id, "url": task.url, "role": task.role,
-                    "parent_fetch_id": task.parent_fetch_id, "link_kind": task.link_kind,
-                    "link_text": task.link_text, "duplicate_of_id": self.fetch_ids_by_url.get(task.url),
-                    "started_at": ended, "ended_at": ended, "outcome": "duplicate",
-                })
+            self.catalogue.insert_many(connection, cat.fetches, [
+                *(unfetched(task, outcome="leased", error="held by another re-crawl") for task in self.skipped),
+                *(unfetched(task, outcome="duplicate", duplicate_of_id=self.fetch_ids_by_url.get(task.url))
+                  for task in self.duplicates)])
 
         self.pending_rows.append(finish)
         self._commit()
