@@ -359,7 +359,7 @@ def _capture_part(settings: Settings, seeds: list[str], event: CaptureEvent, com
 
 def _record_select():
     r, f = cat.records, cat.warc_files
-    return (sa.select(r.c.id, r.c.warc_record_id, r.c.target_uri, r.c.warc_date, r.c.payload_sha256, r.c.offset,
+    return (sa.select(r.c.id, r.c.target_uri, r.c.warc_date, r.c.payload_sha256, r.c.offset,
                       r.c.record_type, r.c.revisit_of_id, r.c.http_headers, f.c.path)
             .join(f, r.c.warc_file_id == f.c.id))
 
@@ -371,8 +371,7 @@ def _previous_from(row, original, collection: Collection) -> Previous:
     return Previous(record_pk=original.id, payload_sha256=original.payload_sha256,
                     path=collection.resolve(original.path), offset=original.offset, etag=validators.get("etag"),
                     last_modified=validators.get("last-modified"),
-                    original=Original(record_id=original.warc_record_id, target_uri=original.target_uri,
-                                      date=original.warc_date))
+                    original=Original(target_uri=original.target_uri, date=original.warc_date))
 
 
 def previous_captures(catalogue: cat.Catalogue, urls: list[str], collection: Collection) -> dict[str, Previous]:
@@ -411,6 +410,21 @@ def same_payload(catalogue: cat.Catalogue, payload_sha256: str, url: str, collec
     return _previous_from(row, row, collection) if row is not None else None
 
 
+@dataclasses.dataclass(kw_only=True, eq=False)
+class _Hop:
+    """One HTTP hop waiting for its catalogue rows: its fetch row (without ids), its records' rows,
+    its parsed document, and the cells its fetch id goes into (the next hop's ``redirect_from_id``,
+    the follow-up tasks' ``parent_fetch_id``)."""
+
+    fetch: dict
+    role: str
+    rows: list
+    document: Document | None
+    redirect_of: list
+    ids: list
+    fetch_id: int | None = None
+
+
 class _Run:
     def __init__(self, *, collection: Collection, command: str, seeds: list[str], stop: threading.Event,
                  progress, event: CaptureEvent, tasks: list[Task] | None = None, conditional: bool = False,
@@ -446,7 +460,7 @@ class _Run:
         self.total = 0
         self.finished = 0
         self.file_ids: dict[str, int] = {}
-        self.pending_rows: list[Callable[[object], None]] = []
+        self.pending_rows: list[Callable[[object], None] | _Hop] = []
         self.event_id = event.id
         self.result = CaptureResult(capture_id=event.capture_id, outcome="running", started_at=event.started_at)
         self.writer = WarcWriter(
@@ -666,54 +680,72 @@ class _Run:
 
     # -- catalogue rows ----------------------------------------------------------------------
 
-    def _rows_for(self, task, exchange, rows, document, *, redirect_of, ids):
-        """A closure inserting this hop's fetch and record rows, run at commit time."""
+    def _rows_for(self, task, exchange, rows, document, *, redirect_of, ids) -> "_Hop":
+        """This hop's fetch and record rows, inserted at commit time (see :meth:`_insert_hops`)."""
+        outcome = "captured" if exchange.has_response else "failed"
+        if exchange.error is not None and exchange.error.kind in ("blocked-address", "refused-url"):
+            outcome = "blocked"
+        fetch = {
+            "capture_event_id": self.event_id,
+            "url": exchange.url,
+            "role": task.role,
+            "parent_fetch_id": task.parent_fetch_id,
+            "link_kind": task.link_kind,
+            "link_text": task.link_text,
+            "started_at": exchange.started_at,
+            "ended_at": exchange.ended_at,
+            "outcome": outcome,
+            "http_status": exchange.status,
+            "error_kind": exchange.error.kind if exchange.error else None,
+            "error": str(exchange.error) if exchange.error else None,
+        }
+        return _Hop(fetch=fetch, role=task.role, rows=rows, document=document, redirect_of=redirect_of, ids=ids)
 
-        def insert(connection) -> None:
-            outcome = "captured" if exchange.has_response else "failed"
-            if exchange.error is not None and exchange.error.kind in ("blocked-address", "refused-url"):
-                outcome = "blocked"
-            parent = task.parent_fetch_id
-            fetch_id = self.catalogue.insert(connection, cat.fetches, {
-                "capture_event_id": self.event_id,
-                "url": exchange.url,
-                "role": task.role,
-                "parent_fetch_id": parent,
-                "link_kind": task.link_kind,
-                "link_text": task.link_text,
-                "redirect_from_id": redirect_of[0],
-                "started_at": exchange.started_at,
-                "ended_at": exchange.ended_at,
-                "outcome": outcome,
-                "http_status": exchange.status,
-                "error_kind": exchange.error.kind if exchange.error else None,
-                "error": str(exchange.error) if exchange.error else None,
-            })
-            redirect_of[0] = fetch_id
-            ids[0] = fetch_id
-            self.fetch_ids_by_url.setdefault(exchange.url, fetch_id)
-            self.catalogue.insert_many(connection, cat.records, [
-                self._with_ids(row, location, role=task.role, fetch_id=fetch_id) for row, location in rows])
-            if document is not None:
-                response = next(row["warc_record_id"] for row, _ in rows if row["record_type"] == "response")
+    def _insert_hops(self, connection, hops: list["_Hop"]) -> None:
+        """Insert the hops' fetch rows in one statement per redirect step (a hop's row names the row
+        of the hop before it), then all their records in one statement, then their documents."""
+        waiting = hops
+        while waiting:
+            firsts: dict[int, _Hop] = {}
+            for hop in waiting:  # the first hop still waiting in each redirect chain
+                firsts.setdefault(id(hop.redirect_of), hop)
+            ready = list(firsts.values())
+            fetch_ids = self.catalogue.insert_many_returning_ids(connection, cat.fetches, [
+                {**hop.fetch, "redirect_from_id": hop.redirect_of[0]} for hop in ready])
+            for hop, fetch_id in zip(ready, fetch_ids, strict=True):
+                hop.redirect_of[0] = hop.ids[0] = hop.fetch_id = fetch_id
+                self.fetch_ids_by_url.setdefault(hop.fetch["url"], fetch_id)
+            waiting = [hop for hop in waiting if hop.fetch_id is None]
+        self.catalogue.insert_many(connection, cat.records, [
+            self._with_ids(row, location, role=hop.role, fetch_id=hop.fetch_id)
+            for hop in hops for row, location in hop.rows])
+        for hop in hops:
+            if hop.document is not None:
+                response = next(row["warc_record_id"] for row, _ in hop.rows if row["record_type"] == "response")
                 record_id = connection.execute(sa.select(cat.records.c.id).where(
                     cat.records.c.warc_record_id == response)).scalar_one()
-                self.catalogue.insert_document(connection, document, record_id=record_id,
+                self.catalogue.insert_document(connection, hop.document, record_id=record_id,
                                                parsed_at=dt.datetime.now(dt.timezone.utc))
-
-        return insert
 
     def _with_ids(self, row: dict, location: Location, *, role: str | None, fetch_id: int | None) -> dict:
         return {**row, "capture_event_id": self.event_id, "fetch_id": fetch_id,
                 "warc_file_id": self.file_ids[str(location.path)], "role": role}
 
     def _commit(self) -> None:
-        """fsync the WARC, then insert every pending row in one transaction."""
+        """fsync the WARC, then insert every pending row in one transaction, in the order queued
+        (a file's row before its records' rows), consecutive hops together."""
         self.writer.sync()
         pending, self.pending_rows = self.pending_rows, []
         with self.catalogue.transaction() as connection:
-            for insert in pending:
-                insert(connection)
+            hops: list[_Hop] = []
+            for item in pending:
+                if isinstance(item, _Hop):
+                    hops.append(item)
+                    continue
+                self._insert_hops(connection, hops)
+                hops = []
+                item(connection)
+            self._insert_hops(connection, hops)
 
     def _on_open(self, warc_file: WarcFile, location: Location) -> None:
         self.result.warc_files.append(warc_file.path.name)
@@ -768,21 +800,16 @@ class _Run:
         self.result.ended_at = dt.datetime.now(dt.timezone.utc)
         ended = self.result.ended_at
 
+        def unfetched(task: Task, **values) -> dict:
+            return {"capture_event_id": self.event_id, "url": task.url, "role": task.role,
+                    "parent_fetch_id": task.parent_fetch_id, "link_kind": task.link_kind, "link_text": task.link_text,
+                    "started_at": ended, "ended_at": ended, "duplicate_of_id": None, "error": None, **values}
+
         def finish(connection) -> None:
-            for task in self.skipped:
-                self.catalogue.insert(connection, cat.fetches, {
-                    "capture_event_id": self.event_id, "url": task.url, "role": task.role,
-                    "parent_fetch_id": task.parent_fetch_id, "link_kind": task.link_kind,
-                    "link_text": task.link_text, "started_at": ended, "ended_at": ended, "outcome": "leased",
-                    "error": "held by another re-crawl",
-                })
-            for task in self.duplicates:
-                self.catalogue.insert(connection, cat.fetches, {
-                    "capture_event_id": self.event_id, "url": task.url, "role": task.role,
-                    "parent_fetch_id": task.parent_fetch_id, "link_kind": task.link_kind,
-                    "link_text": task.link_text, "duplicate_of_id": self.fetch_ids_by_url.get(task.url),
-                    "started_at": ended, "ended_at": ended, "outcome": "duplicate",
-                })
+            self.catalogue.insert_many(connection, cat.fetches, [
+                *(unfetched(task, outcome="leased", error="held by another re-crawl") for task in self.skipped),
+                *(unfetched(task, outcome="duplicate", duplicate_of_id=self.fetch_ids_by_url.get(task.url))
+                  for task in self.duplicates)])
 
         self.pending_rows.append(finish)
         self._commit()

@@ -354,6 +354,8 @@ class Catalogue:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._inserts = {table.name: table.insert() for table in metadata.sorted_tables}
+        self._returning = {table.name: table.insert().returning(table.c.id, sort_by_parameter_order=True)
+                           for table in metadata.sorted_tables if "id" in table.c}
         self._fts_insert = sa.text(f"INSERT INTO {FTS_TABLE} (rowid, title, text, captions) "
                                    "VALUES (:id, :title, :text, :captions)")
 
@@ -381,6 +383,12 @@ class Catalogue:
         rows = list(rows)
         if rows:
             connection.execute(self._inserts[table.name], rows)
+
+    def insert_many_returning_ids(self, connection: sa.Connection, table: sa.Table, rows: list[dict]) -> list[int]:
+        """Insert ``rows`` in one statement; their new ids, in the order of ``rows``."""
+        if not rows:
+            return []
+        return list(connection.execute(self._returning[table.name], rows).scalars())
 
     def update(self, connection: sa.Connection, table: sa.Table, row_id: int, **values: Any) -> None:
         connection.execute(table.update().where(table.c.id == row_id).values(**values))

@@ -199,7 +199,7 @@ def _newest_changes(reader, urls: list[str], event_id: int, *where) -> dict[str,
                                                               order_by=(c.c.at.desc(), c.c.id.desc())).label("rank"))
                   .where(c.c.url.in_(chunk), c.c.capture_event_id != event_id, *where)).subquery()
         newest.update((row.url, row) for row in reader.execute(
-            sa.select(c).join(ranked, ranked.c.id == c.c.id).where(ranked.c.rank == 1)))
+            sa.select(c.c.url, c.c.detail).join(ranked, ranked.c.id == c.c.id).where(ranked.c.rank == 1)))
     return newest
 
 

@@ -20,6 +20,7 @@ import io
 import os
 import re
 import socket
+import threading
 import uuid
 import zlib
 from pathlib import Path
@@ -32,8 +33,32 @@ OPEN_SUFFIX = ".open"
 COPY_SIZE = 1 << 16
 
 
+class _RandomIds:
+    """Random (version 4) UUIDs, as :func:`uuid.uuid4` makes them, from OS randomness drawn 4 KiB at a
+    time: one system call per 256 ids instead of one per id (a call that also gives up the GIL to the
+    fetch threads). Refilled in a forked child, so two processes never share a pool."""
+
+    SIZE = 4096
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pool = b""
+        self._used = 0
+        self._pid = 0
+
+    def next(self) -> uuid.UUID:
+        with self._lock:
+            if self._used >= len(self._pool) or self._pid != os.getpid():
+                self._pool, self._used, self._pid = os.urandom(self.SIZE), 0, os.getpid()
+            start, self._used = self._used, self._used + 16
+            return uuid.UUID(bytes=self._pool[start:start + 16], version=4)
+
+
+_random_ids = _RandomIds()
+
+
 def new_record_id() -> str:
-    return f"<urn:uuid:{uuid.uuid4()}>"
+    return f"<urn:uuid:{_random_ids.next()}>"
 
 
 def warc_date(moment: dt.datetime) -> str:
@@ -330,7 +355,6 @@ PROFILE_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modif
 class Original:
     """The record a revisit refers to."""
 
-    record_id: str
     target_uri: str
     date: dt.datetime
 
@@ -338,15 +362,21 @@ class Original:
 def revisit_records(exchange, *, digest: str, profile: str, original: Original) -> list[Record]:
     """A revisit record (the response's HTTP headers only, referring to ``original``) and the request
     record, for an exchange whose payload is already archived (``PROFILE_IDENTICAL``) or that the
-    server answered 304 Not Modified (``PROFILE_NOT_MODIFIED``)."""
+    server answered 304 Not Modified (``PROFILE_NOT_MODIFIED``).
+
+    The revisit carries what WARC 1.1 asks of it and nothing redundant: the profile,
+    ``WARC-Refers-To-Target-URI`` and ``WARC-Refers-To-Date`` (which name the original for
+    replay tools), ``WARC-Payload-Digest`` for an identical payload, and the HTTP headers as
+    its block. The optional ``WARC-Refers-To`` (the original's record id) is left out: it
+    says again what those two fields say, and the catalogue ties the revisit's row to the
+    original's row (``revisit_of_id``)."""
     exchange.response.seek(0)
     head = exchange.response.read(exchange.payload_offset)
     block = Block.from_bytes(head, sha1=digest == "sha1")
     fields = [("WARC-Target-URI", exchange.url)]
     if exchange.peer_ip:
         fields.append(("WARC-IP-Address", exchange.peer_ip))
-    fields += [("WARC-Profile", profile), ("WARC-Refers-To", original.record_id),
-               ("WARC-Refers-To-Target-URI", original.target_uri),
+    fields += [("WARC-Profile", profile), ("WARC-Refers-To-Target-URI", original.target_uri),
                ("WARC-Refers-To-Date", warc_date(original.date)),
                ("Content-Type", "application/http;msgtype=response"),
                ("WARC-Block-Digest", digest_label(digest, block.hashes))]

@@ -14,9 +14,11 @@ from warcio.archiveiterator import ArchiveIterator
 
 from archiver import Settings, capture, open_collection
 from archiver import catalogue as cat
+from archiver.config import resolve
 from archiver.verify import read_record
 
 from .conftest import tool
+from .servers import page, send
 
 
 @pytest.fixture(scope="module")
@@ -287,3 +289,27 @@ def test_declared_digests_verify_in_their_own_algorithm(captured, rows):
         facts = read_record(files[row["warc_file_id"]], row["offset"])
         assert facts.block_digest_ok is True
         assert facts.payload_digest_ok is (True if row["payload_digest"] else None)
+
+
+def test_redirect_chains_committed_together_link_each_hop_to_the_one_before(server, tmp_path):
+    def redirect(target: str):
+        return lambda request: send(request, 301, b"", headers={"Location": target})
+
+    for name in ("one", "two"):
+        server.route(f"/{name}/a", redirect(f"/{name}/b"))
+        server.route(f"/{name}/b", redirect(f"/{name}/c"))
+        server.route(f"/{name}/c", redirect(f"/{name}/post.html"))
+        server.route(f"/{name}/post.html", page(f'<html><body><article><p>Post {name}.</p>'
+                                                f'<img src="/{name}/logo.png"></article></body></html>'))
+        server.route(f"/{name}/logo.png", page("png", content_type="image/png"))
+    collection = open_collection(resolve({"home": tmp_path / "home", "allow_private": True, "processes": 1}))
+    try:
+        capture([f"{server.base}/one/a", f"{server.base}/two/a"], collection=collection, command="test")
+        fetches = {row["url"].removeprefix(server.base): row for row in collection.catalogue.rows(cat.fetches)}
+    finally:
+        collection.close()
+    for name in ("one", "two"):
+        chain = [fetches[f"/{name}/{step}"] for step in ("a", "b", "c", "post.html")]
+        assert [hop["redirect_from_id"] for hop in chain] == [None] + [hop["id"] for hop in chain[:-1]]
+        assert [hop["http_status"] for hop in chain] == [301, 301, 301, 200]
+        assert fetches[f"/{name}/logo.png"]["parent_fetch_id"] == chain[-1]["id"]

@@ -16,6 +16,7 @@ from archiver.config import resolve
 from archiver.history import changes_since, diff, history
 from archiver.recrawl import recrawl
 from archiver.verify import read_record
+from archiver.warc import warc_date
 
 from .changing_site import ChangingSite
 from .conftest import assert_warcs_valid
@@ -181,3 +182,35 @@ def test_a_failing_site_is_recorded_and_the_schedule_goes_on(changing, collectio
     assert policy["last_run_at"] is not None
     assert dt.datetime.fromisoformat(policy["next_due_at"]) > dt.datetime.fromisoformat(policy["last_run_at"])
     assert changes_since(collection.catalogue) == []  # a failure is not a change
+
+
+def test_revisit_records_carry_what_warc_1_1_asks_and_read_back_in_full(changing, collection, home):
+    from warcio.archiveiterator import ArchiveIterator
+
+    first(collection, changing.post_url)
+    again(collection, changing.post_url)
+    rows = {row["warc_record_id"]: row for row in collection.catalogue.rows(
+        cat.records, cat.records.c.record_type == "revisit")}
+    seen = 0
+    for path in sorted((home / "snapshots").glob("*.warc.gz")):
+        with open(path, "rb") as fh:
+            for record in ArchiveIterator(fh):
+                if record.rec_type != "revisit":
+                    continue
+                headers = dict(record.rec_headers.headers)
+                row = rows[headers["WARC-Record-ID"]]
+                original = collection.catalogue.rows(cat.records, cat.records.c.id == row["revisit_of_id"])[0]
+                identical = headers["WARC-Profile"].endswith("/identical-payload-digest")
+                assert set(headers) == {
+                    "WARC-Type", "WARC-Record-ID", "WARC-Date", "WARC-Target-URI", "WARC-IP-Address", "WARC-Profile",
+                    "WARC-Refers-To-Target-URI", "WARC-Refers-To-Date", "Content-Type", "WARC-Block-Digest",
+                    "WARC-Warcinfo-ID", "Content-Length", *(["WARC-Payload-Digest"] if identical else [])}
+                assert headers["WARC-Refers-To-Target-URI"] == original["target_uri"]
+                assert headers["WARC-Refers-To-Date"] == warc_date(original["warc_date"])
+                assert record.http_headers.get_statuscode() == ("200" if identical else "304")
+                assert row["refers_to"] is None and row["payload_sha256"] == original["payload_sha256"]
+                warc = collection.catalogue.rows(cat.warc_files, cat.warc_files.c.id == original["warc_file_id"])[0]
+                assert read_record(home / warc["path"], original["offset"]).payload_sha256 == row["payload_sha256"]
+                seen += 1
+    assert seen == len(rows) == 5
+    assert_warcs_valid(home / "snapshots")

@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import os
+import re
 import subprocess
+import uuid
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
@@ -189,3 +191,17 @@ def test_parse_digest(label, algorithm):
 @pytest.mark.parametrize("label", ["sha1:tooshort", "nosuch:AAAA", "nocolon", None])
 def test_parse_digest_rejects(label):
     assert parse_digest(label) is None
+
+
+def test_record_ids_are_random_uuids_and_a_forked_child_never_repeats_its_parents():
+    ids = [new_record_id() for _ in range(1000)]  # several pools of 256
+    assert len(set(ids)) == 1000
+    assert all(re.fullmatch(r"<urn:uuid:[0-9a-f-]{36}>", value) and uuid.UUID(value[10:-1]).version == 4
+               for value in ids)
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child's next id, drawn from what would be the parent's pool if it were shared
+        os.write(write, new_record_id().encode())
+        os._exit(0)
+    os.waitpid(child, 0)
+    assert os.read(read, 100).decode() != new_record_id()
