@@ -19,6 +19,7 @@ import os
 import queue
 import socket
 import threading
+import time
 import urllib.parse
 import uuid
 from pathlib import Path
@@ -26,7 +27,7 @@ from typing import Callable, Iterable
 
 import sqlalchemy as sa
 
-from . import __version__
+from . import __version__, faults
 from . import catalogue as cat
 from .changes import Change, classify_event
 from .collection import Collection
@@ -36,6 +37,9 @@ from .errors import ArchiverError, FetchError, PostNotCaptured
 from .extract import EXTRACTOR, Page, decode_content
 from .fetch import Exchange, Fetcher, Limits
 from .leases import Leases
+from .robots import MAX_BYTES as ROBOTS_MAX_BYTES
+from .robots import MAX_REDIRECTS as ROBOTS_MAX_REDIRECTS
+from .robots import RobotsCache, RobotsPolicy
 from .verify import read_http_payload
 from .warc import (
     PROFILE_IDENTICAL,
@@ -52,6 +56,16 @@ from .warc import (
 
 FOLLOW_UP = {"post": ("embed", "cited"), "cited": ("cited-embed",)}
 BATCH = 64
+ROBOTS_OBEYED = ("obey: followed links are fetched only if robots.txt (RFC 9309) allows them to archiver; "
+                 "URLs the operator typed are fetched regardless; each robots.txt is archived (role robots) "
+                 "with a metadata record of its verdict and sha256")
+ROBOTS_IGNORED = "ignore: the operator chose --ignore-robots; robots.txt not consulted"
+
+
+def _failed(url: str, error: FetchError) -> Exchange:
+    """An exchange that never reached the network: refused, or a bug."""
+    now = dt.datetime.now(dt.timezone.utc)
+    return Exchange(url=url, started_at=now, ended_at=now, error=error)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -139,12 +153,15 @@ class CaptureResult:
 
 
 class HostQueue:
-    """Tasks handed to workers FIFO, with at most ``per_host`` in flight for any one host."""
+    """Tasks handed to workers FIFO, with at most ``per_host`` in flight for any one host and at
+    least ``delay`` seconds between the starts of two tasks on one host."""
 
-    def __init__(self, per_host: int) -> None:
+    def __init__(self, per_host: int, *, delay: float = 0.0) -> None:
         self._per_host = per_host
+        self._delay = delay
         self._pending: dict[str, collections.deque[Task]] = collections.OrderedDict()
         self._active: collections.Counter[str] = collections.Counter()
+        self._next_start: dict[str, float] = {}
         self._ready = threading.Condition()
         self._closed = False
 
@@ -156,16 +173,24 @@ class HostQueue:
     def get(self) -> Task | None:
         with self._ready:
             while True:
+                now = time.monotonic()
+                soonest = None  # when a host now held back by the delay may start again
                 for host, tasks in self._pending.items():
-                    if tasks and self._active[host] < self._per_host:
-                        self._active[host] += 1
-                        task = tasks.popleft()
-                        if not tasks:
-                            del self._pending[host]
-                        return task
+                    if not tasks or self._active[host] >= self._per_host:
+                        continue
+                    start = self._next_start.get(host, now)
+                    if start > now:
+                        soonest = start if soonest is None else min(soonest, start)
+                        continue
+                    self._active[host] += 1
+                    self._next_start[host] = now + self._delay
+                    task = tasks.popleft()
+                    if not tasks:
+                        del self._pending[host]
+                    return task
                 if self._closed:
                     return None
-                self._ready.wait()
+                self._ready.wait(None if soonest is None else soonest - now)
 
     def done(self, task: Task) -> None:
         with self._ready:
@@ -418,7 +443,7 @@ class _Run:
         self.progress = progress
         self.command = command
         self.digest = self.settings.digest
-        self.fetcher = Fetcher(limits=Limits(
+        limits = Limits(
             connect_timeout=self.settings.connect_timeout,
             read_timeout=self.settings.read_timeout,
             total_timeout=self.settings.total_timeout,
@@ -426,8 +451,13 @@ class _Run:
             max_redirects=self.settings.max_redirects,
             user_agent=self.settings.user_agent,
             digest=self.digest,
-        ))
-        self.queue = HostQueue(self.settings.per_host)
+        )
+        self.fetcher = Fetcher(limits=limits)
+        robots_fetcher = Fetcher(limits=dataclasses.replace(limits, max_body=ROBOTS_MAX_BYTES,
+                                                            max_redirects=ROBOTS_MAX_REDIRECTS))
+        self.robots = None if self.settings.ignore_robots else RobotsCache(
+            lambda url: list(robots_fetcher.fetch(url, allow_private=self.settings.allow_private)))
+        self.queue = HostQueue(self.settings.per_host, delay=self.settings.host_delay)
         self.results: queue.Queue = queue.Queue()
         self.seen: set[str] = set()
         self.duplicates: list[Task] = []
@@ -485,8 +515,11 @@ class _Run:
                 except queue.Empty:
                     break
             follow_ups = []
-            for task, hops in batch:
+            for task, hops, robots in batch:
                 self.in_flight -= 1
+                if robots is not None:
+                    robots_task, robots_hops, policy = robots
+                    self._store(robots_task, robots_hops, notes=policy.metadata_fields("obey"))
                 follow_ups += self._store(task, hops)
             self._commit()
             for task, parent in follow_ups:
@@ -515,8 +548,10 @@ class _Run:
             task = self.queue.get()
             if task is None:
                 return
+            robots = None
             try:
-                hops = list(self.fetcher.fetch(
+                robots, refusal = self._consult_robots(task)
+                hops = [refusal] if refusal is not None else list(self.fetcher.fetch(
                     task.url,
                     allow_private=self.settings.allow_private,
                     trust_first=task.role == "post",
@@ -524,17 +559,31 @@ class _Run:
                     conditional=task.previous.conditional_headers() if task.previous else None,
                 ))
             except Exception as exc:  # a bug must not hang the run: report it as a failed fetch
-                now = dt.datetime.now(dt.timezone.utc)
-                hops = [Exchange(url=task.url, started_at=now, ended_at=now,
-                                 error=FetchError(f"{task.url}: internal error {exc!r}"))]
+                hops = [_failed(task.url, FetchError(f"{task.url}: internal error {exc!r}"))]
             finally:
                 self.queue.done(task)
-            self.results.put((task, hops))
+            self.results.put((task, hops, robots))
+
+    def _consult_robots(self, task: Task) -> tuple[tuple[Task, list[Exchange], RobotsPolicy] | None,
+                                                    Exchange | None]:
+        """For a followed link: the robots.txt exchanges to archive (when this worker fetched them,
+        with their task and policy), and a refusal exchange when robots.txt disallows the link. A URL
+        the operator typed, and a re-fetch to confirm an anomaly, are not subject to robots.txt."""
+        if self.robots is None or task.role == "post" or task.link_kind == "confirm":
+            return None, None
+        policy, hops = self.robots.policy(task.url)
+        robots = None
+        if hops:
+            robots = (Task(url=policy.url, role="robots", seed=task.seed, link_kind="robots", follow=False),
+                      hops, policy)
+        return robots, None if policy.allows(task.url) else _failed(task.url, policy.refusal(task.url))
 
     # -- writing ---------------------------------------------------------------------------
 
-    def _store(self, task: Task, hops: list[Exchange]) -> list[tuple[Task, list]]:
-        """Write the hops' records and queue their catalogue rows.
+    def _store(self, task: Task, hops: list[Exchange], *, notes: list[tuple[str, str]] | None = None
+               ) -> list[tuple[Task, list]]:
+        """Write the hops' records and queue their catalogue rows. ``notes``: the fields of a
+        metadata record about the last hop's response (a page's come from its parse).
 
         Returns follow-up tasks, each with the cell that will hold its parent's
         fetch id once the rows are inserted.
@@ -547,7 +596,8 @@ class _Run:
             written = self._write_exchange(exchange, original)
             last = number == len(hops) - 1
             page, document = self._parse(task, exchange, original) if last else (None, None)
-            meta = self._write_metadata(exchange, written, page) if page else None
+            fields = page.metadata_fields() if page else notes if last else None
+            meta = self._write_metadata(exchange, written, fields) if fields else None
             rows = [(self._record_row(record, location, exchange, original), location) for record, location in written]
             if meta is not None:
                 rows.append((cat.record_row(*meta), meta[1]))
@@ -636,12 +686,13 @@ class _Run:
         exchange.response.close()
         return written
 
-    def _write_metadata(self, exchange: Exchange, written, page: Page) -> tuple[Record, Location] | None:
+    def _write_metadata(self, exchange: Exchange, written, fields: list[tuple[str, str]]
+                        ) -> tuple[Record, Location] | None:
         response = next((record for record, _ in written if record.type == "response"), None)
         if response is None:
             return None
         record = metadata_record(target_uri=exchange.url, refers_to=response.record_id,
-                                 date=exchange.started_at, fields=page.metadata_fields(), digest=self.digest)
+                                 date=exchange.started_at, fields=fields, digest=self.digest)
         return record, self.writer.write(record)
 
     # -- catalogue rows ----------------------------------------------------------------------
@@ -651,7 +702,7 @@ class _Run:
 
         def insert(connection) -> None:
             outcome = "captured" if exchange.has_response else "failed"
-            if exchange.error is not None and exchange.error.kind == "blocked-address":
+            if exchange.error is not None and exchange.error.kind in ("blocked-address", "robots-disallowed"):
                 outcome = "blocked"
             parent = task.parent_fetch_id
             fetch_id = self.catalogue.insert(connection, cat.fetches, {
@@ -694,6 +745,7 @@ class _Run:
         with self.catalogue.transaction() as connection:
             for insert in pending:
                 insert(connection)
+            faults.point("commit")
 
     def _on_open(self, warc_file: WarcFile, location: Location) -> None:
         self.result.warc_files.append(warc_file.path.name)
@@ -734,7 +786,7 @@ class _Run:
             ("operator", settings.operator),
             ("isPartOf", str(settings.home.resolve().name or settings.home.resolve())),
             ("http-header-user-agent", settings.user_agent),
-            ("robots", "ignore (robots.txt not consulted by this version)"),
+            ("robots", ROBOTS_IGNORED if settings.ignore_robots else ROBOTS_OBEYED),
             ("capture-id", self.result.capture_id),
             ("command", self.command),
             ("extractor", EXTRACTOR),

@@ -76,6 +76,10 @@ def fetch_options(command: Callable) -> Callable:
     options = [
         click.option("--allow-private", is_flag=True, default=None,
                      help="Also follow links to loopback, private and link-local addresses."),
+        click.option("--ignore-robots", is_flag=True, default=None,
+                     help="Fetch followed links whatever robots.txt says (the URLs you type always are)."),
+        click.option("--host-delay", metavar="DURATION",
+                     help="Least time between the starts of two fetches from one host, e.g. 1s [0]."),
         click.option("--connect-timeout", metavar="DURATION", help="Seconds to wait for a connection [10s]."),
         click.option("--read-timeout", metavar="DURATION", help="Seconds to wait for each read [30s]."),
         click.option("--total-timeout", metavar="DURATION", help="Wall-clock limit per resource, e.g. 2m [120s]."),
@@ -90,7 +94,10 @@ def fetch_options(command: Callable) -> Callable:
                      help="Processes sharing the posts, each with its own WARC files [0: one per 20 posts, "
                           "at most one per core]."),
         click.option("--operator", metavar="NAME", help="Who runs the capture, recorded in warcinfo [login name]."),
-        click.option("--user-agent", metavar="TEXT", help="User-Agent header sent."),
+        click.option("--contact", metavar="TEXT",
+                     help="How a site can reach you (mailto: or URL), sent in the User-Agent."),
+        click.option("--user-agent", metavar="TEXT",
+                     help="User-Agent header sent, whole [archiver/VERSION (+PROJECT-URL; CONTACT)]."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -239,6 +246,9 @@ def capture_footer(result: CaptureResult, settings: Settings) -> str:
     if blocked:
         lines.append(f"{blocked} links to non-public addresses were not followed "
                      "(--allow-private follows them)")
+    disallowed = sum(1 for failure in result.failures if failure.kind == "robots-disallowed")
+    if disallowed:
+        lines.append(f"{disallowed} links disallowed by robots.txt were not fetched (--ignore-robots fetches them)")
     return "\n".join(lines)
 
 

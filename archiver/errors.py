@@ -14,6 +14,7 @@ of the tree to an exit code (see ``exit_code``)::
     │   ├── TooLarge                         body over the size limit
     │   ├── TooManyRedirects                 redirect chain longer than allowed
     │   ├── BlockedAddress                   a followed link resolves to a private address
+    │   ├── RobotsDisallowed                 robots.txt disallows a followed link
     │   ├── ProtocolFailure                  the server broke HTTP
     │   └── PostNotCaptured                  the post answered, but not with a page (404, 500, non-HTML)
     ├── CatalogueError              exit 4   the SQL catalogue cannot be opened or written
@@ -70,6 +71,10 @@ class TooManyRedirects(FetchError):
 
 class BlockedAddress(FetchError):
     kind = "blocked-address"
+
+
+class RobotsDisallowed(FetchError):
+    kind = "robots-disallowed"
 
 
 class ProtocolFailure(FetchError):

@@ -25,6 +25,7 @@ import zlib
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterator
 
+from . import faults
 from .errors import StoreError
 
 WARC_VERSION = "WARC/1.1"
@@ -239,10 +240,12 @@ class WarcWriter:
                     raise StoreError(f"block of {record.record_id} ended {remaining} bytes early")
                 remaining -= len(chunk)
                 out(compressor.compress(chunk))
+                faults.point("record-block")
             out(compressor.compress(b"\r\n\r\n"))
             out(compressor.flush())
         except OSError as exc:
             raise StoreError(f"cannot write {self.current.path}: {exc.strerror}") from None
+        faults.point("record")
         return Location(path=self.current.path, offset=offset, length=self._size - offset)
 
     def _emit(self, data: bytes) -> None:
