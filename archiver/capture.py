@@ -33,7 +33,7 @@ from .changes import Change, classify_event
 from .collection import Collection
 from .config import Settings
 from .document import Document, analyse
-from .errors import ArchiverError, FetchError, PostNotCaptured
+from .errors import ArchiverError, CatalogueError, FetchError, PostNotCaptured
 from .extract import EXTRACTOR, Page, decode_content
 from .fetch import Exchange, Fetcher, Limits
 from .leases import Leases
@@ -373,7 +373,7 @@ def _capture_part(settings: Settings, seeds: list[str], event: CaptureEvent, com
     """One process's share of a capture (runs in a child process)."""
     from .collection import Collection
 
-    catalogue = cat.Catalogue.open(settings.db_url)
+    catalogue = cat.Catalogue.open(settings.db_url, lock_timeout=settings.lock_timeout)
     try:
         collection = Collection(settings=settings, catalogue=catalogue, repaired=[])
         return _Run(collection=collection, command=command, seeds=seeds, stop=_part_stop, progress=None,
@@ -488,16 +488,21 @@ class _Run:
         for worker in workers:
             worker.start()
         interrupted = False
+        catalogue_failed = False
         try:
             for task in self.tasks:
                 self._submit(task)
             interrupted = self._drain()
-        except BaseException:
+        except BaseException as exc:
             interrupted = True
+            catalogue_failed = isinstance(exc, CatalogueError)
             raise
         finally:
             self.queue.close()
-            self._finish(interrupted)
+            if catalogue_failed:  # rows cannot be written: the next start catalogues the .open file's records
+                self.writer.abandon()
+            else:
+                self._finish(interrupted)
         return self.result
 
     def _drain(self) -> bool:
@@ -593,14 +598,11 @@ class _Run:
         page = None
         for number, exchange in enumerate(hops):
             original = self._already_archived(task, exchange, first=number == 0)
-            written = self._write_exchange(exchange, original)
             last = number == len(hops) - 1
             page, document = self._parse(task, exchange, original) if last else (None, None)
             fields = page.metadata_fields() if page else notes if last else None
-            meta = self._write_metadata(exchange, written, fields) if fields else None
+            written = self._write_exchange(exchange, original, fields)
             rows = [(self._record_row(record, location, exchange, original), location) for record, location in written]
-            if meta is not None:
-                rows.append((cat.record_row(*meta), meta[1]))
             self.pending_rows.append(self._rows_for(task, exchange, rows, document, redirect_of=previous,
                                                     ids=fetch_ids))
             for row, location in rows:
@@ -676,24 +678,23 @@ class _Run:
             row.update(payload_sha256=original.payload_sha256, revisit_of_id=original.record_pk)
         return row
 
-    def _write_exchange(self, exchange: Exchange, original: "Previous | None") -> list[tuple[Record, Location]]:
+    def _write_exchange(self, exchange: Exchange, original: "Previous | None",
+                        fields: list[tuple[str, str]] | None) -> list[tuple[Record, Location]]:
+        """The exchange's records, and a metadata record of ``fields`` about its response, written
+        all or none (a full disk cuts the file back to before the first)."""
         if original is None:
             records = exchange_records(exchange, digest=self.digest)
         else:
             profile = PROFILE_NOT_MODIFIED if exchange.status == 304 else PROFILE_IDENTICAL
             records = revisit_records(exchange, digest=self.digest, profile=profile, original=original.original)
-        written = [(record, self.writer.write(record)) for record in records]
-        exchange.response.close()
-        return written
-
-    def _write_metadata(self, exchange: Exchange, written, fields: list[tuple[str, str]]
-                        ) -> tuple[Record, Location] | None:
-        response = next((record for record, _ in written if record.type == "response"), None)
-        if response is None:
-            return None
-        record = metadata_record(target_uri=exchange.url, refers_to=response.record_id,
-                                 date=exchange.started_at, fields=fields, digest=self.digest)
-        return record, self.writer.write(record)
+        response = next((record for record in records if record.type == "response"), None)
+        if fields and response is not None:
+            records.append(metadata_record(target_uri=exchange.url, refers_to=response.record_id,
+                                           date=exchange.started_at, fields=fields, digest=self.digest))
+        try:
+            return list(zip(records, self.writer.write_all(records), strict=True))
+        finally:
+            exchange.response.close()
 
     # -- catalogue rows ----------------------------------------------------------------------
 
@@ -794,7 +795,8 @@ class _Run:
         ]
 
     def _finish(self, interrupted: bool) -> None:
-        self.writer.close()
+        """Catalogue what is pending, then close the WARC file and catalogue that. A catalogue that
+        fails before the file is closed leaves it ``.open``, for the next start to catalogue."""
         self.result.outcome = _outcome(interrupted=interrupted, failed=len(self.result.seed_errors),
                                        seeds=len(self.seeds))
         self.result.ended_at = dt.datetime.now(dt.timezone.utc)
@@ -817,4 +819,10 @@ class _Run:
                 })
 
         self.pending_rows.append(finish)
+        try:
+            self._commit()
+        except CatalogueError:
+            self.writer.abandon()
+            raise
+        self.writer.close()
         self._commit()

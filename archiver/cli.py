@@ -64,6 +64,8 @@ def collection_options(command: Callable) -> Callable:
                   help="Catalogue as an SQLAlchemy URL instead of HOME/archiver.db [env ARCHIVER_DB]")
     @click.option("--config", "config_file", type=click.Path(dir_okay=False),
                   help="TOML config file [env ARCHIVER_CONFIG; default: HOME/archiver.toml]")
+    @click.option("--lock-timeout", metavar="DURATION",
+                  help="How long a write waits while another process writes the catalogue [60s].")
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         return command(*args, **kwargs)

@@ -80,6 +80,7 @@ class Settings:
 
     home: Path = Path(".")
     db: str | None = None
+    lock_timeout: float = 60.0
     operator: str = ""
     contact: str = ""
     user_agent: str = DEFAULT_USER_AGENT
@@ -111,6 +112,7 @@ class Settings:
 _PARSERS: dict[str, Callable[[Any], Any]] = {
     "home": lambda value: Path(str(value)).expanduser(),
     "db": str,
+    "lock_timeout": parse_duration,
     "operator": str,
     "contact": str,
     "user_agent": str,

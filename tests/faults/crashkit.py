@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -179,6 +180,59 @@ def inspect_store(home: Path) -> StoreCheck:
                                                                  for f in findings),
                       invalid_warcs=invalid, failures=failures,
                       open_files=sorted(path.name for path in snapshots.glob("*.open")))
+
+
+# -- hostile machines --------------------------------------------------------------------------
+# Root is needed to mount (CI runs as root); as root, file modes stop nothing, so a mount it is.
+
+
+def _mount(*args: str) -> None:
+    assert os.geteuid() == 0, "this case mounts a file system: run it as root (CI does)"
+    subprocess.run(["mount", *args], check=True, capture_output=True)
+
+
+@contextlib.contextmanager
+def tiny_store(path: Path, size: str):
+    """``path`` on a tmpfs of ``size``: a disk that fills up."""
+    path.mkdir(parents=True, exist_ok=True)
+    _mount("-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path))
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", str(path)], check=True)
+
+
+@contextlib.contextmanager
+def read_only_store(path: Path):
+    """``path`` bind-mounted onto itself read-only: writes fail with EROFS, even for root."""
+    path.mkdir(parents=True, exist_ok=True)
+    _mount("--bind", str(path), str(path))
+    try:
+        _mount("-o", "remount,bind,ro", str(path))
+        yield path
+    finally:
+        subprocess.run(["umount", str(path)], check=True)
+
+
+_LOCKER = ("import sqlite3, sys\n"
+           "db = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+           "db.execute('BEGIN EXCLUSIVE')\n"
+           "print('locked', flush=True)\n"
+           "sys.stdin.read()\n"
+           "db.execute('ROLLBACK')\n")
+
+
+@contextlib.contextmanager
+def catalogue_locked(db: Path):
+    """Another process holding ``BEGIN EXCLUSIVE`` on the catalogue until the block ends."""
+    locker = subprocess.Popen([sys.executable, "-c", _LOCKER, str(db)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert locker.stdout.readline() == "locked\n"
+        yield locker
+    finally:
+        locker.stdin.close()
+        locker.wait(30)
 
 
 # -- the matrix --------------------------------------------------------------------------------

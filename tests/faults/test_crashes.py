@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import random
 import signal
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -15,7 +17,19 @@ from archiver.capture import capture
 from archiver.collection import open_collection
 from archiver.recrawl import recrawl
 
-from .crashkit import CrashSite, inspect_store, record_case, rows, settings_for, start_capture
+from ..conftest import run_archiver
+from .crashkit import (
+    CrashSite,
+    catalogue_locked,
+    clean_env,
+    inspect_store,
+    read_only_store,
+    record_case,
+    rows,
+    settings_for,
+    start_capture,
+    tiny_store,
+)
 
 KINDS = ("mid-body", "record-block", "record", "commit")
 STALLABLE = ("/post.html", "/big.jpg", "/cited-a.html", "/style.css")
@@ -90,3 +104,140 @@ def test_kill_9_at_a_seeded_point_then_redo(crash_site, tmp_path, seed, request)
     assert (killed["outcome"], again["outcome"]) == ("interrupted", "complete")
     assert store.open_files == [] and store.invalid_warcs == [] and store.failures == []
     assert archived == crash_site.expected
+
+
+def archived_by(home, event_id: int) -> set[str]:
+    return {row["target_uri"] for row in rows(home, cat.records, cat.records.c.capture_event_id == event_id,
+                                              cat.records.c.record_type.in_(("response", "revisit")))}
+
+
+def one_line_error(result) -> str:
+    assert "Traceback" not in result.stderr, result.stderr
+    return result.stderr.splitlines()[-1]
+
+
+def test_disk_full_cuts_the_record_back_and_exits_5(crash_site, home, request):
+    with tiny_store(home / "snapshots", "128k") as snapshots:
+        result = run_archiver("capture", crash_site.post_url, "--home", str(home), "--allow-private")
+        [warc] = snapshots.glob("*.warc.gz")
+        line = one_line_error(result)
+        store = inspect_store(home)
+        [event] = rows(home, cat.capture_events)
+        record_case(case="disk full (128 KiB tmpfs) while a 200 kB image is written", test=request.node.name,
+                    expected="exit 5, one line; the file cut back to its last whole record, closed, catalogued",
+                    result="pass" if result.returncode == 5 and store.clean else "FAIL",
+                    invalid=len(store.invalid_warcs), records=store.records_checked)
+        assert (result.returncode, line) == (5, f"Error: cannot write {warc}: No space left on device")
+        assert store.clean, store
+        assert event["outcome"] == "interrupted"
+        assert crash_site.url("/big.jpg") not in archived_by(home, event["id"])
+        subprocess.run(["mount", "-o", "remount,size=4m", str(snapshots)], check=True)
+        again = run_archiver("capture", crash_site.post_url, "--home", str(home), "--allow-private")
+        assert again.returncode == 0, again.stderr
+        assert archived_by(home, rows(home, cat.capture_events)[-1]["id"]) == crash_site.expected
+        assert inspect_store(home).clean
+
+
+def test_read_only_store_exits_5_and_writes_nothing(crash_site, home, request):
+    with read_only_store(home / "snapshots") as snapshots:
+        result = run_archiver("capture", crash_site.post_url, "--home", str(home), "--allow-private")
+        line = one_line_error(result)
+        written = list(snapshots.iterdir())
+        [event] = rows(home, cat.capture_events)
+        record_case(case="read-only store (read-only bind mount)", test=request.node.name,
+                    expected="exit 5, one line; no file written; event interrupted",
+                    result="pass" if result.returncode == 5 and not written else "FAIL")
+        assert (result.returncode, line) == (5, f"Error: cannot write to {snapshots}: Read-only file system")
+        assert written == [] and event["outcome"] == "interrupted"
+        assert rows(home, cat.warc_files) == [] and rows(home, cat.records) == []
+
+
+def test_a_locked_catalogue_exits_4_before_writing(crash_site, home, request):
+    first = run_archiver("capture", crash_site.post_url, "--home", str(home), "--allow-private")
+    assert first.returncode == 0, first.stderr
+    before = sorted(path.name for path in (home / "snapshots").iterdir())
+    with catalogue_locked(home / "archiver.db"):
+        result = run_archiver("capture", crash_site.post_url, "--home", str(home), "--allow-private",
+                              "--lock-timeout", "0.5")
+    line = one_line_error(result)
+    after = sorted(path.name for path in (home / "snapshots").iterdir())
+    record_case(case="catalogue locked by another process (BEGIN EXCLUSIVE) at start", test=request.node.name,
+                expected="exit 4, one line; nothing written",
+                result="pass" if result.returncode == 4 and after == before else "FAIL")
+    assert (result.returncode, line) == (4, f"Error: the catalogue {home / 'archiver.db'} is locked by another "
+                                            "process (waited 0.5s; --lock-timeout waits longer)")
+    assert after == before and len(rows(home, cat.capture_events)) == 1
+    assert inspect_store(home).clean
+
+
+def test_a_catalogue_locked_mid_capture_leaves_the_warc_for_the_next_start(crash_site, home, request):
+    crash_site.stall("/big.jpg", 1000)
+    process = start_capture(home, crash_site.post_url, args=("--lock-timeout", "0.5"))
+    assert crash_site.stalled.wait(60)
+    with catalogue_locked(home / "archiver.db"):
+        crash_site.release.set()
+        out, err = process.communicate(timeout=120)
+    assert "Traceback" not in err
+    assert (process.returncode, err.splitlines()[-1]) == (
+        4, f"Error: the catalogue {home / 'archiver.db'} is locked by another process (waited 0.5s; "
+           "--lock-timeout waits longer)")
+    assert list((home / "snapshots").glob("*.open"))  # its rows could not be written: left for the next start
+    again = run_archiver("capture", crash_site.post_url, "--home", str(home), "--allow-private")
+    store = inspect_store(home)
+    killed, redone = rows(home, cat.capture_events)
+    record_case(case="catalogue locked by another process in the middle of a capture", test=request.node.name,
+                expected="exit 4, one line; the WARC left .open, repaired and catalogued at the next start",
+                result="pass" if again.returncode == 0 and store.clean else "FAIL",
+                invalid=len(store.invalid_warcs), records=store.records_checked)
+    assert again.returncode == 0 and again.stderr.startswith("Repaired archiver-"), again.stderr
+    assert store.clean, store
+    assert (killed["outcome"], redone["outcome"]) == ("interrupted", "complete")
+    assert archived_by(home, killed["id"]) >= {crash_site.post_url}  # recovered from the bytes
+    assert archived_by(home, redone["id"]) == crash_site.expected
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_stops_recrawl_cleanly(crash_site, home, sig, request):
+    first = run_archiver("capture", crash_site.post_url, "--home", str(home), "--allow-private")
+    assert first.returncode == 0, first.stderr
+    crash_site.stall("/big.jpg", 5000)
+    process = subprocess.Popen([sys.executable, "-m", "archiver", "recrawl", crash_site.post_url, "--home", str(home),
+                                "--allow-private"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env=clean_env(), stdin=subprocess.DEVNULL)
+    assert crash_site.stalled.wait(60)
+    process.send_signal(sig)
+    out, err = process.communicate(timeout=60)
+    crash_site.release.set()
+    store = inspect_store(home)
+    events = rows(home, cat.capture_events)
+    record_case(case=f"{sig.name} during archiver recrawl", test=request.node.name,
+                expected="exit 130 with a message; files closed; event interrupted; verify passes",
+                result="pass" if process.returncode == 130 and store.clean else "FAIL",
+                invalid=len(store.invalid_warcs), records=store.records_checked)
+    assert process.returncode == 130 and "Traceback" not in err
+    assert err.splitlines()[-1] == "Interrupted: the files are closed and every record written is catalogued."
+    assert [event["outcome"] for event in events] == ["complete", "interrupted"]
+    assert store.clean, store
+
+
+def test_sigterm_stops_watch_cleanly(crash_site, home, request):
+    first = run_archiver("capture", crash_site.post_url, "--every", "1s", "--home", str(home), "--allow-private")
+    assert first.returncode == 0, first.stderr
+    crash_site.stall("/big.jpg", 5000)
+    process = subprocess.Popen([sys.executable, "-m", "archiver", "watch", "--poll", "0.2", "--home", str(home),
+                                "--allow-private"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env=clean_env(), stdin=subprocess.DEVNULL)
+    assert crash_site.stalled.wait(60)
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=60)
+    crash_site.release.set()
+    store = inspect_store(home)
+    events = rows(home, cat.capture_events)
+    record_case(case="SIGTERM during archiver watch", test=request.node.name,
+                expected="exit 130 with a message; files closed; event interrupted; verify passes",
+                result="pass" if process.returncode == 130 and store.clean else "FAIL",
+                invalid=len(store.invalid_warcs), records=store.records_checked)
+    assert process.returncode == 130 and "Traceback" not in err
+    assert err.splitlines()[-1] == "Stopped: the files are closed and every record written is catalogued."
+    assert [event["outcome"] for event in events][-1] == "interrupted"
+    assert store.clean, store
