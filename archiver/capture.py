@@ -153,15 +153,12 @@ class CaptureResult:
 
 
 class HostQueue:
-    """Tasks handed to workers FIFO, with at most ``per_host`` in flight for any one host and at
-    least ``delay`` seconds between the starts of two tasks on one host."""
+    """Tasks handed to workers FIFO, with at most ``per_host`` in flight for any one host."""
 
-    def __init__(self, per_host: int, *, delay: float = 0.0) -> None:
+    def __init__(self, per_host: int) -> None:
         self._per_host = per_host
-        self._delay = delay
         self._pending: dict[str, collections.deque[Task]] = collections.OrderedDict()
         self._active: collections.Counter[str] = collections.Counter()
-        self._next_start: dict[str, float] = {}
         self._ready = threading.Condition()
         self._closed = False
 
@@ -173,24 +170,16 @@ class HostQueue:
     def get(self) -> Task | None:
         with self._ready:
             while True:
-                now = time.monotonic()
-                soonest = None  # when a host now held back by the delay may start again
                 for host, tasks in self._pending.items():
-                    if not tasks or self._active[host] >= self._per_host:
-                        continue
-                    start = self._next_start.get(host, now)
-                    if start > now:
-                        soonest = start if soonest is None else min(soonest, start)
-                        continue
-                    self._active[host] += 1
-                    self._next_start[host] = now + self._delay
-                    task = tasks.popleft()
-                    if not tasks:
-                        del self._pending[host]
-                    return task
+                    if tasks and self._active[host] < self._per_host:
+                        self._active[host] += 1
+                        task = tasks.popleft()
+                        if not tasks:
+                            del self._pending[host]
+                        return task
                 if self._closed:
                     return None
-                self._ready.wait(None if soonest is None else soonest - now)
+                self._ready.wait()
 
     def done(self, task: Task) -> None:
         with self._ready:
@@ -201,6 +190,28 @@ class HostQueue:
         with self._ready:
             self._closed = True
             self._ready.notify_all()
+
+
+class HostGate:
+    """At least ``delay`` seconds between the starts of two fetches from one host (robots.txt
+    included); a worker waits here for its host's turn, the other hosts' fetches go on."""
+
+    def __init__(self, delay: float) -> None:
+        self._delay = delay
+        self._lock = threading.Lock()
+        self._hosts: dict[str, tuple[threading.Lock, list[float]]] = {}
+
+    def enter(self, url: str) -> None:
+        if self._delay <= 0:
+            return
+        host = urllib.parse.urlsplit(url).netloc.lower()
+        with self._lock:
+            turn, last = self._hosts.setdefault(host, (threading.Lock(), [-self._delay]))
+        with turn:
+            pause = last[0] + self._delay - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)  # the politeness delay itself, not a wait for something
+            last[0] = time.monotonic()
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -453,11 +464,11 @@ class _Run:
             digest=self.digest,
         )
         self.fetcher = Fetcher(limits=limits)
-        robots_fetcher = Fetcher(limits=dataclasses.replace(limits, max_body=ROBOTS_MAX_BYTES,
-                                                            max_redirects=ROBOTS_MAX_REDIRECTS))
-        self.robots = None if self.settings.ignore_robots else RobotsCache(
-            lambda url: list(robots_fetcher.fetch(url, allow_private=self.settings.allow_private)))
-        self.queue = HostQueue(self.settings.per_host, delay=self.settings.host_delay)
+        self.robots_fetcher = Fetcher(limits=dataclasses.replace(limits, max_body=ROBOTS_MAX_BYTES,
+                                                                 max_redirects=ROBOTS_MAX_REDIRECTS))
+        self.gate = HostGate(self.settings.host_delay)
+        self.robots = None if self.settings.ignore_robots else RobotsCache(self._fetch_robots)
+        self.queue = HostQueue(self.settings.per_host)
         self.results: queue.Queue = queue.Queue()
         self.seen: set[str] = set()
         self.duplicates: list[Task] = []
@@ -556,6 +567,8 @@ class _Run:
             robots = None
             try:
                 robots, refusal = self._consult_robots(task)
+                if refusal is None:
+                    self.gate.enter(task.url)
                 hops = [refusal] if refusal is not None else list(self.fetcher.fetch(
                     task.url,
                     allow_private=self.settings.allow_private,
@@ -568,6 +581,10 @@ class _Run:
             finally:
                 self.queue.done(task)
             self.results.put((task, hops, robots))
+
+    def _fetch_robots(self, url: str) -> list[Exchange]:
+        self.gate.enter(url)
+        return list(self.robots_fetcher.fetch(url, allow_private=self.settings.allow_private))
 
     def _consult_robots(self, task: Task) -> tuple[tuple[Task, list[Exchange], RobotsPolicy] | None,
                                                     Exchange | None]:
