@@ -153,8 +153,10 @@ def capture_command(urls: tuple[str, ...], input_file, every: str | None, output
         archiver capture https://example.blogspot.com/2015/05/post.html
 
     Writes WARC/1.1 files to HOME/snapshots/ and catalogues every record in
-    HOME/archiver.db. Exits 0 when every post was captured; 3 when a post
-    could not be (404, not HTML, unreachable): what was fetched is kept.
+    HOME/archiver.db. Links followed obey robots.txt unless --ignore-robots;
+    the URLs given are always fetched. Exits 0 when every post was captured;
+    3 when a post could not be (404, not HTML, unreachable): what was fetched
+    is kept.
     """
     targets = list(urls)
     if input_file is not None:

@@ -28,6 +28,8 @@ from warcio.archiveiterator import ArchiveIterator
 
 from archiver.config import resolve
 from archiver.fixity import check, open_for_verify
+from archiver.verify import read_record
+from archiver.warc import complete_members
 
 from ..servers import ScriptedServer, send
 
@@ -145,6 +147,24 @@ class StoreCheck:
     @property
     def clean(self) -> bool:
         return not (self.invalid_warcs or self.failures or self.open_files)
+
+
+def describe_leftover(home: Path) -> str:
+    """What a killed capture left in its ``.open`` file: its whole records, the last one, and the
+    bytes of a record cut short after them."""
+    leftovers = sorted((home / "snapshots").glob("*.warc.gz.open"))
+    if not leftovers:
+        return "no WARC file begun"
+    [path] = leftovers
+    with open(path, "rb") as fh:
+        kept = list(complete_members(fh))
+    cut = path.stat().st_size - sum(length for _, length in kept)
+    if not kept:
+        return f"{cut} bytes, not one whole record"
+    last = read_record(path, kept[-1][0])
+    uri = f" {last.target_uri.rsplit('/', 1)[1]}" if last.target_uri else ""
+    return f"{len(kept)} whole records, the last a {last.record_type}{uri}" + (
+        f", then {cut} bytes of a record cut short" if cut else "")
 
 
 def warcio_reads_whole(path: Path) -> bool:

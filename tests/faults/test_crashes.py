@@ -17,11 +17,12 @@ from archiver.capture import capture
 from archiver.collection import open_collection
 from archiver.recrawl import recrawl
 
-from ..conftest import run_archiver
+from ..conftest import run_archiver, tool
 from .crashkit import (
     CrashSite,
     catalogue_locked,
     clean_env,
+    describe_leftover,
     inspect_store,
     read_only_store,
     record_case,
@@ -69,7 +70,8 @@ def kill_capture(site: CrashSite, home, seed: int) -> str:
     out, err = process.communicate(timeout=120)
     site.release.set()
     assert process.returncode == -signal.SIGKILL, (process.returncode, err)
-    return f"kill -9 {'mid-body of ' + where + ' at byte' if kind == 'mid-body' else 'at ' + where} {n}"
+    point = f"mid-body of {where} at byte {n}" if kind == "mid-body" else f"at {where} #{n}"
+    return f"kill -9 {point}; left: {describe_leftover(home)}"
 
 
 def redo(site: CrashSite, home, *, use_recrawl: bool) -> None:
@@ -96,7 +98,9 @@ def test_kill_9_at_a_seeded_point_then_redo(crash_site, tmp_path, seed, request)
                                                    cat.records.c.http_status == 200)}
     store = inspect_store(home)
     lost = len(crash_site.expected - archived) + sum(not f.startswith("orphan") for f in store.failures)
-    ok = (killed["outcome"], again["outcome"]) == ("interrupted", "complete") and store.clean and lost == 0
+    verified = run_archiver("verify", "--home", str(home)) if seed % 10 == 9 else None  # the command too
+    ok = ((killed["outcome"], again["outcome"]) == ("interrupted", "complete") and store.clean and lost == 0
+          and (verified is None or verified.returncode == 0))
     record_case(case=f"{case} (seed {seed}), then {'recrawl' if seed % 2 else 'capture'}",
                 test=request.node.name, result="pass" if ok else "FAIL", lost=lost,
                 invalid=len(store.invalid_warcs), records=store.records_checked,
@@ -104,6 +108,26 @@ def test_kill_9_at_a_seeded_point_then_redo(crash_site, tmp_path, seed, request)
     assert (killed["outcome"], again["outcome"]) == ("interrupted", "complete")
     assert store.open_files == [] and store.invalid_warcs == [] and store.failures == []
     assert archived == crash_site.expected
+    assert verified is None or verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def test_warcio_check_alone_passes_a_warc_cut_off_mid_record_verify_does_not(crash_site, home, request):
+    """The known trap: `warcio check` exits 0 on a truncated WARC, so the fault cases also compare
+    each file's size and sha256, and every record's offset and length, with the catalogue."""
+    result = run_archiver("capture", crash_site.post_url, "--home", str(home), "--allow-private")
+    assert result.returncode == 0, result.stderr
+    [path] = (home / "snapshots").glob("*.warc.gz")
+    path.write_bytes(path.read_bytes()[:-300])  # the last record loses its end
+    warcio = subprocess.run([tool("warcio"), "check", str(path)], capture_output=True, text=True)
+    verified = run_archiver("verify", "--home", str(home))
+    store = inspect_store(home)
+    record_case(case="a WARC cut off mid-record behind the catalogue's back", test=request.node.name,
+                expected="warcio check exits 0 (the trap); archiver verify exits 6; counted invalid here",
+                result="pass" if warcio.returncode == 0 and verified.returncode == 6 else "FAIL",
+                invalid=0, records=store.records_checked)
+    assert warcio.returncode == 0
+    assert verified.returncode == 6 and "file-changed" in verified.stdout and "lost" in verified.stdout
+    assert store.invalid_warcs == [path.name]
 
 
 def archived_by(home, event_id: int) -> set[str]:
