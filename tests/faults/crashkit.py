@@ -271,7 +271,14 @@ def record_case(*, case: str, test: str, expected: str, result: str, lost: int =
 
 def render(lines: list[dict]) -> str:
     """The Markdown matrix of recorded rows, with totals."""
-    out = ["| case | test | expected outcome | result | records checked | records lost | invalid WARCs |",
+    out = ["# Fault matrix: crashes, concurrency, politeness", "",
+           "Generated, not typed: `ARCHIVER_MATRIX_OUT=/tmp/matrix.jsonl python -m pytest tests/faults` appends one "
+           "JSON line per case as it runs (`crashkit.record_case`), then `python -m tests.faults.crashkit "
+           "/tmp/matrix.jsonl > tests/faults/MATRIX-crashes.md` renders them. *Records checked*: catalogued "
+           "records `archiver verify`'s check read back after the case. *Records lost*: URLs the redo did not "
+           "archive, plus catalogued records whose bytes fail verification. *Invalid WARCs*: files that warcio "
+           "cannot read to their end or that verification finds damaged.", "",
+           "| case | test | expected outcome | result | records checked | records lost | invalid WARCs |",
            "| --- | --- | --- | --- | --- | --- | --- |"]
     for row in lines:
         out.append(f"| {row['case']} | `{row['test']}` | {row['expected']} | {row['result']} | {row['records']} "

@@ -121,14 +121,20 @@ def test_links_robots_txt_disallows_are_refused_and_catalogued(polite, home, req
     assert {r["role"] for r in json.loads(result.stdout)["records"]} == {"post", "embed", "cited", "robots"}
 
 
-def test_a_typed_url_is_fetched_whatever_robots_txt_says(polite, home):
+def test_a_typed_url_is_fetched_whatever_robots_txt_says(polite, home, request):
     result = capture(home, polite.url("/private/typed.html"))
     assert result.returncode == 0, result.stderr
     assert polite.hits[0] == "/private/typed.html"
+    passed(request, "robots.txt disallows the URL typed", "fetched: the archivist chose it")
+
+
+def passed(request, case: str, expected: str) -> None:
+    """A politeness case that reached its end: every assertion before it held."""
+    record_case(case=case, test=request.node.name, expected=expected, result="pass")
 
 
 @pytest.mark.parametrize("how", ["flag", "env", "config"])
-def test_ignore_robots_from_flag_env_or_config(polite, home, how, tmp_path):
+def test_ignore_robots_from_flag_env_or_config(polite, home, how, request):
     args, env = [polite.url("/post.html")], None
     if how == "flag":
         args.append("--ignore-robots")
@@ -141,10 +147,12 @@ def test_ignore_robots_from_flag_env_or_config(polite, home, how, tmp_path):
     assert result.returncode == 0, result.stderr
     assert CLOSED <= set(polite.hits) and "/robots.txt" not in polite.hits
     assert warcinfo(home)["robots"] == ROBOTS_IGNORED
+    passed(request, f"--ignore-robots given by {how}", "disallowed links fetched; robots.txt not asked; "
+                                                         "warcinfo says ignore")
 
 
 @pytest.mark.parametrize("status, fetched", [(503, set()), (404, {"/open.html", "/pic.png", *CLOSED})])
-def test_robots_txt_5xx_disallows_every_followed_link_4xx_none(home, status, fetched):
+def test_robots_txt_5xx_disallows_every_followed_link_4xx_none(home, status, fetched, request):
     site = PoliteSite(robots_status=status)
     try:
         result = capture(home, site.url("/post.html"))
@@ -155,9 +163,11 @@ def test_robots_txt_5xx_disallows_every_followed_link_4xx_none(home, status, fet
     assert followed & set(site.hits) == fetched
     refused = {row["url"] for row in rows(home, cat.fetches) if row["error_kind"] == "robots-disallowed"}
     assert refused == {site.url(path) for path in followed - fetched}
+    passed(request, f"robots.txt answers {status}", "5xx: every followed link refused and catalogued; "
+                                                    "4xx: every one fetched")
 
 
-def test_user_agent_names_archiver_its_version_and_the_contact_in_config(polite, home):
+def test_user_agent_names_archiver_its_version_and_the_contact_in_config(polite, home, request):
     home.mkdir(parents=True)
     (home / "archiver.toml").write_text('contact = "mailto:jane@example.org"\n')
     result = capture(home, polite.url("/post.html"))
@@ -165,6 +175,8 @@ def test_user_agent_names_archiver_its_version_and_the_contact_in_config(polite,
     agent = f"archiver/{__version__} (+https://github.com/archiver-project/archiver; mailto:jane@example.org)"
     assert set(polite.agents) == {agent}  # robots.txt and pages alike
     assert warcinfo(home)["http-header-user-agent"] == agent
+    passed(request, "contact set in archiver.toml", "every request's User-Agent names archiver, its version, "
+                                                    "the contact")
 
 
 def images_post(site: PoliteSite) -> str:
@@ -174,13 +186,14 @@ def images_post(site: PoliteSite) -> str:
 
 
 @pytest.mark.parametrize("per_host", [1, 2])
-def test_per_host_concurrency(polite, home, per_host):
+def test_per_host_concurrency(polite, home, per_host, request):
     result = capture(home, images_post(polite), "--per-host", str(per_host))
     assert result.returncode == 0, result.stderr
     assert polite.most_active == per_host
+    passed(request, f"--per-host {per_host}", f"at most {per_host} requests at once to the host")
 
 
-def test_host_delay_spaces_the_requests_to_one_host(polite, home):
+def test_host_delay_spaces_the_requests_to_one_host(polite, home, request):
     result = capture(home, images_post(polite), "--per-host", "4", "--host-delay", "0.3s")
     assert result.returncode == 0, result.stderr
     assert [path for path, _ in polite.started][:2] == ["/gallery.html", "/robots.txt"]
@@ -188,3 +201,4 @@ def test_host_delay_spaces_the_requests_to_one_host(polite, home):
     assert len(starts) == 6  # the post, robots.txt and four images, each after its turn
     # six turns 0.3 s apart span at least 1.5 s; the bound allows one turn of scheduling delay
     assert starts[-1] - starts[0] >= 4 * 0.3
+    passed(request, "--host-delay 0.3s", "six requests to the host span at least 1.2 s")
