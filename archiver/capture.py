@@ -19,6 +19,7 @@ import os
 import queue
 import socket
 import threading
+import time
 import urllib.parse
 import uuid
 from pathlib import Path
@@ -26,16 +27,19 @@ from typing import Callable, Iterable
 
 import sqlalchemy as sa
 
-from . import __version__
+from . import __version__, faults
 from . import catalogue as cat
 from .changes import Change, classify_event
 from .collection import Collection
 from .config import Settings
 from .document import Document, analyse, page_only
-from .errors import ArchiverError, FetchError, PostNotCaptured
+from .errors import ArchiverError, CatalogueError, FetchError, PostNotCaptured
 from .extract import EXTRACTOR, Page, decode_content
 from .fetch import Exchange, Fetcher, Limits
 from .leases import Leases
+from .robots import MAX_BYTES as ROBOTS_MAX_BYTES
+from .robots import MAX_REDIRECTS as ROBOTS_MAX_REDIRECTS
+from .robots import RobotsCache, RobotsPolicy
 from .verify import read_http_payload
 from .warc import (
     PROFILE_IDENTICAL,
@@ -52,6 +56,16 @@ from .warc import (
 
 FOLLOW_UP = {"post": ("embed", "cited"), "cited": ("cited-embed",)}
 BATCH = 64
+ROBOTS_OBEYED = ("obey: followed links are fetched only if robots.txt (RFC 9309) allows them to archiver; "
+                 "URLs the operator typed are fetched regardless; each robots.txt is archived (role robots) "
+                 "with a metadata record of its verdict and sha256")
+ROBOTS_IGNORED = "ignore: the operator chose --ignore-robots; robots.txt not consulted"
+
+
+def _failed(url: str, error: FetchError) -> Exchange:
+    """An exchange that never reached the network: refused, or a bug."""
+    now = dt.datetime.now(dt.timezone.utc)
+    return Exchange(url=url, started_at=now, ended_at=now, error=error)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -176,6 +190,28 @@ class HostQueue:
         with self._ready:
             self._closed = True
             self._ready.notify_all()
+
+
+class HostGate:
+    """At least ``delay`` seconds between the starts of two fetches from one host (robots.txt
+    included); a worker waits here for its host's turn, the other hosts' fetches go on."""
+
+    def __init__(self, delay: float) -> None:
+        self._delay = delay
+        self._lock = threading.Lock()
+        self._hosts: dict[str, tuple[threading.Lock, list[float]]] = {}
+
+    def enter(self, url: str) -> None:
+        if self._delay <= 0:
+            return
+        host = urllib.parse.urlsplit(url).netloc.lower()
+        with self._lock:
+            turn, last = self._hosts.setdefault(host, (threading.Lock(), [-self._delay]))
+        with turn:
+            pause = last[0] + self._delay - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)  # the politeness delay itself, not a wait for something
+            last[0] = time.monotonic()
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -348,7 +384,7 @@ def _capture_part(settings: Settings, seeds: list[str], event: CaptureEvent, com
     """One process's share of a capture (runs in a child process)."""
     from .collection import Collection
 
-    catalogue = cat.Catalogue.open(settings.db_url)
+    catalogue = cat.Catalogue.open(settings.db_url, lock_timeout=settings.lock_timeout)
     try:
         collection = Collection(settings=settings, catalogue=catalogue, repaired=[])
         return _Run(collection=collection, command=command, seeds=seeds, stop=_part_stop, progress=None,
@@ -442,7 +478,7 @@ class _Run:
         self.progress = progress
         self.command = command
         self.digest = self.settings.digest
-        self.fetcher = Fetcher(limits=Limits(
+        limits = Limits(
             connect_timeout=self.settings.connect_timeout,
             read_timeout=self.settings.read_timeout,
             total_timeout=self.settings.total_timeout,
@@ -450,7 +486,12 @@ class _Run:
             max_redirects=self.settings.max_redirects,
             user_agent=self.settings.user_agent,
             digest=self.digest,
-        ))
+        )
+        self.fetcher = Fetcher(limits=limits)
+        self.robots_fetcher = Fetcher(limits=dataclasses.replace(limits, max_body=ROBOTS_MAX_BYTES,
+                                                                 max_redirects=ROBOTS_MAX_REDIRECTS))
+        self.gate = HostGate(self.settings.host_delay)
+        self.robots = None if self.settings.ignore_robots else RobotsCache(self._fetch_robots)
         self.queue = HostQueue(self.settings.per_host)
         self.results: queue.Queue = queue.Queue()
         self.seen: set[str] = set()
@@ -482,15 +523,20 @@ class _Run:
         for worker in workers:
             worker.start()
         interrupted = False
+        catalogue_failed = False
         try:
             self._submit(self.tasks)
             interrupted = self._drain()
-        except BaseException:
+        except BaseException as exc:
             interrupted = True
+            catalogue_failed = isinstance(exc, CatalogueError)
             raise
         finally:
             self.queue.close()
-            self._finish(interrupted)
+            if catalogue_failed:  # rows cannot be written: the next start catalogues the .open file's records
+                self.writer.abandon()
+            else:
+                self._finish(interrupted)
         return self.result
 
     def _drain(self) -> bool:
@@ -508,8 +554,11 @@ class _Run:
                 except queue.Empty:
                     break
             follow_ups = []
-            for task, hops in batch:
+            for task, hops, robots in batch:
                 self.in_flight -= 1
+                if robots is not None:
+                    robots_task, robots_hops, policy = robots
+                    self._store(robots_task, robots_hops, notes=policy.metadata_fields("obey"))
                 follow_ups += self._store(task, hops)
             self._commit()
             self._submit([dataclasses.replace(task, parent_fetch_id=parent[0]) for task, parent in follow_ups])
@@ -547,8 +596,12 @@ class _Run:
             task = self.queue.get()
             if task is None:
                 return
+            robots = None
             try:
-                hops = list(self.fetcher.fetch(
+                robots, refusal = self._consult_robots(task)
+                if refusal is None:
+                    self.gate.enter(task.url)
+                hops = [refusal] if refusal is not None else list(self.fetcher.fetch(
                     task.url,
                     allow_private=self.settings.allow_private,
                     trust_first=task.role == "post",
@@ -556,17 +609,35 @@ class _Run:
                     conditional=task.previous.conditional_headers() if task.previous else None,
                 ))
             except Exception as exc:  # a bug must not hang the run: report it as a failed fetch
-                now = dt.datetime.now(dt.timezone.utc)
-                hops = [Exchange(url=task.url, started_at=now, ended_at=now,
-                                 error=FetchError(f"{task.url}: internal error {exc!r}"))]
+                hops = [_failed(task.url, FetchError(f"{task.url}: internal error {exc!r}"))]
             finally:
                 self.queue.done(task)
-            self.results.put((task, hops))
+            self.results.put((task, hops, robots))
+
+    def _fetch_robots(self, url: str) -> list[Exchange]:
+        self.gate.enter(url)
+        return list(self.robots_fetcher.fetch(url, allow_private=self.settings.allow_private))
+
+    def _consult_robots(self, task: Task) -> tuple[tuple[Task, list[Exchange], RobotsPolicy] | None,
+                                                    Exchange | None]:
+        """For a followed link: the robots.txt exchanges to archive (when this worker fetched them,
+        with their task and policy), and a refusal exchange when robots.txt disallows the link. A URL
+        the operator typed, and a re-fetch to confirm an anomaly, are not subject to robots.txt."""
+        if self.robots is None or task.role == "post" or task.link_kind == "confirm":
+            return None, None
+        policy, hops = self.robots.policy(task.url)
+        robots = None
+        if hops:
+            robots = (Task(url=policy.url, role="robots", seed=task.seed, link_kind="robots", follow=False),
+                      hops, policy)
+        return robots, None if policy.allows(task.url) else _failed(task.url, policy.refusal(task.url))
 
     # -- writing ---------------------------------------------------------------------------
 
-    def _store(self, task: Task, hops: list[Exchange]) -> list[tuple[Task, list]]:
-        """Write the hops' records and queue their catalogue rows.
+    def _store(self, task: Task, hops: list[Exchange], *, notes: list[tuple[str, str]] | None = None
+               ) -> list[tuple[Task, list]]:
+        """Write the hops' records and queue their catalogue rows. ``notes``: the fields of a
+        metadata record about the last hop's response (a page's come from its parse).
 
         Returns follow-up tasks, each with the cell that will hold its parent's
         fetch id once the rows are inserted.
@@ -576,13 +647,11 @@ class _Run:
         page = None
         for number, exchange in enumerate(hops):
             original = self._already_archived(task, exchange, first=number == 0)
-            written = self._write_exchange(exchange, original)
             last = number == len(hops) - 1
             page, document = self._parse(task, exchange, original) if last else (None, None)
-            meta = self._write_metadata(exchange, written, page) if page else None
+            fields = page.metadata_fields() if page else notes if last else None
+            written = self._write_exchange(exchange, original, fields)
             rows = [(self._record_row(record, location, exchange, original), location) for record, location in written]
-            if meta is not None:
-                rows.append((cat.record_row(*meta), meta[1]))
             self.pending_rows.append(self._rows_for(task, exchange, rows, document, redirect_of=previous,
                                                     ids=fetch_ids))
             for row, location in rows:
@@ -660,30 +729,31 @@ class _Run:
             row.update(payload_sha256=original.payload_sha256, revisit_of_id=original.record_pk)
         return row
 
-    def _write_exchange(self, exchange: Exchange, original: "Previous | None") -> list[tuple[Record, Location]]:
+    def _write_exchange(self, exchange: Exchange, original: "Previous | None",
+                        fields: list[tuple[str, str]] | None) -> list[tuple[Record, Location]]:
+        """The exchange's records, and a metadata record of ``fields`` about its response, written
+        all or none (a full disk cuts the file back to before the first)."""
         if original is None:
             records = exchange_records(exchange, digest=self.digest)
         else:
             profile = PROFILE_NOT_MODIFIED if exchange.status == 304 else PROFILE_IDENTICAL
             records = revisit_records(exchange, digest=self.digest, profile=profile, original=original.original)
-        written = [(record, self.writer.write(record)) for record in records]
-        exchange.response.close()
-        return written
-
-    def _write_metadata(self, exchange: Exchange, written, page: Page) -> tuple[Record, Location] | None:
-        response = next((record for record, _ in written if record.type == "response"), None)
-        if response is None:
-            return None
-        record = metadata_record(target_uri=exchange.url, refers_to=response.record_id,
-                                 date=exchange.started_at, fields=page.metadata_fields(), digest=self.digest)
-        return record, self.writer.write(record)
+        response = next((record for record in records if record.type == "response"), None)
+        if fields and response is not None:
+            records.append(metadata_record(target_uri=exchange.url, refers_to=response.record_id,
+                                           date=exchange.started_at, fields=fields, digest=self.digest))
+        try:
+            return list(zip(records, self.writer.write_all(records), strict=True))
+        finally:
+            exchange.response.close()
 
     # -- catalogue rows ----------------------------------------------------------------------
 
     def _rows_for(self, task, exchange, rows, document, *, redirect_of, ids) -> "_Hop":
         """This hop's fetch and record rows, inserted at commit time (see :meth:`_insert_hops`)."""
         outcome = "captured" if exchange.has_response else "failed"
-        if exchange.error is not None and exchange.error.kind in ("blocked-address", "refused-url"):
+        if exchange.error is not None and exchange.error.kind in (
+                "blocked-address", "refused-url", "robots-disallowed"):
             outcome = "blocked"
         fetch = {
             "capture_event_id": self.event_id,
@@ -746,6 +816,7 @@ class _Run:
                 hops = []
                 item(connection)
             self._insert_hops(connection, hops)
+            faults.point("commit")
 
     def _on_open(self, warc_file: WarcFile, location: Location) -> None:
         self.result.warc_files.append(warc_file.path.name)
@@ -786,7 +857,7 @@ class _Run:
             ("operator", settings.operator),
             ("isPartOf", str(settings.home.resolve().name or settings.home.resolve())),
             ("http-header-user-agent", settings.user_agent),
-            ("robots", "ignore (robots.txt not consulted by this version)"),
+            ("robots", ROBOTS_IGNORED if settings.ignore_robots else ROBOTS_OBEYED),
             ("capture-id", self.result.capture_id),
             ("command", self.command),
             ("extractor", EXTRACTOR),
@@ -794,7 +865,8 @@ class _Run:
         ]
 
     def _finish(self, interrupted: bool) -> None:
-        self.writer.close()
+        """Catalogue what is pending, then close the WARC file and catalogue that. A catalogue that
+        fails before the file is closed leaves it ``.open``, for the next start to catalogue."""
         self.result.outcome = _outcome(interrupted=interrupted, failed=len(self.result.seed_errors),
                                        seeds=len(self.seeds))
         self.result.ended_at = dt.datetime.now(dt.timezone.utc)
@@ -812,4 +884,10 @@ class _Run:
                   for task in self.duplicates)])
 
         self.pending_rows.append(finish)
+        try:
+            self._commit()
+        except CatalogueError:
+            self.writer.abandon()
+            raise
+        self.writer.close()
         self._commit()

@@ -12,12 +12,13 @@ other instead of failing or losing a transaction.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import json
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -26,7 +27,7 @@ from sqlalchemy.engine import Engine
 from .errors import CatalogueError
 from .versions import fingerprints
 
-BUSY_TIMEOUT_MS = 60_000
+LOCK_TIMEOUT = 60.0  # seconds a write waits for another process's transaction (SQLite busy timeout)
 IN_LIST = 500  # values per ``IN (...)`` list: well under SQLite's limit on bound parameters
 
 
@@ -293,12 +294,12 @@ def alembic_config(connection: sa.Connection | None = None):
     return config
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, lock_timeout: float) -> None:
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection, _record) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
         cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={int(lock_timeout * 1000)}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
@@ -310,13 +311,13 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
-def create_engine(url: str) -> Engine:
+def create_engine(url: str, *, lock_timeout: float = LOCK_TIMEOUT) -> Engine:
     try:
         engine = sa.create_engine(url)
     except (sa.exc.ArgumentError, ImportError) as exc:
         raise CatalogueError(f"cannot use the catalogue URL {url!r}: {exc}") from None
     if engine.dialect.name == "sqlite":
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, lock_timeout)
     return engine
 
 
@@ -351,8 +352,9 @@ def _first_line(exc: BaseException) -> str:
 class Catalogue:
     """Writes and reads catalogue rows. Callers commit through :meth:`transaction`."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, lock_timeout: float = LOCK_TIMEOUT) -> None:
         self.engine = engine
+        self.lock_timeout = lock_timeout
         self._inserts = {table.name: table.insert() for table in metadata.sorted_tables}
         self._returning = {table.name: table.insert().returning(table.c.id, sort_by_parameter_order=True)
                            for table in metadata.sorted_tables if "id" in table.c}
@@ -360,20 +362,31 @@ class Catalogue:
                                    "VALUES (:id, :title, :text, :captions)")
 
     @classmethod
-    def open(cls, url: str) -> "Catalogue":
-        engine = create_engine(url)
+    def open(cls, url: str, *, lock_timeout: float = LOCK_TIMEOUT) -> "Catalogue":
+        engine = create_engine(url, lock_timeout=lock_timeout)
         try:
             if current_revision(engine) != head_revision():
                 upgrade(engine)
         except sa.exc.SQLAlchemyError as exc:
             raise CatalogueError(f"cannot open the catalogue {url}: {_first_line(exc)}") from None
-        return cls(engine)
+        return cls(engine, lock_timeout=lock_timeout)
 
     def close(self) -> None:
         self.engine.dispose()
 
-    def transaction(self):
-        return self.engine.begin()
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sa.Connection]:
+        """A write transaction (``BEGIN IMMEDIATE`` on SQLite); a catalogue locked by another
+        process for longer than the lock timeout raises CatalogueError."""
+        try:
+            with self.engine.begin() as connection:
+                yield connection
+        except sa.exc.OperationalError as exc:
+            if "database is locked" not in _first_line(exc):
+                raise
+            raise CatalogueError(f"the catalogue {self.engine.url.database or self.engine.url} is locked by "
+                                 f"another process (waited {self.lock_timeout:g}s; --lock-timeout waits "
+                                 "longer)") from None
 
     def insert(self, connection: sa.Connection, table: sa.Table, row: dict[str, Any]) -> int:
         # one statement object per table: SQLAlchemy compiles it once and caches it

@@ -71,7 +71,7 @@ class _Version:
 
 def classify_event(catalogue: cat.Catalogue, event_id: int, *, confirm: Callable[[list[tuple[str, str, int]]], None]
                    ) -> list[Change]:
-    """Classify every URL the event requested and write the ``changes`` rows.
+    """Classify every URL the event requested (but robots.txt files) and write the ``changes`` rows.
 
     ``confirm(items)`` re-fetches anomalous URLs once, in the same event; each item is
     ``(url, role, fetch_id)`` and the re-fetch's first hop must name ``fetch_id`` as its parent
@@ -80,7 +80,8 @@ def classify_event(catalogue: cat.Catalogue, event_id: int, *, confirm: Callable
     with catalogue.reader() as reader:
         fetches = _event_fetches(reader, event_id)
         firsts = [row for row in fetches.values() if row["redirect_from_id"] is None
-                  and row["outcome"] in ("captured", "failed", "blocked") and row["link_kind"] != "confirm"]
+                  and row["outcome"] in ("captured", "failed", "blocked")
+                  and row["link_kind"] not in ("confirm", "robots")]  # robots.txt is how, not what, we archive
         found = _Found.read(reader, event_id)
         previous = _previous(reader, [first["url"] for first in firsts], event_id)
         pending, suspects = [], []

@@ -64,6 +64,8 @@ def collection_options(command: Callable) -> Callable:
                   help="Catalogue as an SQLAlchemy URL instead of HOME/archiver.db [env ARCHIVER_DB]")
     @click.option("--config", "config_file", type=click.Path(dir_okay=False),
                   help="TOML config file [env ARCHIVER_CONFIG; default: HOME/archiver.toml]")
+    @click.option("--lock-timeout", metavar="DURATION",
+                  help="How long a write waits while another process writes the catalogue [60s].")
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         return command(*args, **kwargs)
@@ -76,6 +78,10 @@ def fetch_options(command: Callable) -> Callable:
     options = [
         click.option("--allow-private", is_flag=True, default=None,
                      help="Also follow links to loopback, private and link-local addresses."),
+        click.option("--ignore-robots", is_flag=True, default=None,
+                     help="Fetch followed links whatever robots.txt says (the URLs you type always are)."),
+        click.option("--host-delay", metavar="DURATION",
+                     help="Least time between the starts of two fetches from one host, e.g. 1s [0]."),
         click.option("--connect-timeout", metavar="DURATION", help="Seconds to wait for a connection [10s]."),
         click.option("--read-timeout", metavar="DURATION", help="Seconds to wait for each read [30s]."),
         click.option("--total-timeout", metavar="DURATION", help="Wall-clock limit per resource, e.g. 2m [120s]."),
@@ -90,7 +96,10 @@ def fetch_options(command: Callable) -> Callable:
                      help="Processes sharing the posts, each with its own WARC files [0: one per 20 posts, "
                           "at most one per core]."),
         click.option("--operator", metavar="NAME", help="Who runs the capture, recorded in warcinfo [login name]."),
-        click.option("--user-agent", metavar="TEXT", help="User-Agent header sent."),
+        click.option("--contact", metavar="TEXT",
+                     help="How a site can reach you (mailto: or URL), sent in the User-Agent."),
+        click.option("--user-agent", metavar="TEXT",
+                     help="User-Agent header sent, whole [archiver/VERSION (+PROJECT-URL; CONTACT)]."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -144,8 +153,10 @@ def capture_command(urls: tuple[str, ...], input_file, every: str | None, output
         archiver capture https://example.blogspot.com/2015/05/post.html
 
     Writes WARC/1.1 files to HOME/snapshots/ and catalogues every record in
-    HOME/archiver.db. Exits 0 when every post was captured; 3 when a post
-    could not be (404, not HTML, unreachable): what was fetched is kept.
+    HOME/archiver.db. Links followed obey robots.txt unless --ignore-robots;
+    the URLs given are always fetched. Exits 0 when every post was captured;
+    3 when a post could not be (404, not HTML, unreachable): what was fetched
+    is kept.
     """
     targets = list(urls)
     if input_file is not None:
@@ -242,6 +253,9 @@ def capture_footer(result: CaptureResult, settings: Settings) -> str:
     if blocked:
         lines.append(f"{blocked} links to non-public addresses were not followed "
                      "(--allow-private follows them)")
+    disallowed = sum(1 for failure in result.failures if failure.kind == "robots-disallowed")
+    if disallowed:
+        lines.append(f"{disallowed} links disallowed by robots.txt were not fetched (--ignore-robots fetches them)")
     return "\n".join(lines)
 
 

@@ -53,7 +53,7 @@ def open_collection(settings: Settings) -> Collection:
         settings.snapshots.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise StoreError(f"cannot create the collection folder {settings.snapshots}: {exc.strerror}") from None
-    catalogue = cat.Catalogue.open(settings.db_url)
+    catalogue = cat.Catalogue.open(settings.db_url, lock_timeout=settings.lock_timeout)
     collection = Collection(settings=settings, catalogue=catalogue, repaired=[])
     collection.repaired = repair_open_files(settings.snapshots)
     _reconcile(collection)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from .errors import ConfigError
-from .fetch import DEFAULT_USER_AGENT
+from .fetch import DEFAULT_USER_AGENT, user_agent_with
 
 ENV_PREFIX = "ARCHIVER_"
 CONFIG_NAME = "archiver.toml"
@@ -42,6 +42,13 @@ def parse_duration(value: Any) -> float:
     if seconds <= 0:
         raise ValueError(f"{value!r} must be more than zero")
     return seconds
+
+
+def parse_delay(value: Any) -> float:
+    """A duration that may be zero: ``"0"``, ``"1.5s"``, ``"500ms"``."""
+    if re.fullmatch(r"\s*0+(\.0*)?\s*[a-zA-Z]*\s*", str(value)):
+        return 0.0
+    return parse_duration(value)
 
 
 def parse_bool(value: Any) -> bool:
@@ -73,9 +80,13 @@ class Settings:
 
     home: Path = Path(".")
     db: str | None = None
+    lock_timeout: float = 60.0
     operator: str = ""
+    contact: str = ""
     user_agent: str = DEFAULT_USER_AGENT
     allow_private: bool = False
+    ignore_robots: bool = False
+    host_delay: float = 0.0
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
     total_timeout: float = 120.0
@@ -101,9 +112,13 @@ class Settings:
 _PARSERS: dict[str, Callable[[Any], Any]] = {
     "home": lambda value: Path(str(value)).expanduser(),
     "db": str,
+    "lock_timeout": parse_duration,
     "operator": str,
+    "contact": str,
     "user_agent": str,
     "allow_private": parse_bool,
+    "ignore_robots": parse_bool,
+    "host_delay": parse_delay,
     "connect_timeout": parse_duration,
     "read_timeout": parse_duration,
     "total_timeout": parse_duration,
@@ -150,6 +165,7 @@ def resolve(
         elif name in file_values:
             values[name] = _parse(name, file_values[name], f"config file key {name}")
     values.setdefault("operator", _default_operator())
+    values.setdefault("user_agent", user_agent_with(values.get("contact", "")))
     return Settings(**values)
 
 

@@ -15,6 +15,7 @@ of the tree to an exit code (see ``exit_code``)::
     │   ├── TooManyRedirects                 redirect chain longer than allowed
     │   ├── BlockedAddress                   a followed link resolves to a private address
     │   ├── RefusedURL                       a link or redirect to a URL never fetched (file:, ftp:, ...)
+    │   ├── RobotsDisallowed                 robots.txt disallows a followed link
     │   ├── ProtocolFailure                  the server broke HTTP
     │   └── PostNotCaptured                  the post answered, but not with a page (404, 500, non-HTML)
     ├── CatalogueError              exit 4   the SQL catalogue cannot be opened or written
@@ -78,6 +79,10 @@ class RefusedURL(FetchError):
     no host, or a host that URL parsers read differently (``http://a\\@b/``)."""
 
     kind = "refused-url"
+
+
+class RobotsDisallowed(FetchError):
+    kind = "robots-disallowed"
 
 
 class ProtocolFailure(FetchError):

@@ -53,7 +53,13 @@ SPOOL_IN_MEMORY = 1 << 20
 MAX_HEAD = 1 << 16
 READ_SIZE = 1 << 16
 MAX_URL = 8192  # what servers take in a request line (Apache 8190, nginx 8k); WARC readers choke on longer
-DEFAULT_USER_AGENT = f"archiver/{__version__} (+https://github.com/archiver-project/archiver)"
+PROJECT_URL = "https://github.com/archiver-project/archiver"
+DEFAULT_USER_AGENT = f"archiver/{__version__} (+{PROJECT_URL})"
+
+
+def user_agent_with(contact: str) -> str:
+    """archiver's User-Agent: its name and version, the project, and the operator's contact."""
+    return f"archiver/{__version__} (+{PROJECT_URL}; {contact})" if contact.strip() else DEFAULT_USER_AGENT
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -34,7 +34,7 @@ from . import __version__
 from . import catalogue as cat
 from .collection import Collection
 from .config import Settings
-from .errors import InputError, StoreError
+from .errors import CatalogueError, InputError, StoreError
 from .fetch import check_url
 from .verify import READ_SIZE, RecordFacts, Unreadable, parse_digest, parse_warc_date, walk_records
 from .warc import OPEN_SUFFIX
@@ -124,7 +124,8 @@ def open_for_verify(settings: Settings) -> Collection:
     snapshots = settings.snapshots
     if snapshots.exists() and not (snapshots.is_dir() and os.access(snapshots, os.R_OK | os.X_OK)):
         raise StoreError(f"cannot read the snapshots folder {snapshots}")
-    return Collection(settings=settings, catalogue=cat.Catalogue.open(settings.db_url), repaired=[])
+    return Collection(settings=settings, catalogue=cat.Catalogue.open(
+        settings.db_url, lock_timeout=settings.lock_timeout), repaired=[])
 
 
 # -- the check --------------------------------------------------------------------------------
@@ -562,6 +563,6 @@ def run_fixity(collection: Collection, *, scope: Scope = Scope(), command: str,
                 "bytes_read": read, "failures": len(failures), "report": json.dumps(report, ensure_ascii=False),
                 "tool_version": __version__, "hostname": socket.gethostname(),
                 "operator": collection.settings.operator, "command": command})
-    except sa.exc.SQLAlchemyError as exc:
+    except (sa.exc.SQLAlchemyError, CatalogueError) as exc:
         result.event_error = str(getattr(exc, "orig", exc)).splitlines()[0]
     return result

@@ -26,6 +26,7 @@ import zlib
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterator
 
+from . import faults
 from .errors import StoreError
 
 WARC_VERSION = "WARC/1.1"
@@ -183,7 +184,7 @@ class WarcWriter:
             self._serial += 1
             path = self.directory / name
             try:
-                fh = open(str(path) + OPEN_SUFFIX, "xb")
+                fh = open(str(path) + OPEN_SUFFIX, "xb", buffering=0)  # see _emit: no buffer to lose
             except FileExistsError:
                 continue
             except OSError as exc:
@@ -194,16 +195,30 @@ class WarcWriter:
         self._size = 0
         self._file_hash = hashlib.sha256()
         self.current = WarcFile(path=path, opened_at=now)
-        self.files.append(self.current)
         info = warcinfo_record(
             filename=name,
             fields=self.warcinfo_fields,
             digest=self.digest,
         )
         self.current.warcinfo = info
-        location = self._write_member(info)
+        try:
+            location = self._write_member(info)
+        except StoreError:  # not even the warcinfo record fits: leave no file behind
+            os.unlink(str(path) + OPEN_SUFFIX)
+            fh.close()
+            self._fh = self.current = None
+            raise
+        self.files.append(self.current)
         if self.on_open:
             self.on_open(self.current, location)
+
+    def abandon(self) -> None:
+        """Close the current file without finishing it: it stays ``.open``, and the next start
+        cuts it back to its last complete record and catalogues what it holds (for a run whose
+        catalogue cannot be written: its records are on disk, their rows are not)."""
+        if self._fh is not None:
+            self._fh.close()
+        self._fh = self.current = None
 
     def close(self) -> None:
         """Flush, fsync and rename the current file; later writes open a new one."""
@@ -222,10 +237,9 @@ class WarcWriter:
             self.on_close(current)
 
     def sync(self) -> None:
-        """Make everything written so far durable (flush + fsync)."""
+        """Make everything written so far durable (fsync)."""
         if self._fh is not None:
             try:
-                self._fh.flush()
                 os.fsync(self._fh.fileno())
             except OSError as exc:
                 raise StoreError(f"cannot write {self.current.path}: {exc.strerror}") from None
@@ -234,14 +248,44 @@ class WarcWriter:
 
     def write(self, record: Record) -> Location:
         """Append ``record`` as one gzip member and return where it went."""
+        [location] = self.write_all([record])
+        return location
+
+    def write_all(self, records: list[Record]) -> list[Location]:
+        """Append ``records`` to one file, all or none: when a write fails (disk full, I/O error)
+        the file is cut back to where the first began, so it holds only whole records, and
+        StoreError says why."""
         if self._fh is not None and self._size >= self.max_size:
             self.close()
         if self._fh is None:
             self._open_next()
         assert self.current is not None and self.current.warcinfo is not None
-        if record.field("WARC-Warcinfo-ID") is None:
-            record.fields.append(("WARC-Warcinfo-ID", self.current.warcinfo.record_id))
-        return self._write_member(record)
+        start = self._size
+        locations = []
+        try:
+            for record in records:
+                if record.field("WARC-Warcinfo-ID") is None:
+                    record.fields.append(("WARC-Warcinfo-ID", self.current.warcinfo.record_id))
+                locations.append(self._write_member(record))
+        except StoreError:
+            self._cut_back(start)
+            raise
+        return locations
+
+    def _cut_back(self, offset: int) -> None:
+        """Truncate the current file to ``offset`` (no space needed) and re-hash what is kept."""
+        try:
+            os.ftruncate(self._fh.fileno(), offset)
+            os.fsync(self._fh.fileno())
+            digest = hashlib.sha256()
+            with open(self._fh.name, "rb") as kept:
+                while chunk := kept.read(COPY_SIZE):
+                    digest.update(chunk)
+        except OSError as exc:  # left .open: the next start cuts it back to its last whole record
+            self.abandon()
+            raise StoreError(f"cannot write to {self.directory}: {exc.strerror}") from None
+        self._size = offset
+        self._file_hash = digest
 
     def _write_member(self, record: Record) -> Location:
         assert self._fh is not None
@@ -264,17 +308,22 @@ class WarcWriter:
                     raise StoreError(f"block of {record.record_id} ended {remaining} bytes early")
                 remaining -= len(chunk)
                 out(compressor.compress(chunk))
+                faults.point("record-block")
             out(compressor.compress(b"\r\n\r\n"))
             out(compressor.flush())
         except OSError as exc:
             raise StoreError(f"cannot write {self.current.path}: {exc.strerror}") from None
+        faults.point("record")
         return Location(path=self.current.path, offset=offset, length=self._size - offset)
 
     def _emit(self, data: bytes) -> None:
-        if data:
-            self._fh.write(data)
-            self._file_hash.update(data)
-            self._size += len(data)
+        """Hand ``data`` to the kernel now (the file is unbuffered): a full disk fails this write,
+        in the record being written, not a later flush after the record was reported written."""
+        view = memoryview(data)
+        while view:
+            view = view[self._fh.write(view):]
+        self._file_hash.update(data)
+        self._size += len(data)
 
 
 # -- record builders ------------------------------------------------------------------

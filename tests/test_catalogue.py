@@ -37,7 +37,7 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path):
     catalogue = cat.Catalogue.open(f"sqlite:///{tmp_path / 'archiver.db'}")
     with catalogue.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == cat.BUSY_TIMEOUT_MS
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == cat.LOCK_TIMEOUT * 1000
     catalogue.close()
 
 

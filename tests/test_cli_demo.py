@@ -18,7 +18,7 @@ def test_demo_captures_the_sample_site(tmp_path):
     assert summary["outcome"] == "complete"
     post = next(r for r in summary["records"] if r["role"] == "post")
     assert post["url"].endswith("/2015/05/2015-qalamoun-offensive.html") and post["http_status"] == 200
-    assert {r["role"] for r in summary["records"]} == {"post", "embed", "cited", "cited-embed"}
+    assert {r["role"] for r in summary["records"]} == {"post", "embed", "cited", "cited-embed", "robots"}
     assert result.stderr.startswith("Serving the sample site at http://127.0.0.1:")
     # the default collection is the current folder
     assert (tmp_path / "archiver.db").exists()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from archiver import __version__
 from archiver.config import Settings, parse_duration, parse_size, resolve
 from archiver.errors import ConfigError
 
@@ -65,3 +66,16 @@ def test_parse_size(text, value):
 @pytest.mark.parametrize("text, value", [("30", 30), ("2m", 120), ("500ms", 0.5), ("1h", 3600)])
 def test_parse_duration(text, value):
     assert parse_duration(text) == value
+
+
+def test_politeness_settings(tmp_path):
+    (tmp_path / "archiver.toml").write_text('contact = "mailto:jane@example.org"\nhost_delay = "500ms"\n')
+    settings = resolve({"home": str(tmp_path)}, env={"ARCHIVER_IGNORE_ROBOTS": "yes", "ARCHIVER_LOCK_TIMEOUT": "2s"})
+    assert (settings.ignore_robots, settings.host_delay, settings.lock_timeout) == (True, 0.5, 2.0)
+    assert settings.user_agent == (f"archiver/{__version__} (+https://github.com/archiver-project/archiver; "
+                                   "mailto:jane@example.org)")
+    assert resolve({"home": str(tmp_path), "user_agent": "Mine/1"}, env={}).user_agent == "Mine/1"
+    assert resolve({"home": str(tmp_path), "host_delay": "0"}, env={}).host_delay == 0.0
+    defaults = resolve({"home": str(tmp_path / "none")}, env={})
+    assert (defaults.ignore_robots, defaults.host_delay, defaults.contact) == (False, 0.0, "")
+    assert defaults.user_agent == f"archiver/{__version__} (+https://github.com/archiver-project/archiver)"
