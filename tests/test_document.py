@@ -162,7 +162,7 @@ def test_invisible_text_is_not_main_text_even_when_it_is_most_of_the_article():
             f"<div style='visibility: hidden;'><p>Hidden draft paragraph. {PROSE} {PROSE}</p></div>"
             "</article></body></html>")
     document = extract_document(html.encode(), url="http://x.example/a")
-    assert document.body_found_by == "article"
+    assert document.body_found_by == "readability (within article)"
     assert document.text == PROSE
 
 
