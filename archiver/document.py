@@ -19,7 +19,7 @@ import dataclasses
 import datetime as dt
 import json
 import re
-from typing import Any
+from typing import Any, Callable
 
 from lxml import etree
 
@@ -325,6 +325,11 @@ def _trafilatura_paragraphs(root) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
+def _readability_paragraphs(root) -> list[str]:
+    readable, _ = readability_body(root)
+    return _paragraphs(readable) if readable is not None else []
+
+
 def _holds_and_exceeds(longer: str, shorter: str) -> bool:
     big, small = (collections.Counter(re.findall(r"\w+", t.lower())) for t in (longer, shorter))
     size = sum(small.values())
@@ -349,31 +354,32 @@ def _main_text(root, body, found_by: str, *, vote: bool) -> tuple[str, str]:
     if found_by in _BOUNDED_EVIDENCE and vote:
         readable, _ = readability_body(root)
         if readable is not None and (paragraphs := _paragraphs(readable)):
-            other = _trafilatura_paragraphs(root)
             prose = [paragraph for paragraph in own if len(_words(paragraph)) >= PROSE_WORDS]
-            return "\n\n".join(_completed(paragraphs, prose, other)), f"readability (within {found_by})"
+            completed = _completed(paragraphs, prose, lambda: _trafilatura_paragraphs(root))
+            return "\n\n".join(completed), f"readability (within {found_by})"
     elif found_by in _WEAK_EVIDENCE:
         text, by = _fallback_text(root, None)
         if text:
-            readable = readability_body(root)[0] if vote else None
-            agreed = _paragraphs(readable) if readable is not None else []
-            return "\n\n".join(_completed(text.split("\n\n"), own, agreed)), f"{by} (within {found_by})"
+            completed = _completed(text.split("\n\n"), own, lambda: _readability_paragraphs(root)) if vote else [text]
+            return "\n\n".join(completed), f"{by} (within {found_by})"
     return "\n\n".join(own), found_by
 
 
-def _completed(paragraphs: list[str], own: list[str], other: list[str]) -> list[str]:
-    """``paragraphs`` with the paragraphs of ``own`` that ``other`` holds too but ``paragraphs`` lacks:
-    two extractors outvote the third. Each is put before the first of ``paragraphs`` that follows it
-    in ``own``."""
-    if not other:
+def _completed(paragraphs: list[str], own: list[str], other: Callable[[], list[str]]) -> list[str]:
+    """``paragraphs`` with the paragraphs of ``own`` that the ``other`` extractor's holds too but
+    ``paragraphs`` lacks: two extractors outvote the third. Each is put before the first of
+    ``paragraphs`` that follows it in ``own``. ``other`` is run only when ``own`` has such a paragraph."""
+    have = _Shingles(paragraphs)
+    candidates = [index for index, paragraph in enumerate(own) if not have.holds(paragraph)]
+    if not candidates:
         return paragraphs
-    have, agree, each = _Shingles(paragraphs), _Shingles(other), [_Shingles([mine]) for mine in own]
+    agree, each = _Shingles(other()), [_Shingles([mine]) for mine in own]
     at = [next((i for i, mine in enumerate(each) if mine.holds(paragraph)), len(own)) for paragraph in paragraphs]
     result = list(paragraphs)
-    for index, paragraph in reversed(list(enumerate(own))):
-        if agree.holds(paragraph) and not have.holds(paragraph):
+    for index in reversed(candidates):
+        if agree.holds(own[index]):
             before = next((i for i, position in enumerate(at) if position > index), len(result))
-            result.insert(before, paragraph)
+            result.insert(before, own[index])
             at.insert(before, index)
     return result
 

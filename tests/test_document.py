@@ -229,9 +229,19 @@ def test_completed_puts_a_paragraph_two_extractors_agree_on_where_the_body_has_i
     from archiver.document import _completed
 
     own = [STORY[0], LATE, STORY[1], "Filed under"]
-    assert _completed([STORY[0], STORY[1]], own, [LATE, "Filed under"]) == [STORY[0], LATE, STORY[1], "Filed under"]
-    assert _completed([STORY[0], STORY[1]], own, [STORY[2]]) == [STORY[0], STORY[1]]  # no second voice for LATE
-    assert _completed([STORY[0], STORY[1]], own, []) == [STORY[0], STORY[1]]
+    assert _completed([STORY[0], STORY[1]], own, lambda: [LATE, "Filed under"]) == [
+        STORY[0], LATE, STORY[1], "Filed under"]
+    assert _completed([STORY[0], STORY[1]], own, lambda: [STORY[2]]) == [STORY[0], STORY[1]]  # no second voice
+    assert _completed([STORY[0], STORY[1]], own, lambda: []) == [STORY[0], STORY[1]]
+
+
+def test_the_other_extractor_is_run_only_when_the_element_holds_a_paragraph_the_text_lacks():
+    from archiver.document import _completed
+
+    def other():
+        raise AssertionError("not needed: nothing to vote on")
+
+    assert _completed([STORY[0], STORY[1]], [STORY[0], STORY[1]], other) == [STORY[0], STORY[1]]
 
 
 def test_an_article_element_without_prose_is_no_evidence():
