@@ -4,9 +4,11 @@ Title, author, published and updated dates, language and canonical URL come
 from the strongest evidence present (schema.org JSON-LD, OpenGraph and meta
 tags, microdata, ``<time>``, the page's own date line such as Blogger's
 "Sunday, 24 May 2015"), and the document says which source decided each.
-The main text is the body :func:`archiver.extract.find_body` finds, as clean
-paragraphs without captions, share buttons, ads, comment forms or footers;
-where no structural evidence exists, trafilatura's extraction is used.
+The main text is read within the body :func:`archiver.extract.find_body` finds,
+as clean paragraphs without captions, share buttons, ads, comment forms or
+footers, by a vote of three extractors (the element's own blocks, readability,
+trafilatura: see :func:`_main_text`); where no structural evidence exists,
+trafilatura's extraction is used.
 Captions are split into text and credit ("Hassan Nasrallah / AlJazeera").
 The reference list ("Publisher: Title (Language) – [link]") is parsed into
 entries. Parsing reads a copy of the payload; archived bytes never change.
