@@ -4,9 +4,11 @@ Title, author, published and updated dates, language and canonical URL come
 from the strongest evidence present (schema.org JSON-LD, OpenGraph and meta
 tags, microdata, ``<time>``, the page's own date line such as Blogger's
 "Sunday, 24 May 2015"), and the document says which source decided each.
-The main text is the body :func:`archiver.extract.find_body` finds, as clean
-paragraphs without captions, share buttons, ads, comment forms or footers;
-where no structural evidence exists, trafilatura's extraction is used.
+The main text is read within the body :func:`archiver.extract.find_body` finds,
+as clean paragraphs without captions, share buttons, ads, comment forms or
+footers, by a vote of three extractors (the element's own blocks, readability,
+trafilatura: see :func:`_main_text`); where no structural evidence exists,
+trafilatura's extraction is used.
 Captions are split into text and credit ("Hassan Nasrallah / AlJazeera").
 The reference list ("Publisher: Title (Language) – [link]") is parsed into
 entries. Parsing reads a copy of the payload; archived bytes never change.
@@ -19,7 +21,7 @@ import dataclasses
 import datetime as dt
 import json
 import re
-from typing import Any
+from typing import Any, Callable
 
 from lxml import etree
 
@@ -35,14 +37,23 @@ from .extract import (
     load,
     names,
     read_page,
+    readability_body,
 )
 
 PARSER_NAME = "archiver-document"
-PARSER_VERSION = "2"
+PARSER_VERSION = "3"
 MAX_PARSED_BYTES = 8 * 1024 * 1024
 # Body evidence too generic to trust for the text itself (bench/RESULTS.md, "by how archiver found the
 # body"): the element still decides captions, references and link classes; trafilatura gives the text.
 _WEAK_EVIDENCE = ("entry-content", "content-class", "articles", "main")
+# Evidence that bounds the post well but holds more than its prose: readability's text within it.
+_BOUNDED_EVIDENCE = ("article", "schema.org-articleBody")
+VOTE_MAX_BYTES = 2 * 1024 * 1024  # larger pages are read by the structural evidence alone
+PROSE_WORDS = 10  # readability's text is completed with paragraphs of at least this many words, not short lines
+SHINGLE, HOLDS = 3, 0.5  # a text holds a paragraph when it has this share of the paragraph's word 3-grams
+DATE_LINE_MAX = 80  # a leading block this short that reads as a date is a date line, not prose
+_SITE_SUFFIX = re.compile(r"\s*[-|–—:·»]\s*[^\n]{1,60}")
+_DATE_LINE_PARTS = re.compile(r"\s*[·•|–—]\s*")
 LINK_DENSITY = 0.6  # a short block with more of its text in links than this is navigation, not prose
 FALLBACK_LONGER, FALLBACK_HOLDS = 2.0, 0.8  # readability's text replaces trafilatura's when this long and this close
 LINK_LIST_MAX = 200  # larger pages are archived whole but parsed this far
@@ -55,6 +66,7 @@ _SKIP = {"script", "style", "noscript", "template", "iframe", "form", "button", 
 _INVISIBLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 # Slide shows inside a body: their text is slide counters and repeated captions, not prose.
 _MEDIA = frozenset({"gallery", "slideshow", "carousel"})
+MEDIA_MOST = 0.9
 _CREDIT = re.compile(r"^(?P<text>.+?)\s+/\s+(?P<credit>[^/]{1,80})$|"
                      r"^(?P<text2>.+?)\s*[\(\[]?\s*(?:photo|picture|image|credit|source|©|\(c\))\s*:?\s*"
                      r"(?P<credit2>[^()\[\]]{1,80}?)[\)\]]?$|"
@@ -169,7 +181,8 @@ def analyse(payload: bytes, *, url: str, content_type: str | None = None) -> tup
     cut = len(payload) > MAX_PARSED_BYTES
     loaded = load(payload[:MAX_PARSED_BYTES], url=url, content_type=content_type)
     page, body = read_page(loaded)
-    document = _document(loaded, body, page.body_found_by, page.links)
+    document = _document(loaded, body, page.body_found_by, page.links,
+                         vote=loaded.root is not None and len(payload) <= VOTE_MAX_BYTES)
     if cut and loaded.root is not None:
         document.warnings.append(f"page of {len(payload)} bytes: only its first {MAX_PARSED_BYTES} were parsed "
                                  "(the archived record is whole)")
@@ -182,7 +195,7 @@ def page_only(payload: bytes, *, url: str, content_type: str | None = None) -> P
     return read_page(load(payload[:MAX_PARSED_BYTES], url=url, content_type=content_type))[0]
 
 
-def _document(loaded: Loaded, body, found_by: str | None, classified: list) -> Document:
+def _document(loaded: Loaded, body, found_by: str | None, classified: list, *, vote: bool = False) -> Document:
     url = loaded.url
     document = Document(url=url, encoding=loaded.encoding, encoding_source=loaded.encoding_source)
     if loaded.encoding_source in ("detected", "default"):
@@ -196,12 +209,7 @@ def _document(loaded: Loaded, body, found_by: str | None, classified: list) -> D
     structured = _json_ld(root, document)
     _metadata(root, body, loaded, structured, document)
     if body is not None and found_by != "readability":
-        document.body_found_by = found_by
-        document.text = "\n\n".join(_paragraphs(body))
-        if found_by in _WEAK_EVIDENCE:
-            text, by = _fallback_text(root, None)
-            if text:
-                document.text, document.body_found_by = text, f"{by} (within {found_by})"
+        document.text, document.body_found_by = _main_text(root, body, found_by, vote=vote)
         document.captions = _captions(_article_scope(root, body), loaded)
         document.references = _references(body, loaded)
     else:
@@ -210,8 +218,7 @@ def _document(loaded: Loaded, body, found_by: str | None, classified: list) -> D
         document.captions = _captions(scope, loaded) if scope is not root else []
         document.warnings.append("no structural evidence of the body; "
                                  f"main text by {document.body_found_by or 'nothing'}")
-    if document.title and document.text.split("\n\n", 1)[0] == document.title:
-        document.text = document.text.partition("\n\n")[2]  # the headline is the title, not body text
+    document.text = _without_captions(_without_heading_lines(document.text, document.title), document.captions)
     if not document.text:
         document.warnings.append("no main text found")
     document.links = _links(loaded, body, found_by, classified)
@@ -235,6 +242,13 @@ def _skipped(element) -> bool:
         return True
     return names(element, _SHARE) or names(element, _COMMENT) or names(element, _AD) or names(element, _MEDIA) or (
         names(element, _CHROME) and tag not in ("article", "main", "body"))
+
+
+def _most(element) -> float:
+    """The share of a body's text above which a block named as chrome is kept all the same (a class
+    name is a guess, never applied to most of a body); a slide show is skipped unless it is
+    nearly the whole body, however many slides it has."""
+    return MEDIA_MOST if names(element, _MEDIA) else 0.5
 
 
 def _paragraphs(node) -> list[str]:
@@ -269,7 +283,7 @@ def _paragraphs(node) -> list[str]:
         tag = element.tag if isinstance(element.tag, str) else ""
         if event == "start":
             if element is not node and (_invisible(element) or (_skipped(element) or tag == "figure") and not (
-                    tag not in _SKIP and len(element.text_content()) > total / 2)):  # never most of the body
+                    tag not in _SKIP and len(element.text_content()) > total * _most(element))):
                 skipping = element
                 if tag in _BLOCK or tag in _SKIP or tag in ("figure", "table"):
                     flush()
@@ -297,21 +311,114 @@ def _fallback_text(root, readability_body) -> tuple[str, str | None]:
     """trafilatura's main text when no structural evidence exists; readability's when trafilatura
     found nothing, or when readability's text holds most of trafilatura's and is much longer
     (trafilatura stopped short of the body: bench/RESULTS.md, "by how archiver found the body")."""
-    import trafilatura
-
-    html = etree.tostring(root, encoding="unicode", method="html")
-    text = trafilatura.extract(html, include_comments=False, include_tables=True, favor_precision=False)
-    text = "\n\n".join(line.strip() for line in (text or "").splitlines() if line.strip())
+    text = "\n\n".join(_trafilatura_paragraphs(root))
     other = "\n\n".join(_paragraphs(readability_body)) if readability_body is not None else ""
     if other and (not text or _holds_and_exceeds(other, text)):
         return other, "readability"
     return (text, "trafilatura") if text else ("", None)
 
 
+def _trafilatura_paragraphs(root) -> list[str]:
+    import trafilatura
+
+    html = etree.tostring(root, encoding="unicode", method="html")
+    text = trafilatura.extract(html, include_comments=False, include_tables=True, favor_precision=False)
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def _readability_paragraphs(root) -> list[str]:
+    readable, _ = readability_body(root)
+    return _paragraphs(readable) if readable is not None else []
+
+
 def _holds_and_exceeds(longer: str, shorter: str) -> bool:
     big, small = (collections.Counter(re.findall(r"\w+", t.lower())) for t in (longer, shorter))
     size = sum(small.values())
     return sum(big.values()) > FALLBACK_LONGER * size and sum((big & small).values()) >= FALLBACK_HOLDS * size
+
+
+def _main_text(root, body, found_by: str, *, vote: bool) -> tuple[str, str]:
+    """The main text of a body found by structural evidence, and what decided it.
+
+    The element bounds the post, but what is inside it is not all prose: an ``<article>`` or an
+    ``articleBody`` also holds headlines, bylines, galleries, video players and share bars, which
+    readability's scoring prunes better than a walk over blocks, so readability's text is taken
+    when it finds a post, completed by the prose paragraphs it left out that the element and
+    trafilatura both hold. Weak evidence (``_WEAK_EVIDENCE``) takes trafilatura's text, completed
+    by the paragraphs it left out that the element and readability both hold: two extractors
+    outvote the third. An element without prose is no evidence at all. Pages larger than
+    ``VOTE_MAX_BYTES`` (``vote`` false) are read without the vote: it would take seconds."""
+    own = _paragraphs(body)
+    if not own:
+        text, by = _fallback_text(root, None)
+        return text, f"{by} (empty {found_by})" if by else found_by
+    if found_by in _BOUNDED_EVIDENCE and vote:
+        readable, _ = readability_body(root)
+        if readable is not None and (paragraphs := _paragraphs(readable)):
+            prose = [paragraph for paragraph in own if len(_words(paragraph)) >= PROSE_WORDS]
+            completed = _completed(paragraphs, prose, lambda: _trafilatura_paragraphs(root))
+            return "\n\n".join(completed), f"readability (within {found_by})"
+    elif found_by in _WEAK_EVIDENCE:
+        text, by = _fallback_text(root, None)
+        if text:
+            completed = _completed(text.split("\n\n"), own, lambda: _readability_paragraphs(root)) if vote else [text]
+            return "\n\n".join(completed), f"{by} (within {found_by})"
+    return "\n\n".join(own), found_by
+
+
+def _completed(paragraphs: list[str], own: list[str], other: Callable[[], list[str]]) -> list[str]:
+    """``paragraphs`` with the paragraphs of ``own`` that the ``other`` extractor's holds too but
+    ``paragraphs`` lacks: two extractors outvote the third. Each is put before the first of
+    ``paragraphs`` that follows it in ``own``. ``other`` is run only when ``own`` has such a paragraph."""
+    have = _Shingles(paragraphs)
+    candidates = [index for index, paragraph in enumerate(own) if not have.holds(paragraph)]
+    if not candidates:
+        return paragraphs
+    agree, each = _Shingles(other()), [_Shingles([mine]) for mine in own]
+    at = [next((i for i, mine in enumerate(each) if mine.holds(paragraph)), len(own)) for paragraph in paragraphs]
+    result = list(paragraphs)
+    for index in reversed(candidates):
+        if agree.holds(own[index]):
+            before = next((i for i, position in enumerate(at) if position > index), len(result))
+            result.insert(before, own[index])
+            at.insert(before, index)
+    return result
+
+
+class _Shingles:
+    """Word 3-grams of a text, to ask whether it holds a paragraph (most of the paragraph's 3-grams,
+    or for a paragraph under three words, its words in a row)."""
+
+    def __init__(self, paragraphs: list[str]) -> None:
+        words = [word for paragraph in paragraphs for word in _words(paragraph)]
+        self.grams = _grams(words)
+        self.flat = f" {' '.join(words)} "
+
+    def holds(self, paragraph: str) -> bool:
+        words = _words(paragraph)
+        if len(words) < SHINGLE:
+            return f" {' '.join(words)} " in self.flat
+        grams = _grams(words)
+        return sum(gram in self.grams for gram in grams) >= HOLDS * len(grams)
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.lower())
+
+
+def _grams(words: list[str]) -> set[tuple[str, ...]]:
+    return {tuple(words[i:i + SHINGLE]) for i in range(len(words) - SHINGLE + 1)}
+
+
+def _without_heading_lines(text: str, title: str | None) -> str:
+    """The text without a leading headline (the title, or the title less a " - Site name" suffix)
+    and without a leading date line ("Oct 15, 2015 · 18 min read"): both are metadata."""
+    first, _, rest = text.partition("\n\n")
+    if title and (first == title or title.startswith(first) and _SITE_SUFFIX.fullmatch(title[len(first):])):
+        return _without_heading_lines(rest, None)
+    if len(first) <= DATE_LINE_MAX and any(_iso(part) for part in _DATE_LINE_PARTS.split(first)):
+        return rest
+    return text
 
 
 # -- captions and references ------------------------------------------------------------------
@@ -364,13 +471,17 @@ def _image_url(image, loaded: Loaded) -> str | None:
 
 
 def _text_right_after(image) -> str:
-    """Text directly under an image: its tail, a caption element after it, or the next block."""
+    """Text directly under an image: its tail, a caption element after it, or the next block
+    (line breaks between the image and its caption are passed over)."""
     anchor = image.getparent() if image.getparent() is not None and image.getparent().tag == "a" else image
-    if anchor.tail and anchor.tail.strip():
-        return " ".join(anchor.tail.split())
-    following = anchor.getnext()
-    if following is not None and ("caption" in (following.get("class") or "").lower()
-                                  or following.tag in ("figcaption", "em", "small")):
+    following = anchor
+    while following.tag == "br" or following is anchor:
+        if following.tail and following.tail.strip():
+            return " ".join(following.tail.split())
+        following = following.getnext()
+        if following is None:
+            break
+    if following is not None and _caption_like(following):
         return " ".join(following.text_content().split())
     holder = anchor.getparent()
     if holder is not None and " ".join(holder.text_content().split()) == "":
@@ -380,12 +491,22 @@ def _text_right_after(image) -> str:
     return ""
 
 
+def _caption_like(element) -> bool:
+    return "caption" in (element.get("class") or "").lower() or element.tag in ("figcaption", "em", "small")
+
+
 def _looks_like_caption(image) -> bool:
-    for sibling in (image.getnext(), image.getparent().getnext() if image.getparent() is not None else None):
-        if sibling is not None and ("caption" in (sibling.get("class") or "").lower()
-                                    or sibling.tag in ("figcaption", "em", "small")):
-            return True
-    return False
+    following = image.getnext()
+    while following is not None and following.tag == "br" and not (following.tail or "").strip():
+        following = following.getnext()
+    holder_next = image.getparent().getnext() if image.getparent() is not None else None
+    return any(sibling is not None and _caption_like(sibling) for sibling in (following, holder_next))
+
+
+def _without_captions(text: str, captions: list[Caption]) -> str:
+    """The text without the paragraphs that are an image's caption: those are kept as captions."""
+    known = {tuple(_words(f"{caption.text} {caption.credit or ''}")) for caption in captions}
+    return "\n\n".join(paragraph for paragraph in text.split("\n\n") if tuple(_words(paragraph)) not in known)
 
 
 def _references(body, loaded: Loaded) -> list[Reference]:

@@ -301,7 +301,7 @@ def find_body(root) -> tuple[object | None, str | None]:
             if name == "article" and len(sized) > 1 and sized[0][0] < DOMINANT * sized[1][0]:
                 name = "articles"  # several <article>s of like size: sections or teasers, not one post
             return sized[0][1], name
-    return _readability_body(root)
+    return readability_body(root)
 
 
 def _in_chrome(element) -> bool:
@@ -310,7 +310,9 @@ def _in_chrome(element) -> bool:
                for ancestor in element.iterancestors())
 
 
-def _readability_body(root) -> tuple[object | None, str | None]:
+def readability_body(root) -> tuple[object | None, str | None]:
+    """readability-lxml's choice of the article, as a detached fragment; (None, None) when it finds too
+    little text to be a post."""
     from readability import Document
 
     try:

@@ -150,6 +150,7 @@ def test_huge_page_is_parsed_up_to_the_limit_and_says_so():
     payload = b"<html><body><article>" + b"<p>paragraph of text</p>\n" * (MAX_PARSED_BYTES // 20) + b"</article>"
     document = extract_document(payload, url="http://x.example/")
     assert document.text.startswith("paragraph of text")
+    assert document.body_found_by == "article"  # too large for the other extractors' vote
     assert document.warnings[-1] == (f"page of {len(payload)} bytes: only its first {MAX_PARSED_BYTES} were parsed "
                                      "(the archived record is whole)")
 
@@ -162,7 +163,7 @@ def test_invisible_text_is_not_main_text_even_when_it_is_most_of_the_article():
             f"<div style='visibility: hidden;'><p>Hidden draft paragraph. {PROSE} {PROSE}</p></div>"
             "</article></body></html>")
     document = extract_document(html.encode(), url="http://x.example/a")
-    assert document.body_found_by == "article"
+    assert document.body_found_by == "readability (within article)"
     assert document.text == PROSE
 
 
@@ -188,3 +189,100 @@ def test_readability_replaces_trafilatura_only_when_it_holds_and_exceeds(longer,
     from archiver.document import _holds_and_exceeds
 
     assert _holds_and_exceeds(longer, shorter) is expected
+
+
+# Main text by vote (parser version 3): a news story in an <article> with the chrome such pages carry.
+STORY = ["The council met on Tuesday and agreed the budget after a long debate about the new library and the roads.",
+         "Councillors voted eleven to four in favour, with two abstentions, after the mayor promised a review.",
+         "The budget includes money for repairs to the bridge on Mill Lane, closed since the floods of last winter.",
+         "Residents who spoke at the meeting said the closure had added twenty minutes to their journeys to work."]
+LATE = "A second meeting in March will decide how the library, which has been shut since the roof leaked, is run."
+
+
+def story_page(article: str, *, title: str = "Council agrees budget") -> bytes:
+    return (f"<html><head><title>{title}</title></head><body><nav><a href='/'>Home</a> <a href='/news'>News</a></nav>"
+            f"<article>{article}</article><footer>Town Gazette, 1 High Street</footer></body></html>").encode()
+
+
+def story_text(*paragraphs: str) -> str:
+    return "\n\n".join(paragraphs)
+
+
+def test_readability_prunes_what_an_article_element_holds_besides_the_story():
+    promo = "<div class='promo-box'><p>Get our newsletter: the week's news every Friday.</p></div>"
+    page = story_page("<h1>Council agrees budget</h1>" + promo + "".join(f"<p>{p}</p>" for p in STORY))
+    document = extract_document(page, url="http://gazette.example/news/budget")
+    assert document.body_found_by == "readability (within article)"
+    assert document.text == story_text(*STORY)
+
+
+def test_prose_readability_leaves_out_is_kept_when_the_element_and_trafilatura_both_hold_it():
+    article = ("<h1>Council agrees budget</h1><div class='story'>" + "".join(f"<p>{p}</p>" for p in STORY) + "</div>"
+               f"<section><div class='more'><p>{LATE}</p></div></section>"
+               "<div class='filed'><p>Filed under local news</p></div>")  # short lines are not voted back in
+    document = extract_document(story_page(article), url="http://gazette.example/news/budget")
+    assert document.body_found_by == "readability (within article)"
+    assert document.text == story_text(*STORY, LATE)
+
+
+def test_completed_puts_a_paragraph_two_extractors_agree_on_where_the_body_has_it():
+    from archiver.document import _completed
+
+    own = [STORY[0], LATE, STORY[1], "Filed under"]
+    assert _completed([STORY[0], STORY[1]], own, lambda: [LATE, "Filed under"]) == [
+        STORY[0], LATE, STORY[1], "Filed under"]
+    assert _completed([STORY[0], STORY[1]], own, lambda: [STORY[2]]) == [STORY[0], STORY[1]]  # no second voice
+    assert _completed([STORY[0], STORY[1]], own, lambda: []) == [STORY[0], STORY[1]]
+
+
+def test_the_other_extractor_is_run_only_when_the_element_holds_a_paragraph_the_text_lacks():
+    from archiver.document import _completed
+
+    def other():
+        raise AssertionError("not needed: nothing to vote on")
+
+    assert _completed([STORY[0], STORY[1]], [STORY[0], STORY[1]], other) == [STORY[0], STORY[1]]
+
+
+def test_an_article_element_without_prose_is_no_evidence():
+    loader = "<script>window.player.load({clip: 'budget-vote', autoplay: false});</script>"
+    html = (f"<html><head><title>Budget</title></head><body><article>{loader}</article>"
+            "<div id='story'>" + "".join(f"<p>{p}</p>" for p in STORY) + "</div></body></html>")
+    document = extract_document(html.encode(), url="http://gazette.example/news/budget")
+    assert document.body_found_by == "trafilatura (empty article)"
+    assert document.text == story_text(*STORY)
+
+
+def test_a_caption_under_an_image_after_a_line_break_is_a_caption_not_text():
+    article = (f"<p>{STORY[0]}</p><p><img src='/bridge.jpg'><br><em>Figure 2: the bridge on Mill Lane / Reuters</em>"
+               f"</p><p>{STORY[1]}</p>")
+    html = f"<html><body><div class='post-body'>{article}</div></body></html>"
+    document = extract_document(html.encode(), url="http://gazette.example/news/budget")
+    assert [(c.text, c.credit, c.image_url) for c in document.captions] == [
+        ("Figure 2: the bridge on Mill Lane", "Reuters", "http://gazette.example/bridge.jpg")]
+    assert document.text == story_text(STORY[0], STORY[1])
+
+
+@pytest.mark.parametrize("lead", [
+    "Council agrees budget",                        # the title itself
+    "Oct 15, 2015 · 4 min read",                    # a date line
+    "Tuesday, 24 May 2015",
+])
+def test_a_leading_headline_or_date_line_is_not_text(lead):
+    html = (f"<html><head><title>Council agrees budget | Town Gazette</title></head><body><div class='post-body'>"
+            f"<p>{lead}</p>" + "".join(f"<p>{p}</p>" for p in STORY) + "</div></body></html>")
+    document = extract_document(html.encode(), url="http://gazette.example/news/budget")
+    assert document.text == story_text(*STORY)
+
+
+def test_a_short_lead_that_is_not_a_date_or_the_title_stays():
+    html = ("<html><head><title>Council agrees budget | Town Gazette</title></head><body><div class='post-body'>"
+            "<p>Council agrees</p>" + "".join(f"<p>{p}</p>" for p in STORY) + "</div></body></html>")
+    assert extract_document(html.encode(), url="http://x.example/a").text == story_text("Council agrees", *STORY)
+
+
+def test_a_slide_show_is_skipped_even_when_it_is_most_of_the_body():
+    slides = "".join(f"<li><h2>{n}/8 Photo of the day</h2><p>{STORY[n % 4]}</p></li>" for n in range(1, 9))
+    html = (f"<html><body><div class='post-body'><p>{STORY[0]}</p><div class='full-gallery'><ul>{slides}</ul></div>"
+            f"<p>{STORY[1]}</p></div></body></html>")
+    assert extract_document(html.encode(), url="http://x.example/a").text == story_text(STORY[0], STORY[1])
