@@ -33,9 +33,9 @@ from .changes import Change, classify_event
 from .collection import Collection
 from .config import Settings
 from .document import Document, analyse, page_only
-from .errors import ArchiverError, CatalogueError, FetchError, PostNotCaptured
+from .errors import ArchiverError, CatalogueError, FetchError, InvalidURL, PostNotCaptured
 from .extract import EXTRACTOR, Page, decode_content
-from .fetch import Exchange, Fetcher, Limits
+from .fetch import Exchange, Fetcher, Limits, check_url
 from .leases import Leases
 from .robots import MAX_BYTES as ROBOTS_MAX_BYTES
 from .robots import MAX_REDIRECTS as ROBOTS_MAX_REDIRECTS
@@ -625,6 +625,10 @@ class _Run:
         the operator typed, and a re-fetch to confirm an anomaly, are not subject to robots.txt."""
         if self.robots is None or task.role == "post" or task.link_kind == "confirm":
             return None, None
+        try:
+            check_url(task.url)
+        except InvalidURL:
+            return None, None  # never fetched: the fetcher refuses it and says why
         policy, hops = self.robots.policy(task.url)
         robots = None
         if hops:
