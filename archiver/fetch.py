@@ -173,11 +173,15 @@ def _check_host_agrees(url: str, hostname: str) -> None:
     connects to 127.0.0.1: archived as it stands, the record would file 127.0.0.1's answer
     under example.org.
     """
+    def host(text: str) -> str:  # as urllib3 reads it (IDNA-encoded, lower case, no brackets)
+        return (urllib3.util.parse_url(text).host or "").strip("[]").lower()
+
     try:
-        connects_to = (urllib3.util.parse_url(url.strip()).host or "").strip("[]").lower()
+        connects_to = host(url.strip())
+        named = hostname.lower() if hostname.isascii() else host(f"http://{hostname}/")
     except urllib3.exceptions.LocationParseError as exc:
         raise InvalidURL(f"{url!r} is not a valid URL ({exc})") from None
-    if hostname.isascii() and connects_to != hostname.lower():
+    if connects_to != named:
         raise InvalidURL(f"{url!r} names the host {hostname!r}, but a connection would go to "
                          f"{connects_to!r}: refused")
 

@@ -24,6 +24,7 @@ class BadServer:
         self.routes: dict[str, Behaviour] = {}
         self.hits: list[str] = []
         self.closing = threading.Event()
+        self.not_http: Behaviour = raw(head("400 Bad Request", length=0))  # what a TLS ClientHello gets
         self.listener = socket.create_server((host, 0), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
         self.port = self.listener.getsockname()[1]
         self.base = f"http://{'[' + host + ']' if ':' in host else host}:{self.port}"
@@ -49,8 +50,8 @@ class BadServer:
                 path = read_request(connection)
                 if path is None:
                     return
-                if path == NOT_HTTP:  # e.g. a TLS ClientHello: answered as plain servers do
-                    connection.sendall(head("400 Bad Request", length=0))
+                if path == NOT_HTTP:  # e.g. a TLS ClientHello: by default answered as plain servers do
+                    self.not_http(connection, self)
                     return
                 self.hits.append(path)
                 self.routes.get(path.split("?")[0], not_found)(connection, self)

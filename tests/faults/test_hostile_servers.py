@@ -160,6 +160,18 @@ def test_tls_less_server_where_tls_is_expected(tally):
     assert str(exchange.error).startswith(f"{plain.url}: TLS handshake failed ([SSL: WRONG_VERSION_NUMBER]")
 
 
+def test_tls_handshake_trickled_a_byte_at_a_time(bad, tally):
+    """A handshake record promised, then a byte every 0.3 s: each read is quick, the handshake never
+    ends. Python bounds a whole handshake by the socket's timeout, which the connection set to what
+    was left of the deadline (the connect timeout, 10 s here, being longer)."""
+    tally.tried("tls-handshake-trickled")
+    bad.not_http = b.trickle(b"\x16\x03\x03\x40\x00" + bytes(0x4000), every=0.3)
+    url = f"https://127.0.0.1:{bad.port}/"
+    [exchange] = fetch(url)
+    assert (exchange.error.kind, str(exchange.error)) == ("timeout", f"{url}: gave up after the total time limit of 2s")
+    assert not exchange.has_response
+
+
 @pytest.mark.parametrize("encoding", ["gzip", "br"])
 def test_compression_bombs_are_archived_compressed(bad, bombs, tally, encoding):
     tally.tried({"gzip": "gzip-bomb", "br": "brotli-bomb"}[encoding])

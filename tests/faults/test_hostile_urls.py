@@ -90,9 +90,22 @@ def test_backslash_host_trick_is_refused_and_names_both_hosts(canary, tally):
     assert canary.hits == []
 
 
-@pytest.mark.parametrize("url", ["http://bücher.example/", "http://[2001:db8::1]:8080/x", "http://Example.ORG/"])
+@pytest.mark.parametrize("url", ["http://bücher.example/", "http://straße.example/", "http://[2001:db8::1]:8080/x",
+                                 "http://Example.ORG/", "http://user:p@ss@example.org/"])
 def test_hosts_both_parsers_agree_on_are_kept(url):
     assert check_url(url) == url
+
+
+@pytest.mark.parametrize("url, named, connects_to", [
+    ("http://127.0.0.1:1\\@exämple.org/", "exämple.org", "127.0.0.1"),
+    ("http://a.example\\.b.example/", "a.example\\.b.example", "a.example"),
+])
+def test_hosts_the_parsers_disagree_on_are_refused(tally, url, named, connects_to):
+    tally.tried(f"urlsplit/urllib3 disagree: {url}")
+    with pytest.raises(InvalidURL) as error:
+        check_url(url)
+    assert str(error.value) == (f"{url!r} names the host {named!r}, but a connection would go to "
+                                f"{connects_to!r}: refused")
 
 
 @pytest.mark.parametrize("target", NEVER_FETCHED)
