@@ -250,22 +250,26 @@ class WarcWriter:
                 f"WARC-Date: {warc_date(record.date)}"]
         head += [f"{name}: {value}" for name, value in record.fields]
         head.append(f"Content-Length: {record.block.length}")
+        head_bytes = ("\r\n".join(head) + "\r\n\r\n").encode("utf-8")
         level = min(self.compress_level, 1) if record.incompressible else self.compress_level
-        compressor = zlib.compressobj(level, zlib.DEFLATED, 31)
-        out = self._emit
+        stream = record.block.stream
+        stream.seek(0)
         try:
-            out(compressor.compress(("\r\n".join(head) + "\r\n\r\n").encode("utf-8")))
-            stream = record.block.stream
-            stream.seek(0)
-            remaining = record.block.length
-            while remaining > 0:
-                chunk = stream.read(min(COPY_SIZE, remaining))
-                if not chunk:
-                    raise StoreError(f"block of {record.record_id} ended {remaining} bytes early")
-                remaining -= len(chunk)
-                out(compressor.compress(chunk))
-            out(compressor.compress(b"\r\n\r\n"))
-            out(compressor.flush())
+            if record.block.length <= COPY_SIZE:
+                # a small record in one call: zlib gives up the GIL on each call, and the fetch
+                # threads may keep it for a whole switch interval before the writer gets it back
+                block = _read_block(record, stream, record.block.length)
+                self._emit(zlib.compress(head_bytes + block + b"\r\n\r\n", level, 31))
+            else:
+                compressor = zlib.compressobj(level, zlib.DEFLATED, 31)
+                self._emit(compressor.compress(head_bytes))
+                remaining = record.block.length
+                while remaining > 0:
+                    chunk = _read_block(record, stream, min(COPY_SIZE, remaining))
+                    remaining -= len(chunk)
+                    self._emit(compressor.compress(chunk))
+                self._emit(compressor.compress(b"\r\n\r\n"))
+                self._emit(compressor.flush())
         except OSError as exc:
             raise StoreError(f"cannot write {self.current.path}: {exc.strerror}") from None
         return Location(path=self.current.path, offset=offset, length=self._size - offset)
@@ -275,6 +279,13 @@ class WarcWriter:
             self._fh.write(data)
             self._file_hash.update(data)
             self._size += len(data)
+
+
+def _read_block(record: Record, stream: BinaryIO, size: int) -> bytes:
+    data = stream.read(size)
+    if len(data) < size:
+        raise StoreError(f"block of {record.record_id} ended {size - len(data)} bytes early")
+    return data
 
 
 # -- record builders ------------------------------------------------------------------
