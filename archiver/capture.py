@@ -447,6 +447,7 @@ class _Run:
         self.claim = claim  # a URL is fetched only if claim(urls) holds it (re-crawl leases)
         self.skipped: list[Task] = []
         self.extractors: dict[Path, str | None] = {}
+        self.archived: dict[int, ArchivedLinks] = {}  # see _read_archived_links
         self.settings: Settings = collection.settings
         self.catalogue = collection.catalogue
         self.seeds = seeds
@@ -520,6 +521,7 @@ class _Run:
                 except queue.Empty:
                     break
             follow_ups = []
+            self._read_archived_links(batch)
             for task, hops in batch:
                 self.in_flight -= 1
                 follow_ups += self._store(task, hops)
@@ -635,11 +637,11 @@ class _Run:
                ) -> tuple[Page | ArchivedLinks | None, Document | None]:
         """What a post or cited page links to, and its parsed document (from a copy of the payload).
         A revisit gets no document of its own: its payload's document is the original's. A page the
-        server says is not modified leads where its original led (:meth:`_archived_links`)."""
+        server says is not modified leads where its original led (:meth:`_read_archived_links`)."""
         if task.role not in FOLLOW_UP or exchange.error is not None or exchange.status is None:
             return None, None
         if exchange.status == 304 and original is not None:
-            archived = self._archived_links(task, original)
+            archived = self.archived.get(original.fetch_id)
             if archived is not None:
                 return archived, None
             payload, content_type = read_http_payload(original.path, original.offset, limit=self.settings.max_size)
@@ -657,23 +659,30 @@ class _Run:
             return None, (None if original is not None else Document(
                 url=exchange.url, warnings=[f"parser failed: {type(exc).__name__}: {exc}"]))
 
-    def _archived_links(self, task: Task, original: Previous) -> ArchivedLinks | None:
-        """The links the capture of ``original`` followed from it, when they stand for a parse of the
-        same bytes now: the same role (so the same follow-up rules), the same link extractor, and a
-        capture that was not cut short before its follow-ups were catalogued. None otherwise."""
+    def _read_archived_links(self, batch: list[tuple[Task, list[Exchange]]]) -> None:
+        """For each page of ``batch`` the server answered 304, the links the capture of its original
+        followed from it, when they stand for a parse of the same bytes now: the same role (so the same
+        follow-up rules), the same link extractor, and a capture not cut short before its follow-ups were
+        catalogued. Kept in ``self.archived`` by the original's fetch id; two queries per batch."""
+        wanted = {task.previous.fetch_id: task for task, hops in batch
+                  if task.role in FOLLOW_UP and task.previous is not None and task.previous.fetch_id is not None
+                  and hops[0].status == 304 and self._extractor(task.previous.path) == EXTRACTOR}
+        self.archived = {}
+        if not wanted:
+            return
         f, e = cat.fetches, cat.capture_events
-        if original.fetch_id is None or self._extractor(original.path) != EXTRACTOR:
-            return None
         with self.catalogue.reader() as reader:
-            head = reader.execute(sa.select(f.c.role, f.c.link_kind, e.c.outcome)
-                                  .join(e, f.c.capture_event_id == e.c.id).where(f.c.id == original.fetch_id)).first()
-            if head is None or head.role != task.role or head.link_kind == "confirm" \
-                    or head.outcome not in ("complete", "partial", "failed"):
-                return None
-            rows = reader.execute(sa.select(f.c.url, f.c.link_kind, f.c.link_text)
-                                  .where(f.c.parent_fetch_id == original.fetch_id, f.c.redirect_from_id.is_(None))
-                                  .order_by(f.c.id)).all()
-        return ArchivedLinks(links=[Link(url=row.url, kind=row.link_kind, text=row.link_text or "") for row in rows])
+            for chunk in cat.chunked(list(wanted)):
+                heads = reader.execute(sa.select(f.c.id, f.c.role, f.c.link_kind, e.c.outcome)
+                                       .join(e, f.c.capture_event_id == e.c.id).where(f.c.id.in_(chunk)))
+                links: dict[int, list[Link]] = {
+                    head.id: [] for head in heads if head.role == wanted[head.id].role
+                    and head.link_kind != "confirm" and head.outcome in ("complete", "partial", "failed")}
+                for row in reader.execute(sa.select(f.c.parent_fetch_id, f.c.url, f.c.link_kind, f.c.link_text)
+                                          .where(f.c.parent_fetch_id.in_(list(links)), f.c.redirect_from_id.is_(None))
+                                          .order_by(f.c.id)):
+                    links[row.parent_fetch_id].append(Link(url=row.url, kind=row.link_kind, text=row.link_text or ""))
+                self.archived.update((fetch_id, ArchivedLinks(links=found)) for fetch_id, found in links.items())
 
     def _extractor(self, path: Path) -> str | None:
         """The link extractor that wrote a WARC file (its warcinfo record says), read once per file."""
