@@ -34,7 +34,7 @@ from .collection import Collection
 from .config import Settings
 from .document import Document, analyse, page_only
 from .errors import ArchiverError, CatalogueError, FetchError, InvalidURL, PostNotCaptured
-from .extract import EXTRACTOR, Page, decode_content
+from .extract import EXTRACTOR, Link, Outlinks, Page, decode_content
 from .fetch import Exchange, Fetcher, Limits, check_url
 from .leases import Leases
 from .robots import MAX_BYTES as ROBOTS_MAX_BYTES
@@ -52,6 +52,7 @@ from .warc import (
     exchange_records,
     metadata_record,
     revisit_records,
+    warcinfo_fields,
 )
 
 FOLLOW_UP = {"post": ("embed", "cited"), "cited": ("cited-embed",)}
@@ -93,6 +94,7 @@ class Previous:
     payload_sha256: str
     path: Path
     offset: int
+    fetch_id: int | None = None  # the fetch that brought the original, whose follow-ups the catalogue holds
     etag: str | None = None
     last_modified: str | None = None
 
@@ -395,8 +397,8 @@ def _capture_part(settings: Settings, seeds: list[str], event: CaptureEvent, com
 
 def _record_select():
     r, f = cat.records, cat.warc_files
-    return (sa.select(r.c.id, r.c.target_uri, r.c.warc_date, r.c.payload_sha256, r.c.offset,
-                      r.c.record_type, r.c.revisit_of_id, r.c.http_headers, f.c.path)
+    return (sa.select(r.c.id, r.c.warc_record_id, r.c.fetch_id, r.c.target_uri, r.c.warc_date, r.c.payload_sha256,
+                      r.c.offset, r.c.record_type, r.c.revisit_of_id, r.c.http_headers, f.c.path)
             .join(f, r.c.warc_file_id == f.c.id))
 
 
@@ -405,9 +407,11 @@ def _previous_from(row, original, collection: Collection) -> Previous:
     (the row itself for a response)."""
     validators = dict((name.lower(), value) for name, value in json.loads(row.http_headers or "[]"))
     return Previous(record_pk=original.id, payload_sha256=original.payload_sha256,
-                    path=collection.resolve(original.path), offset=original.offset, etag=validators.get("etag"),
+                    path=collection.resolve(original.path), offset=original.offset, fetch_id=original.fetch_id,
+                    etag=validators.get("etag"),
                     last_modified=validators.get("last-modified"),
-                    original=Original(target_uri=original.target_uri, date=original.warc_date))
+                    original=Original(record_id=original.warc_record_id, target_uri=original.target_uri,
+                                     date=original.warc_date))
 
 
 def previous_captures(catalogue: cat.Catalogue, urls: list[str], collection: Collection) -> dict[str, Previous]:
@@ -446,6 +450,14 @@ def same_payload(catalogue: cat.Catalogue, payload_sha256: str, url: str, collec
     return _previous_from(row, row, collection) if row is not None else None
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ArchivedLinks(Outlinks):
+    """The links a page not modified since its archived capture was followed by then, read from the
+    catalogue (the follow-up fetch rows of that capture) instead of parsing the same bytes again."""
+
+    links: list[Link]
+
+
 @dataclasses.dataclass(kw_only=True, eq=False)
 class _Hop:
     """One HTTP hop waiting for its catalogue rows: its fetch row (without ids), its records' rows,
@@ -471,6 +483,8 @@ class _Run:
         self.conditional = conditional  # send validators from the last capture (a re-crawl)
         self.claim = claim  # a URL is fetched only if claim(urls) holds it (re-crawl leases)
         self.skipped: list[Task] = []
+        self.extractors: dict[Path, str | None] = {}
+        self.archived: dict[int, ArchivedLinks] = {}  # see _read_archived_links
         self.settings: Settings = collection.settings
         self.catalogue = collection.catalogue
         self.seeds = seeds
@@ -554,6 +568,7 @@ class _Run:
                 except queue.Empty:
                     break
             follow_ups = []
+            self._read_archived_links(batch)
             for task, hops, robots in batch:
                 self.in_flight -= 1
                 if robots is not None:
@@ -653,7 +668,7 @@ class _Run:
             original = self._already_archived(task, exchange, first=number == 0)
             last = number == len(hops) - 1
             page, document = self._parse(task, exchange, original) if last else (None, None)
-            fields = page.metadata_fields() if page else notes if last else None
+            fields = page.metadata_fields() if isinstance(page, Page) else notes if last else None
             written = self._write_exchange(exchange, original, fields)
             rows = [(self._record_row(record, location, exchange, original), location) for record, location in written]
             self.pending_rows.append(self._rows_for(task, exchange, rows, document, redirect_of=previous,
@@ -679,7 +694,7 @@ class _Run:
             for link in (page.requisites if role.endswith("embed") else page.cited)
         ]
 
-    def _judge_seed(self, task: Task, final: Exchange, page: Page | None) -> None:
+    def _judge_seed(self, task: Task, final: Exchange, page: Page | ArchivedLinks | None) -> None:
         if final.error is not None:
             self.result.seed_errors[task.seed] = final.error
         elif final.status == 304 and page is not None:
@@ -693,12 +708,16 @@ class _Run:
                 f"{task.seed}: not an HTML page ({final.content_type}); recorded as-is, nothing followed")
 
     def _parse(self, task: Task, exchange: Exchange, original: "Previous | None"
-               ) -> tuple[Page | None, Document | None]:
+               ) -> tuple[Page | ArchivedLinks | None, Document | None]:
         """What a post or cited page links to, and its parsed document (from a copy of the payload).
-        A revisit gets no document of its own: its payload's document is the original's."""
+        A revisit gets no document of its own: its payload's document is the original's. A page the
+        server says is not modified leads where its original led (:meth:`_read_archived_links`)."""
         if task.role not in FOLLOW_UP or exchange.error is not None or exchange.status is None:
             return None, None
         if exchange.status == 304 and original is not None:
+            archived = self.archived.get(original.fetch_id)
+            if archived is not None:
+                return archived, None
             payload, content_type = read_http_payload(original.path, original.offset, limit=self.settings.max_size)
         elif exchange.body is not None and 200 <= exchange.status < 300:
             payload = decode_content(exchange.body, exchange.header("content-encoding"),
@@ -713,6 +732,37 @@ class _Run:
         except Exception as exc:  # a parser bug must cost the parse, never the capture
             return None, (None if original is not None else Document(
                 url=exchange.url, warnings=[f"parser failed: {type(exc).__name__}: {exc}"]))
+
+    def _read_archived_links(self, batch: list[tuple[Task, list[Exchange], object]]) -> None:
+        """For each page of ``batch`` the server answered 304, the links the capture of its original
+        followed from it, when they stand for a parse of the same bytes now: the same role (so the same
+        follow-up rules), the same link extractor, and a capture not cut short before its follow-ups were
+        catalogued. Kept in ``self.archived`` by the original's fetch id; two queries per batch."""
+        wanted = {task.previous.fetch_id: task for task, hops, _ in batch
+                  if task.role in FOLLOW_UP and task.previous is not None and task.previous.fetch_id is not None
+                  and hops[0].status == 304 and self._extractor(task.previous.path) == EXTRACTOR}
+        self.archived = {}
+        if not wanted:
+            return
+        f, e = cat.fetches, cat.capture_events
+        with self.catalogue.reader() as reader:
+            for chunk in cat.chunked(list(wanted)):
+                heads = reader.execute(sa.select(f.c.id, f.c.role, f.c.link_kind, e.c.outcome)
+                                       .join(e, f.c.capture_event_id == e.c.id).where(f.c.id.in_(chunk)))
+                links: dict[int, list[Link]] = {
+                    head.id: [] for head in heads if head.role == wanted[head.id].role
+                    and head.link_kind != "confirm" and head.outcome in ("complete", "partial", "failed")}
+                for row in reader.execute(sa.select(f.c.parent_fetch_id, f.c.url, f.c.link_kind, f.c.link_text)
+                                          .where(f.c.parent_fetch_id.in_(list(links)), f.c.redirect_from_id.is_(None))
+                                          .order_by(f.c.id)):
+                    links[row.parent_fetch_id].append(Link(url=row.url, kind=row.link_kind, text=row.link_text or ""))
+                self.archived.update((fetch_id, ArchivedLinks(links=found)) for fetch_id, found in links.items())
+
+    def _extractor(self, path: Path) -> str | None:
+        """The link extractor that wrote a WARC file (its warcinfo record says), read once per file."""
+        if path not in self.extractors:
+            self.extractors[path] = warcinfo_fields(path).get("extractor")
+        return self.extractors[path]
 
     def _already_archived(self, task: Task, exchange: Exchange, *, first: bool) -> "Previous | None":
         """The archived response this exchange revisits: the one its validators came from when the

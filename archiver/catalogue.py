@@ -398,7 +398,10 @@ class Catalogue:
             connection.execute(self._inserts[table.name], rows)
 
     def insert_many_returning_ids(self, connection: sa.Connection, table: sa.Table, rows: list[dict]) -> list[int]:
-        """Insert ``rows`` in one statement; their new ids, in the order of ``rows``."""
+        """Insert ``rows`` in one statement; their new ids, in the order of ``rows``. Where the database
+        cannot return ids from a many-row insert (SQLite before 3.35), one statement per row."""
+        if not connection.dialect.insert_executemany_returning_sort_by_parameter_order:
+            return [self.insert(connection, table, row) for row in rows]
         if not rows:
             return []
         return list(connection.execute(self._returning[table.name], rows).scalars())

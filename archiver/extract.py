@@ -83,13 +83,9 @@ class Link:
         return self.kind in FOLLOWED_KINDS
 
 
-@dataclasses.dataclass(kw_only=True)
-class Page:
-    url: str
-    encoding: str
-    encoding_source: str  # http-header, bom, meta, detected, default
-    title: str
-    body_found_by: str | None
+class Outlinks:
+    """What a page's ``links`` lead a capture to: its requisites, and the pages it cites."""
+
     links: list[Link]
 
     @property
@@ -99,6 +95,16 @@ class Page:
     @property
     def cited(self) -> list[Link]:
         return [link for link in self.links if link.followed]
+
+
+@dataclasses.dataclass(kw_only=True)
+class Page(Outlinks):
+    url: str
+    encoding: str
+    encoding_source: str  # http-header, bom, meta, detected, default
+    title: str
+    body_found_by: str | None
+    links: list[Link]
 
     def metadata_fields(self) -> list[tuple[str, str]]:
         """What the WARC metadata record of this page says: how it was read, and every outlink

@@ -294,23 +294,27 @@ class WarcWriter:
                 f"WARC-Date: {warc_date(record.date)}"]
         head += [f"{name}: {value}" for name, value in record.fields]
         head.append(f"Content-Length: {record.block.length}")
+        head_bytes = ("\r\n".join(head) + "\r\n\r\n").encode("utf-8")
         level = min(self.compress_level, 1) if record.incompressible else self.compress_level
-        compressor = zlib.compressobj(level, zlib.DEFLATED, 31)
-        out = self._emit
+        stream = record.block.stream
+        stream.seek(0)
         try:
-            out(compressor.compress(("\r\n".join(head) + "\r\n\r\n").encode("utf-8")))
-            stream = record.block.stream
-            stream.seek(0)
-            remaining = record.block.length
-            while remaining > 0:
-                chunk = stream.read(min(COPY_SIZE, remaining))
-                if not chunk:
-                    raise StoreError(f"block of {record.record_id} ended {remaining} bytes early")
-                remaining -= len(chunk)
-                out(compressor.compress(chunk))
-                faults.point("record-block")
-            out(compressor.compress(b"\r\n\r\n"))
-            out(compressor.flush())
+            if record.block.length <= COPY_SIZE:
+                # a small record in one call: zlib gives up the GIL on each call, and the fetch
+                # threads may keep it for a whole switch interval before the writer gets it back
+                block = _read_block(record, stream, record.block.length)
+                self._emit(zlib.compress(head_bytes + block + b"\r\n\r\n", level, 31))
+            else:
+                compressor = zlib.compressobj(level, zlib.DEFLATED, 31)
+                self._emit(compressor.compress(head_bytes))
+                remaining = record.block.length
+                while remaining > 0:
+                    chunk = _read_block(record, stream, min(COPY_SIZE, remaining))
+                    remaining -= len(chunk)
+                    self._emit(compressor.compress(chunk))
+                    faults.point("record-block")
+                self._emit(compressor.compress(b"\r\n\r\n"))
+                self._emit(compressor.flush())
         except OSError as exc:
             raise StoreError(f"cannot write {self.current.path}: {exc.strerror}") from None
         faults.point("record")
@@ -324,6 +328,13 @@ class WarcWriter:
             view = view[self._fh.write(view):]
         self._file_hash.update(data)
         self._size += len(data)
+
+
+def _read_block(record: Record, stream: BinaryIO, size: int) -> bytes:
+    data = stream.read(size)
+    if len(data) < size:
+        raise StoreError(f"block of {record.record_id} ended {size - len(data)} bytes early")
+    return data
 
 
 # -- record builders ------------------------------------------------------------------
@@ -404,6 +415,7 @@ PROFILE_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modif
 class Original:
     """The record a revisit refers to."""
 
+    record_id: str
     target_uri: str
     date: dt.datetime
 
@@ -413,19 +425,18 @@ def revisit_records(exchange, *, digest: str, profile: str, original: Original) 
     record, for an exchange whose payload is already archived (``PROFILE_IDENTICAL``) or that the
     server answered 304 Not Modified (``PROFILE_NOT_MODIFIED``).
 
-    The revisit carries what WARC 1.1 asks of it and nothing redundant: the profile,
-    ``WARC-Refers-To-Target-URI`` and ``WARC-Refers-To-Date`` (which name the original for
-    replay tools), ``WARC-Payload-Digest`` for an identical payload, and the HTTP headers as
-    its block. The optional ``WARC-Refers-To`` (the original's record id) is left out: it
-    says again what those two fields say, and the catalogue ties the revisit's row to the
-    original's row (``revisit_of_id``)."""
+    The revisit carries the profile, ``WARC-Refers-To`` (the original's record id: the exact
+    record, so that the WARC file alone leads back to the bytes without the catalogue),
+    ``WARC-Refers-To-Target-URI`` and ``WARC-Refers-To-Date`` (how replay tools find it),
+    ``WARC-Payload-Digest`` for an identical payload, and the HTTP headers as its block."""
     exchange.response.seek(0)
     head = exchange.response.read(exchange.payload_offset)
     block = Block.from_bytes(head, sha1=digest == "sha1")
     fields = [("WARC-Target-URI", exchange.url)]
     if exchange.peer_ip:
         fields.append(("WARC-IP-Address", exchange.peer_ip))
-    fields += [("WARC-Profile", profile), ("WARC-Refers-To-Target-URI", original.target_uri),
+    fields += [("WARC-Profile", profile), ("WARC-Refers-To", original.record_id),
+               ("WARC-Refers-To-Target-URI", original.target_uri),
                ("WARC-Refers-To-Date", warc_date(original.date)),
                ("Content-Type", "application/http;msgtype=response"),
                ("WARC-Block-Digest", digest_label(digest, block.hashes))]

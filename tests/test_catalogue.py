@@ -83,3 +83,27 @@ def test_two_processes_creating_the_catalogue_at_once(tmp_path):
                  for _ in range(3)]
     errors = [process.communicate(timeout=120)[1] for process in processes]
     assert [process.returncode for process in processes] == [0, 0, 0], errors
+
+
+def _events(first: int, count: int) -> list[dict]:
+    import datetime as dt
+
+    now = dt.datetime.now(dt.timezone.utc)
+    return [{"uuid": f"00000000-0000-4000-8000-{number:012d}", "started_at": now, "outcome": "running",
+             "tool": "archiver", "tool_version": "0", "operator": "t", "hostname": "h", "pid": 1,
+             "command": f"command {number}", "seeds": "[]", "settings": "{}"} for number in range(first, first + count)]
+
+
+def test_many_rows_inserted_at_once_return_their_ids_in_order(tmp_path):
+    catalogue = cat.Catalogue.open(f"sqlite:///{tmp_path / 'archiver.db'}")
+    try:
+        for returning in (True, False):  # False: as on SQLite before 3.35, which cannot return them
+            catalogue.engine.dialect.insert_executemany_returning_sort_by_parameter_order = returning
+            with catalogue.transaction() as connection:
+                rows = _events(0, 300) if returning else _events(300, 3)
+                ids = catalogue.insert_many_returning_ids(connection, cat.capture_events, rows)
+                assert catalogue.insert_many_returning_ids(connection, cat.capture_events, []) == []
+            stored = {row["id"]: row["command"] for row in catalogue.rows(cat.capture_events)}
+            assert [stored[row_id] for row_id in ids] == [row["command"] for row in rows]
+    finally:
+        catalogue.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import threading
 
@@ -20,7 +21,7 @@ from archiver.warc import warc_date
 
 from .changing_site import ChangingSite
 from .conftest import assert_warcs_valid
-from .servers import page
+from .servers import page, send
 
 
 @pytest.fixture
@@ -203,14 +204,77 @@ def test_revisit_records_carry_what_warc_1_1_asks_and_read_back_in_full(changing
                 identical = headers["WARC-Profile"].endswith("/identical-payload-digest")
                 assert set(headers) == {
                     "WARC-Type", "WARC-Record-ID", "WARC-Date", "WARC-Target-URI", "WARC-IP-Address", "WARC-Profile",
-                    "WARC-Refers-To-Target-URI", "WARC-Refers-To-Date", "Content-Type", "WARC-Block-Digest",
-                    "WARC-Warcinfo-ID", "Content-Length", *(["WARC-Payload-Digest"] if identical else [])}
+                    "WARC-Refers-To", "WARC-Refers-To-Target-URI", "WARC-Refers-To-Date", "Content-Type",
+                    "WARC-Block-Digest", "WARC-Warcinfo-ID", "Content-Length", *(["WARC-Payload-Digest"] if identical else [])}
+                assert headers["WARC-Refers-To"] == original["warc_record_id"]
                 assert headers["WARC-Refers-To-Target-URI"] == original["target_uri"]
                 assert headers["WARC-Refers-To-Date"] == warc_date(original["warc_date"])
                 assert record.http_headers.get_statuscode() == ("200" if identical else "304")
-                assert row["refers_to"] is None and row["payload_sha256"] == original["payload_sha256"]
+                assert row["refers_to"] == original["warc_record_id"]
+                assert row["payload_sha256"] == original["payload_sha256"]
                 warc = collection.catalogue.rows(cat.warc_files, cat.warc_files.c.id == original["warc_file_id"])[0]
                 assert read_record(home / warc["path"], original["offset"]).payload_sha256 == row["payload_sha256"]
                 seen += 1
     assert seen == len(rows) == 5
     assert_warcs_valid(home / "snapshots")
+
+
+@pytest.fixture
+def not_modified(server):
+    """A site whose every page and image answers If-None-Match with 304: a post citing a page that
+    cites another (a cited page's citations are not followed from the post)."""
+
+    def resource(body: bytes, content_type: str):
+        etag = f'"{hashlib.sha256(body).hexdigest()[:16]}"'
+
+        def answer(request) -> None:
+            if request.headers.get("If-None-Match") == etag:
+                request.send_response(304)
+                request.send_header("ETag", etag)
+                request.end_headers()
+            else:
+                send(request, 200, body, content_type, headers={"ETag": etag})
+
+        return answer
+
+    html = "text/html; charset=utf-8"
+    server.route("/post.html", resource(b'<html><body><article><p>The offensive began in May.</p>'
+                                        b'<img src="/logo.png"><p>Source: <a href="/cited.html">the report</a>.'
+                                        b'</p></article></body></html>', html))
+    server.route("/cited.html", resource(b'<html><body><article><p>The report.</p><img src="/map.png">'
+                                         b'<p>See <a href="/other.html">the earlier report</a>.</p></article>'
+                                         b'</body></html>', html))
+    server.route("/other.html", resource(b"<html><body><article><p>Earlier.</p></article></body></html>", html))
+    for name in ("/logo.png", "/map.png"):
+        server.route(name, resource(b"\x89PNG\r\n\x1a\n" + name.encode() * 20, "image/png"))
+    return server
+
+
+def fetched(collection, event_id: int) -> list[tuple]:
+    rows = collection.catalogue.rows(cat.fetches, cat.fetches.c.capture_event_id == event_id)
+    urls = {row["id"]: row["url"] for row in rows}
+    return sorted((row["url"], row["role"], row["link_kind"], row["link_text"], urls.get(row["parent_fetch_id"]),
+                   row["http_status"]) for row in rows)
+
+
+def test_pages_not_modified_lead_where_their_originals_led(not_modified, collection, home):
+    post = not_modified.base + "/post.html"
+    first(collection, post)
+    found = again(collection, post)
+    assert set(found.values()) == {"unchanged"} and len(found) == 4
+    before, after = fetched(collection, 1), fetched(collection, 2)
+    assert [row[:5] for row in after] == [row[:5] for row in before]
+    assert {row[5] for row in after} == {304} and {row[5] for row in before} == {200}
+    assert ("/map.png", "cited-embed", "embed") in {(row[0].removeprefix(not_modified.base), *row[1:3])
+                                                    for row in after}
+    assert_warcs_valid(home / "snapshots")
+
+
+def test_a_page_not_modified_recrawled_in_another_role_follows_that_roles_links(not_modified, collection):
+    first(collection, not_modified.base + "/post.html")
+    cited = not_modified.base + "/cited.html"
+    found = again(collection, cited)  # now a post: its citations are followed too
+    assert found == {cited: "unchanged", not_modified.base + "/map.png": "unchanged",
+                     not_modified.base + "/other.html": "new"}
+    roles = {row[0].removeprefix(not_modified.base): row[1] for row in fetched(collection, 2)}
+    assert roles == {"/cited.html": "post", "/map.png": "embed", "/other.html": "cited"}
