@@ -205,7 +205,8 @@ def test_revisit_records_carry_what_warc_1_1_asks_and_read_back_in_full(changing
                 assert set(headers) == {
                     "WARC-Type", "WARC-Record-ID", "WARC-Date", "WARC-Target-URI", "WARC-IP-Address", "WARC-Profile",
                     "WARC-Refers-To", "WARC-Refers-To-Target-URI", "WARC-Refers-To-Date", "Content-Type",
-                    "WARC-Block-Digest", "WARC-Warcinfo-ID", "Content-Length", *(["WARC-Payload-Digest"] if identical else [])}
+                    "WARC-Block-Digest", "WARC-Warcinfo-ID", "Content-Length",
+                    *(["WARC-Payload-Digest"] if identical else [])}
                 assert headers["WARC-Refers-To"] == original["warc_record_id"]
                 assert headers["WARC-Refers-To-Target-URI"] == original["target_uri"]
                 assert headers["WARC-Refers-To-Date"] == warc_date(original["warc_date"])
