@@ -252,7 +252,9 @@ def not_modified(server):
 
 
 def fetched(collection, event_id: int) -> list[tuple]:
-    rows = collection.catalogue.rows(cat.fetches, cat.fetches.c.capture_event_id == event_id)
+    """The event's fetches of the site's pages (robots.txt, asked once per host, left out)."""
+    rows = [row for row in collection.catalogue.rows(cat.fetches, cat.fetches.c.capture_event_id == event_id)
+            if row["role"] != "robots"]
     urls = {row["id"]: row["url"] for row in rows}
     return sorted((row["url"], row["role"], row["link_kind"], row["link_text"], urls.get(row["parent_fetch_id"]),
                    row["http_status"]) for row in rows)
