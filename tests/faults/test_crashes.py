@@ -162,6 +162,28 @@ def test_disk_full_cuts_the_record_back_and_exits_5(crash_site, home, request):
         assert inspect_store(home).clean
 
 
+def test_disk_full_under_the_catalogue_too_is_one_line_and_repaired_next_time(crash_site, home, request):
+    with tiny_store(home, "320k"):
+        result = run_archiver("capture", crash_site.post_url, "--home", str(home), "--allow-private")
+        line = one_line_error(result)
+        subprocess.run(["mount", "-o", "remount,size=4m", str(home)], check=True)
+        again = run_archiver("capture", crash_site.post_url, "--home", str(home), "--allow-private")
+        store = inspect_store(home)
+        events = rows(home, cat.capture_events)
+        redone = archived_by(home, events[-1]["id"])
+    record_case(case="disk full (320 KiB tmpfs) holding the catalogue and the store", test=request.node.name,
+                expected="exit 4 (catalogue) or 5 (store), one line; the next start repairs and catalogues; "
+                         "verify passes",
+                result="pass" if result.returncode in (4, 5) and again.returncode == 0 and store.clean else "FAIL",
+                invalid=len(store.invalid_warcs), records=store.records_checked)
+    assert result.returncode in (4, 5) and line.startswith("Error: cannot write"), line
+    assert line.endswith(("database or disk is full", "No space left on device")), line
+    assert again.returncode == 0, again.stderr
+    assert store.clean, store
+    assert [event["outcome"] for event in events] == ["interrupted", "complete"]
+    assert redone == crash_site.expected
+
+
 def test_read_only_store_exits_5_and_writes_nothing(crash_site, home, request):
     with read_only_store(home / "snapshots") as snapshots:
         result = run_archiver("capture", crash_site.post_url, "--home", str(home), "--allow-private")
