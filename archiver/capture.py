@@ -533,8 +533,7 @@ class _Run:
             follow_ups = []
             for task, hops, robots in batch:
                 self.in_flight -= 1
-                if robots is not None:
-                    robots_task, robots_hops, policy = robots
+                for robots_task, robots_hops, policy in robots:
                     self._store(robots_task, robots_hops, notes=policy.metadata_fields("obey"))
                 follow_ups += self._store(task, hops)
             self._commit()
@@ -564,41 +563,55 @@ class _Run:
             task = self.queue.get()
             if task is None:
                 return
-            robots = None
+            robots: list[tuple[Task, list[Exchange], RobotsPolicy]] = []
             try:
-                robots, refusal = self._consult_robots(task)
-                if refusal is None:
-                    self.gate.enter(task.url)
-                hops = [refusal] if refusal is not None else list(self.fetcher.fetch(
-                    task.url,
-                    allow_private=self.settings.allow_private,
-                    trust_first=task.role == "post",
-                    keep_body=task.role in FOLLOW_UP,
-                    conditional=task.previous.conditional_headers() if task.previous else None,
-                ))
+                hops = self._fetch_task(task, robots)
             except Exception as exc:  # a bug must not hang the run: report it as a failed fetch
                 hops = [_failed(task.url, FetchError(f"{task.url}: internal error {exc!r}"))]
             finally:
                 self.queue.done(task)
             self.results.put((task, hops, robots))
 
+    def _fetch_task(self, task: Task, robots: list) -> list[Exchange]:
+        """The task's hops. A followed link, and each redirect it leads to, is first checked against
+        its origin's robots.txt; the robots.txt exchanges fetched on the way are added to ``robots``
+        (with their task and policy), and a disallowed URL ends the chain with a refusal."""
+        refusal = self._consult_robots(task, task.url, robots)
+        if refusal is not None:
+            return [refusal]
+        self.gate.enter(task.url)
+        hops = []
+        fetches = self.fetcher.fetch(
+            task.url,
+            allow_private=self.settings.allow_private,
+            trust_first=task.role == "post",
+            keep_body=task.role in FOLLOW_UP,
+            conditional=task.previous.conditional_headers() if task.previous else None,
+        )
+        for exchange in fetches:  # the fetcher asks for the next hop only when resumed
+            hops.append(exchange)
+            target = exchange.location
+            if exchange.error is None and target and urllib.parse.urlsplit(target).scheme in ("http", "https"):
+                refusal = self._consult_robots(task, target, robots)
+                if refusal is not None:
+                    fetches.close()
+                    hops.append(refusal)
+        return hops
+
     def _fetch_robots(self, url: str) -> list[Exchange]:
         self.gate.enter(url)
         return list(self.robots_fetcher.fetch(url, allow_private=self.settings.allow_private))
 
-    def _consult_robots(self, task: Task) -> tuple[tuple[Task, list[Exchange], RobotsPolicy] | None,
-                                                    Exchange | None]:
-        """For a followed link: the robots.txt exchanges to archive (when this worker fetched them,
-        with their task and policy), and a refusal exchange when robots.txt disallows the link. A URL
-        the operator typed, and a re-fetch to confirm an anomaly, are not subject to robots.txt."""
+    def _consult_robots(self, task: Task, url: str, robots: list) -> Exchange | None:
+        """A refusal exchange when robots.txt disallows ``url`` to the task (else None). A URL the
+        operator typed, and a re-fetch to confirm an anomaly, are not subject to robots.txt."""
         if self.robots is None or task.role == "post" or task.link_kind == "confirm":
-            return None, None
-        policy, hops = self.robots.policy(task.url)
-        robots = None
+            return None
+        policy, hops = self.robots.policy(url)
         if hops:
-            robots = (Task(url=policy.url, role="robots", seed=task.seed, link_kind="robots", follow=False),
-                      hops, policy)
-        return robots, None if policy.allows(task.url) else _failed(task.url, policy.refusal(task.url))
+            robots.append((Task(url=policy.url, role="robots", seed=task.seed, link_kind="robots", follow=False),
+                           hops, policy))
+        return None if policy.allows(url) else _failed(url, policy.refusal(url))
 
     # -- writing ---------------------------------------------------------------------------
 
