@@ -55,9 +55,9 @@ class PoliteSite:
                 self.active += 1
                 self.most_active = max(self.most_active, self.active)
                 self._arrived.set()
-            if path.startswith("/img"):  # hold the answer until another request comes, or 0.5 s
+            if path.startswith("/img"):  # hold the answer until another request comes, or 1 s
                 self._arrived.clear()
-                self._arrived.wait(0.5)
+                self._arrived.wait(1.0)
             with self._lock:
                 self.active -= 1
             send(request, status, body, content_type)
