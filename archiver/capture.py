@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from . import __version__, faults
 from . import catalogue as cat
 from .changes import Change, classify_event
-from .collection import Collection
+from .collection import Collection, repair
 from .config import Settings
 from .document import Document, analyse
 from .errors import ArchiverError, CatalogueError, FetchError, PostNotCaptured
@@ -251,7 +251,7 @@ def capture(
             result = _Run(collection=collection, command=command, seeds=seeds, stop=stop, progress=progress,
                           event=event, conditional=recrawl, claim=_claimer(collection, leases)).execute()
         else:
-            result = _capture_in_processes(collection.settings, seeds, event=event, command=command, stop=stop,
+            result = _capture_in_processes(collection, seeds, event=event, command=command, stop=stop,
                                            processes=min(processes, len(seeds)), recrawl=recrawl, leases=leases)
         if result.outcome != "interrupted":
             result.changes = classify_event(collection.catalogue, event.id, confirm=lambda items: _confirm(
@@ -317,12 +317,16 @@ def _outcome(*, interrupted: bool, failed: int, seeds: int) -> str:
     return "failed" if failed == seeds else "partial"
 
 
-def _capture_in_processes(settings: Settings, seeds: list[str], *, event: CaptureEvent, command: str,
+def _capture_in_processes(collection: Collection, seeds: list[str], *, event: CaptureEvent, command: str,
                           stop: threading.Event, processes: int, recrawl: bool, leases: Leases | None
                           ) -> CaptureResult:
-    """Share the posts round-robin among processes; merge what they report."""
+    """Share the posts round-robin among processes; merge what they report. A process that dies
+    (killed, out of memory) leaves its WARC file ``.open``: it is repaired and catalogued here, once
+    the others have finished, and the run fails saying so."""
     import concurrent.futures
     import multiprocessing
+
+    settings = collection.settings
 
     context = multiprocessing.get_context("spawn")  # no fork of threads or open database connections
     shared_stop = context.Event()
@@ -341,7 +345,12 @@ def _capture_in_processes(settings: Settings, seeds: list[str], *, event: Captur
             try:
                 parts.append(future.result())
             except concurrent.futures.process.BrokenProcessPool:
-                broken = True  # a part died; its leftovers are repaired on the next start
+                broken = True
+    if broken:
+        recovered = repair(collection)
+        files = "1 WARC file left open was" if len(recovered) == 1 else f"{len(recovered)} WARC files left open were"
+        raise ArchiverError(f"a capture process died (killed, or out of memory); {files} cut back to their last "
+                            "whole record and catalogued; capture again to redo what was missed")
     result = CaptureResult(capture_id=event.capture_id, outcome="running", started_at=event.started_at,
                            ended_at=dt.datetime.now(dt.timezone.utc))
     for part in parts:
@@ -349,7 +358,7 @@ def _capture_in_processes(settings: Settings, seeds: list[str], *, event: Captur
         result.failures += part.failures
         result.seed_errors.update(part.seed_errors)
         result.warc_files += part.warc_files
-    interrupted = broken or stop.is_set() or any(part.outcome == "interrupted" for part in parts)
+    interrupted = stop.is_set() or any(part.outcome == "interrupted" for part in parts)
     result.outcome = _outcome(interrupted=interrupted, failed=len(result.seed_errors), seeds=len(seeds))
     return result
 

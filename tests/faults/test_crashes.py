@@ -18,6 +18,7 @@ from archiver.collection import open_collection
 from archiver.recrawl import recrawl
 
 from ..conftest import run_archiver, tool
+from ..servers import send
 from .crashkit import (
     CrashSite,
     catalogue_locked,
@@ -287,3 +288,31 @@ def test_sigterm_stops_watch_cleanly(crash_site, home, request):
     assert err.splitlines()[-1] == "Stopped: the files are closed and every record written is catalogued."
     assert [event["outcome"] for event in events][-1] == "interrupted"
     assert store.clean, store
+
+
+def test_a_capture_process_dying_is_repaired_by_the_parent_at_once(crash_site, home, request):
+    other = crash_site.server.route("/other.html", lambda r: send(r, 200, b'<html><body><article><p>Other post '
+                                                                        b'<a href="/cited-b.html">cites</a></p>'
+                                                                        b'</article></body></html>'))
+    process = start_capture(home, crash_site.post_url, other, crash_at="record:3", args=("--processes", "2"))
+    out, err = process.communicate(timeout=120)
+    store = inspect_store(home)  # before any other command runs
+    [event] = rows(home, cat.capture_events)
+    record_case(case="kill -9 of both processes of a capture sharing two posts (--processes 2)",
+                test=request.node.name, expected="exit 1, one line; the parent repairs and catalogues their "
+                                                 "WARC files at once; verify passes",
+                result="pass" if process.returncode == 1 and store.clean else "FAIL",
+                invalid=len(store.invalid_warcs), records=store.records_checked)
+    assert "Traceback" not in err
+    repaired = len(rows(home, cat.warc_files, cat.warc_files.c.status == "repaired"))
+    files = "1 WARC file left open was" if repaired == 1 else f"{repaired} WARC files left open were"
+    assert repaired >= 1  # the other process may have closed its file before the pool stopped it
+    assert (process.returncode, err.splitlines()[-1]) == (
+        1, f"Error: a capture process died (killed, or out of memory); {files} cut back to their last whole "
+           "record and catalogued; capture again to redo what was missed")
+    assert store.clean and store.warc_files >= 1, store  # the other process may not have begun a file
+    assert event["outcome"] == "interrupted"
+    again = run_archiver("capture", crash_site.post_url, other, "--home", str(home), "--allow-private")
+    assert again.returncode == 0, again.stderr
+    assert archived_by(home, rows(home, cat.capture_events)[-1]["id"]) == crash_site.expected | {other}
+    assert inspect_store(home).clean
