@@ -348,9 +348,10 @@ def _capture_in_processes(collection: Collection, seeds: list[str], *, event: Ca
                 broken = True
     if broken:
         recovered = repair(collection)
-        files = "1 WARC file left open was" if len(recovered) == 1 else f"{len(recovered)} WARC files left open were"
-        raise ArchiverError(f"a capture process died (killed, or out of memory); {files} cut back to their last "
-                            "whole record and catalogued; capture again to redo what was missed")
+        files = ("1 WARC file left open was cut back to its" if len(recovered) == 1
+                 else f"{len(recovered)} WARC files left open were cut back to their")
+        raise ArchiverError(f"a capture process died (killed, or out of memory); {files} last whole record "
+                            "and catalogued; capture again to redo what was missed")
     result = CaptureResult(capture_id=event.capture_id, outcome="running", started_at=event.started_at,
                            ended_at=dt.datetime.now(dt.timezone.utc))
     for part in parts:

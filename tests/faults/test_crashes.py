@@ -305,11 +305,12 @@ def test_a_capture_process_dying_is_repaired_by_the_parent_at_once(crash_site, h
                 invalid=len(store.invalid_warcs), records=store.records_checked)
     assert "Traceback" not in err
     repaired = len(rows(home, cat.warc_files, cat.warc_files.c.status == "repaired"))
-    files = "1 WARC file left open was" if repaired == 1 else f"{repaired} WARC files left open were"
+    files = ("1 WARC file left open was cut back to its" if repaired == 1
+             else f"{repaired} WARC files left open were cut back to their")
     assert repaired >= 1  # the other process may have closed its file before the pool stopped it
     assert (process.returncode, err.splitlines()[-1]) == (
-        1, f"Error: a capture process died (killed, or out of memory); {files} cut back to their last whole "
-           "record and catalogued; capture again to redo what was missed")
+        1, f"Error: a capture process died (killed, or out of memory); {files} last whole record and "
+           "catalogued; capture again to redo what was missed")
     assert store.clean and store.warc_files >= 1, store  # the other process may not have begun a file
     assert event["outcome"] == "interrupted"
     again = run_archiver("capture", crash_site.post_url, other, "--home", str(home), "--allow-private")
