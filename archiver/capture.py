@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from . import __version__, faults
 from . import catalogue as cat
 from .changes import Change, classify_event
-from .collection import Collection
+from .collection import Collection, repair
 from .config import Settings
 from .document import Document, analyse, page_only
 from .errors import ArchiverError, CatalogueError, FetchError, InvalidURL, PostNotCaptured
@@ -253,7 +253,7 @@ def capture(
             result = _Run(collection=collection, command=command, seeds=seeds, stop=stop, progress=progress,
                           event=event, conditional=recrawl, claim=_claimer(collection, leases)).execute()
         else:
-            result = _capture_in_processes(collection.settings, seeds, event=event, command=command, stop=stop,
+            result = _capture_in_processes(collection, seeds, event=event, command=command, stop=stop,
                                            processes=min(processes, len(seeds)), recrawl=recrawl, leases=leases)
         if result.outcome != "interrupted":
             result.changes = classify_event(collection.catalogue, event.id, confirm=lambda items: _confirm(
@@ -319,12 +319,16 @@ def _outcome(*, interrupted: bool, failed: int, seeds: int) -> str:
     return "failed" if failed == seeds else "partial"
 
 
-def _capture_in_processes(settings: Settings, seeds: list[str], *, event: CaptureEvent, command: str,
+def _capture_in_processes(collection: Collection, seeds: list[str], *, event: CaptureEvent, command: str,
                           stop: threading.Event, processes: int, recrawl: bool, leases: Leases | None
                           ) -> CaptureResult:
-    """Share the posts round-robin among processes; merge what they report."""
+    """Share the posts round-robin among processes; merge what they report. A process that dies
+    (killed, out of memory) leaves its WARC file ``.open``: it is repaired and catalogued here, once
+    the others have finished, and the run fails saying so."""
     import concurrent.futures
     import multiprocessing
+
+    settings = collection.settings
 
     context = multiprocessing.get_context("spawn")  # no fork of threads or open database connections
     shared_stop = context.Event()
@@ -343,7 +347,13 @@ def _capture_in_processes(settings: Settings, seeds: list[str], *, event: Captur
             try:
                 parts.append(future.result())
             except concurrent.futures.process.BrokenProcessPool:
-                broken = True  # a part died; its leftovers are repaired on the next start
+                broken = True
+    if broken:
+        recovered = repair(collection)
+        files = ("1 WARC file left open was cut back to its" if len(recovered) == 1
+                 else f"{len(recovered)} WARC files left open were cut back to their")
+        raise ArchiverError(f"a capture process died (killed, or out of memory); {files} last whole record "
+                            "and catalogued; capture again to redo what was missed")
     result = CaptureResult(capture_id=event.capture_id, outcome="running", started_at=event.started_at,
                            ended_at=dt.datetime.now(dt.timezone.utc))
     for part in parts:
@@ -351,7 +361,7 @@ def _capture_in_processes(settings: Settings, seeds: list[str], *, event: Captur
         result.failures += part.failures
         result.seed_errors.update(part.seed_errors)
         result.warc_files += part.warc_files
-    interrupted = broken or stop.is_set() or any(part.outcome == "interrupted" for part in parts)
+    interrupted = stop.is_set() or any(part.outcome == "interrupted" for part in parts)
     result.outcome = _outcome(interrupted=interrupted, failed=len(result.seed_errors), seeds=len(seeds))
     return result
 
@@ -571,8 +581,7 @@ class _Run:
             self._read_archived_links(batch)
             for task, hops, robots in batch:
                 self.in_flight -= 1
-                if robots is not None:
-                    robots_task, robots_hops, policy = robots
+                for robots_task, robots_hops, policy in robots:
                     self._store(robots_task, robots_hops, notes=policy.metadata_fields("obey"))
                 follow_ups += self._store(task, hops)
             self._commit()
@@ -611,45 +620,59 @@ class _Run:
             task = self.queue.get()
             if task is None:
                 return
-            robots = None
+            robots: list[tuple[Task, list[Exchange], RobotsPolicy]] = []
             try:
-                robots, refusal = self._consult_robots(task)
-                if refusal is None:
-                    self.gate.enter(task.url)
-                hops = [refusal] if refusal is not None else list(self.fetcher.fetch(
-                    task.url,
-                    allow_private=self.settings.allow_private,
-                    trust_first=task.role == "post",
-                    keep_body=task.role in FOLLOW_UP,
-                    conditional=task.previous.conditional_headers() if task.previous else None,
-                ))
+                hops = self._fetch_task(task, robots)
             except Exception as exc:  # a bug must not hang the run: report it as a failed fetch
                 hops = [_failed(task.url, FetchError(f"{task.url}: internal error {exc!r}"))]
             finally:
                 self.queue.done(task)
             self.results.put((task, hops, robots))
 
+    def _fetch_task(self, task: Task, robots: list) -> list[Exchange]:
+        """The task's hops. A followed link, and each redirect it leads to, is first checked against
+        its origin's robots.txt; the robots.txt exchanges fetched on the way are added to ``robots``
+        (with their task and policy), and a disallowed URL ends the chain with a refusal."""
+        refusal = self._consult_robots(task, task.url, robots)
+        if refusal is not None:
+            return [refusal]
+        self.gate.enter(task.url)
+        hops = []
+        fetches = self.fetcher.fetch(
+            task.url,
+            allow_private=self.settings.allow_private,
+            trust_first=task.role == "post",
+            keep_body=task.role in FOLLOW_UP,
+            conditional=task.previous.conditional_headers() if task.previous else None,
+        )
+        for exchange in fetches:  # the fetcher asks for the next hop only when resumed
+            hops.append(exchange)
+            target = exchange.location
+            if exchange.error is None and target and urllib.parse.urlsplit(target).scheme in ("http", "https"):
+                refusal = self._consult_robots(task, target, robots)
+                if refusal is not None:
+                    fetches.close()
+                    hops.append(refusal)
+        return hops
+
     def _fetch_robots(self, url: str) -> list[Exchange]:
         self.gate.enter(url)
         return list(self.robots_fetcher.fetch(url, allow_private=self.settings.allow_private))
 
-    def _consult_robots(self, task: Task) -> tuple[tuple[Task, list[Exchange], RobotsPolicy] | None,
-                                                    Exchange | None]:
-        """For a followed link: the robots.txt exchanges to archive (when this worker fetched them,
-        with their task and policy), and a refusal exchange when robots.txt disallows the link. A URL
-        the operator typed, and a re-fetch to confirm an anomaly, are not subject to robots.txt."""
+    def _consult_robots(self, task: Task, url: str, robots: list) -> Exchange | None:
+        """A refusal exchange when robots.txt disallows ``url`` to the task (else None). A URL the
+        operator typed, and a re-fetch to confirm an anomaly, are not subject to robots.txt."""
         if self.robots is None or task.role == "post" or task.link_kind == "confirm":
-            return None, None
+            return None
         try:
-            check_url(task.url)
+            check_url(url)
         except InvalidURL:
-            return None, None  # never fetched: the fetcher refuses it and says why
-        policy, hops = self.robots.policy(task.url)
-        robots = None
+            return None  # never fetched: the fetcher refuses it and says why
+        policy, hops = self.robots.policy(url)
         if hops:
-            robots = (Task(url=policy.url, role="robots", seed=task.seed, link_kind="robots", follow=False),
-                      hops, policy)
-        return robots, None if policy.allows(task.url) else _failed(task.url, policy.refusal(task.url))
+            robots.append((Task(url=policy.url, role="robots", seed=task.seed, link_kind="robots", follow=False),
+                           hops, policy))
+        return None if policy.allows(url) else _failed(url, policy.refusal(url))
 
     # -- writing ---------------------------------------------------------------------------
 

@@ -376,17 +376,18 @@ class Catalogue:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sa.Connection]:
-        """A write transaction (``BEGIN IMMEDIATE`` on SQLite); a catalogue locked by another
-        process for longer than the lock timeout raises CatalogueError."""
+        """A write transaction (``BEGIN IMMEDIATE`` on SQLite). A catalogue that cannot be written
+        (locked by another process past the lock timeout, its disk full, read-only) raises
+        CatalogueError, the database's own error as its cause."""
         try:
             with self.engine.begin() as connection:
                 yield connection
         except sa.exc.OperationalError as exc:
-            if "database is locked" not in _first_line(exc):
-                raise
-            raise CatalogueError(f"the catalogue {self.engine.url.database or self.engine.url} is locked by "
-                                 f"another process (waited {self.lock_timeout:g}s; --lock-timeout waits "
-                                 "longer)") from None
+            where, text = self.engine.url.database or self.engine.url, _first_line(exc)
+            if "database is locked" in text:
+                raise CatalogueError(f"the catalogue {where} is locked by another process (waited "
+                                     f"{self.lock_timeout:g}s; --lock-timeout waits longer)") from None
+            raise CatalogueError(f"cannot write the catalogue {where}: {text}") from exc
 
     def insert(self, connection: sa.Connection, table: sa.Table, row: dict[str, Any]) -> int:
         # one statement object per table: SQLAlchemy compiles it once and caches it

@@ -55,17 +55,25 @@ def open_collection(settings: Settings) -> Collection:
         raise StoreError(f"cannot create the collection folder {settings.snapshots}: {exc.strerror}") from None
     catalogue = cat.Catalogue.open(settings.db_url, lock_timeout=settings.lock_timeout)
     collection = Collection(settings=settings, catalogue=catalogue, repaired=[])
-    collection.repaired = repair_open_files(settings.snapshots)
-    _reconcile(collection)
+    repair(collection)
     return collection
 
 
-def _reconcile(collection: Collection) -> None:
+def repair(collection: Collection) -> list[Repaired]:
+    """Close the ``.open`` files no live process holds (cut back to their last whole record), and
+    bring the catalogue in line: their records catalogued, dead runs marked interrupted."""
+    repaired = repair_open_files(collection.settings.snapshots)
+    collection.repaired += repaired
+    _reconcile(collection, repaired)
+    return repaired
+
+
+def _reconcile(collection: Collection, repaired: list[Repaired]) -> None:
     """Bring catalogue rows in line with files closed behind their writer's back."""
     catalogue = collection.catalogue
     now = dt.datetime.now(dt.timezone.utc)
     with catalogue.transaction() as connection:
-        for item in collection.repaired:
+        for item in repaired:
             _catalogue_repaired(collection, connection, item, now)
         open_rows = catalogue.rows(cat.warc_files, cat.warc_files.c.status == "open", connection=connection)
         for row in open_rows:

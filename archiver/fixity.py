@@ -563,6 +563,7 @@ def run_fixity(collection: Collection, *, scope: Scope = Scope(), command: str,
                 "bytes_read": read, "failures": len(failures), "report": json.dumps(report, ensure_ascii=False),
                 "tool_version": __version__, "hostname": socket.gethostname(),
                 "operator": collection.settings.operator, "command": command})
-    except (sa.exc.SQLAlchemyError, CatalogueError) as exc:
-        result.event_error = str(getattr(exc, "orig", exc)).splitlines()[0]
+    except CatalogueError as exc:
+        cause = exc.__cause__
+        result.event_error = str(getattr(cause, "orig", cause) or exc).splitlines()[0]
     return result

@@ -284,7 +284,8 @@ def render(lines: list[dict]) -> str:
         out.append(f"| {row['case']} | `{row['test']}` | {row['expected']} | {row['result']} | {row['records']} "
                    f"| {row['lost']} | {row['invalid']} |")
     passed = sum(row["result"] == "pass" for row in lines)
-    out += ["", f"Totals: {len(lines)} cases tried, {passed} passed, "
+    kills = sum(row["test"].startswith("test_kill_9_at_a_seeded_point") for row in lines)
+    out += ["", f"Totals: {len(lines)} cases tried ({kills} of them seeded kill -9 runs), {passed} passed, "
             f"{sum(row['records'] for row in lines)} catalogued records checked, "
             f"{sum(row['lost'] for row in lines)} records lost, {sum(row['invalid'] for row in lines)} invalid WARCs."]
     return "\n".join(out) + "\n"

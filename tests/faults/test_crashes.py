@@ -19,6 +19,7 @@ from archiver.recrawl import recrawl
 from archiver.warc import COPY_SIZE
 
 from ..conftest import run_archiver, tool
+from ..servers import send
 from .crashkit import (
     CrashSite,
     catalogue_locked,
@@ -166,6 +167,28 @@ def test_disk_full_cuts_the_record_back_and_exits_5(crash_site, home, request):
         assert inspect_store(home).clean
 
 
+def test_disk_full_under_the_catalogue_too_is_one_line_and_repaired_next_time(crash_site, home, request):
+    with tiny_store(home, "320k"):
+        result = run_archiver("capture", crash_site.post_url, "--home", str(home), "--allow-private")
+        line = one_line_error(result)
+        subprocess.run(["mount", "-o", "remount,size=4m", str(home)], check=True)
+        again = run_archiver("capture", crash_site.post_url, "--home", str(home), "--allow-private")
+        store = inspect_store(home)
+        events = rows(home, cat.capture_events)
+        redone = archived_by(home, events[-1]["id"])
+    record_case(case="disk full (320 KiB tmpfs) holding the catalogue and the store", test=request.node.name,
+                expected="exit 4 (catalogue) or 5 (store), one line; the next start repairs and catalogues; "
+                         "verify passes",
+                result="pass" if result.returncode in (4, 5) and again.returncode == 0 and store.clean else "FAIL",
+                invalid=len(store.invalid_warcs), records=store.records_checked)
+    assert result.returncode in (4, 5) and line.startswith("Error: cannot write"), line
+    assert line.endswith(("database or disk is full", "No space left on device")), line
+    assert again.returncode == 0, again.stderr
+    assert store.clean, store
+    assert [event["outcome"] for event in events] == ["interrupted", "complete"]
+    assert redone == crash_site.expected
+
+
 def test_read_only_store_exits_5_and_writes_nothing(crash_site, home, request):
     with read_only_store(home / "snapshots") as snapshots:
         result = run_archiver("capture", crash_site.post_url, "--home", str(home), "--allow-private")
@@ -269,3 +292,32 @@ def test_sigterm_stops_watch_cleanly(crash_site, home, request):
     assert err.splitlines()[-1] == "Stopped: the files are closed and every record written is catalogued."
     assert [event["outcome"] for event in events][-1] == "interrupted"
     assert store.clean, store
+
+
+def test_a_capture_process_dying_is_repaired_by_the_parent_at_once(crash_site, home, request):
+    other = crash_site.server.route("/other.html", lambda r: send(r, 200, b'<html><body><article><p>Other post '
+                                                                        b'<a href="/cited-b.html">cites</a></p>'
+                                                                        b'</article></body></html>'))
+    process = start_capture(home, crash_site.post_url, other, crash_at="record:3", args=("--processes", "2"))
+    out, err = process.communicate(timeout=120)
+    store = inspect_store(home)  # before any other command runs
+    [event] = rows(home, cat.capture_events)
+    record_case(case="kill -9 of both processes of a capture sharing two posts (--processes 2)",
+                test=request.node.name, expected="exit 1, one line; the parent repairs and catalogues their "
+                                                 "WARC files at once; verify passes",
+                result="pass" if process.returncode == 1 and store.clean else "FAIL",
+                invalid=len(store.invalid_warcs), records=store.records_checked)
+    assert "Traceback" not in err
+    repaired = len(rows(home, cat.warc_files, cat.warc_files.c.status == "repaired"))
+    files = ("1 WARC file left open was cut back to its" if repaired == 1
+             else f"{repaired} WARC files left open were cut back to their")
+    assert repaired >= 1  # the other process may have closed its file before the pool stopped it
+    assert (process.returncode, err.splitlines()[-1]) == (
+        1, f"Error: a capture process died (killed, or out of memory); {files} last whole record and "
+           "catalogued; capture again to redo what was missed")
+    assert store.clean and store.warc_files >= 1, store  # the other process may not have begun a file
+    assert event["outcome"] == "interrupted"
+    again = run_archiver("capture", crash_site.post_url, other, "--home", str(home), "--allow-private")
+    assert again.returncode == 0, again.stderr
+    assert archived_by(home, rows(home, cat.capture_events)[-1]["id"]) == crash_site.expected | {other}
+    assert inspect_store(home).clean

@@ -55,9 +55,9 @@ class PoliteSite:
                 self.active += 1
                 self.most_active = max(self.most_active, self.active)
                 self._arrived.set()
-            if path.startswith("/img"):  # hold the answer until another request comes, or 0.5 s
+            if path.startswith("/img"):  # hold the answer until another request comes, or 1 s
                 self._arrived.clear()
-                self._arrived.wait(0.5)
+                self._arrived.wait(1.0)
             with self._lock:
                 self.active -= 1
             send(request, status, body, content_type)
@@ -202,3 +202,25 @@ def test_host_delay_spaces_the_requests_to_one_host(polite, home, request):
     # six turns 0.3 s apart span at least 1.5 s; the bound allows one turn of scheduling delay
     assert starts[-1] - starts[0] >= 4 * 0.3
     passed(request, "--host-delay 0.3s", "six requests to the host span at least 1.2 s")
+
+
+def test_a_followed_link_redirecting_to_a_disallowed_url_stops_there(polite, home, request):
+    other = PoliteSite()  # another origin, whose robots.txt disallows /private/
+    try:
+        polite.server.route("/moved.html", lambda r: send(r, 301, b"", headers={
+            "Location": other.url("/private/closed.html")}))
+        polite.route("/cites-moved.html", b'<html><body><article><p>See <a href="/moved.html">this</a>.</p>'
+                                          b'</article></body></html>')
+        result = capture(home, polite.url("/cites-moved.html"))
+    finally:
+        other.server.close()
+    assert result.returncode == 0, result.stderr
+    assert other.hits == ["/robots.txt"]  # asked for its rules, not for the page
+    fetches = {row["url"]: row for row in rows(home, cat.fetches)}
+    refused = fetches[other.url("/private/closed.html")]
+    assert (refused["outcome"], refused["error_kind"]) == ("blocked", "robots-disallowed")
+    assert refused["redirect_from_id"] == fetches[polite.url("/moved.html")]["id"]
+    assert {row["url"] for row in fetches.values() if row["role"] == "robots"} == {
+        polite.url("/robots.txt"), other.url("/robots.txt")}
+    passed(request, "a followed link redirects to a URL robots.txt disallows", "the chain stops before it; the "
+                                                                               "refusal catalogued as its last hop")
