@@ -56,6 +56,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, Iterator
@@ -294,7 +295,9 @@ def run_archiver(label: str, archiver: str, extra: list[str], site: sitegen.Site
     command = [archiver, "capture", "--input", str(urls_file), "--home", str(home), "--allow-private",
                "--json", *extra]
     document, wall, cpu, problems = run_json(command, home, workdir, clean_env() | (env_extra or {}), keep=keep)
-    records = document.get("records", [])
+    # robots.txt, asked once per host and process, is politeness, not the site: counted in a note
+    robots = [record for record in document.get("records", []) if record.get("role") == "robots"]
+    records = [record for record in document.get("records", []) if record.get("role") != "robots"]
     responses = [record for record in records if record.get("record_type") == "response"]
     # with --processes, each process fetches a requisite its posts share once (its WARCs stand alone)
     copies = max(1, len(document.get("warc_files", [])))
@@ -307,16 +310,17 @@ def run_archiver(label: str, archiver: str, extra: list[str], site: sitegen.Site
     if database.exists():
         with contextlib.closing(sqlite3.connect(database)) as connection:
             rows = connection.execute(
-                "SELECT record_type, count(*) FROM records GROUP BY record_type").fetchall()
+                "SELECT record_type, count(*) FROM records WHERE role IS NOT 'robots' GROUP BY record_type").fetchall()
             by_type = dict(rows)
             catalogue_urls = [url for (url,) in connection.execute(
-                "SELECT target_uri FROM records WHERE record_type = 'response'")]
+                "SELECT target_uri FROM records WHERE record_type = 'response' AND role IS NOT 'robots'")]
         json_types = collections.Counter(record.get("record_type") for record in records)
         if by_type.get("response", 0) != json_types.get("response", 0):
             problems.append(f"catalogue has {by_type.get('response', 0)} response rows, JSON "
                             f"{json_types.get('response', 0)}")
         problems += check_coverage(site, catalogue_urls, "catalogue", max_copies=copies)
-        notes = [f"records by type: {dict(sorted(by_type.items()))}, WARC files: {copies}"]
+        notes = [f"records by type: {dict(sorted(by_type.items()))}, WARC files: {copies}; besides them "
+                 f"{len(robots)} robots.txt records (role robots; nginx answers 404: everything allowed)"]
         repeats = len(catalogue_urls) - len(set(catalogue_urls))
         if repeats:
             notes.append(f"{repeats} fetches of requisites shared by posts that different processes handled")
@@ -488,6 +492,11 @@ def warc_census(paths: list[Path]) -> WarcCensus:
                 records.read_to_end(record)
                 census.type_bytes[kind] += records.get_record_length()
     return census
+
+
+def robots_url(url: str) -> bool:
+    """A robots.txt archiver asked for before following links (not one of the site's URLs)."""
+    return urllib.parse.urlsplit(url).path == "/robots.txt"
 
 
 def run_wget(label: str, wget: str, site: sitegen.Site, urls_file: Path, workdir: Path, *,

@@ -77,6 +77,7 @@ from capture import (  # noqa: E402
     profile_cli,
     profile_section,
     report_section,
+    robots_url,
     run_archiver,
     run_json,
     run_main,
@@ -209,20 +210,23 @@ def run_recrawl(archiver: str, site: sitegen.Site, seed: Path, workdir: Path, fi
     growth = catalogue_size(home) - size_before
     tables_after = catalogue_tables(home)
     census = warc_census(new)
-    if census.types["response"]:
-        problems.append(f"{census.types['response']} response records: payloads stored again")
-    # as many fetches as the first capture, of exactly the site's URLs (each process fetches shared stylesheets)
-    problems += check_coverage(site, census.targets, "re-crawl WARC", max_copies=max(1, len(new)))
-    if len(census.targets) != first.resources:
-        problems.append(f"{len(census.targets)} URLs requested, the first capture requested {first.resources}")
+    stored = sum(count for url, count in census.stored.items() if not robots_url(url))
+    if stored:
+        problems.append(f"{stored} response records: payloads stored again")
+    # as many fetches as the first capture, of exactly the site's URLs (each process fetches shared
+    # stylesheets); the robots.txt asked once per host and process is politeness, not the site
+    targets = [url for url in census.targets if not robots_url(url)]
+    problems += check_coverage(site, targets, "re-crawl WARC", max_copies=max(1, len(new)))
+    if len(targets) != first.resources:
+        problems.append(f"{len(targets)} URLs requested, the first capture requested {first.resources}")
     changes = collections.Counter(change["change"] for change in document.get("changes", []))
     if set(changes) - {"unchanged"}:
         problems.append(f"changes {dict(changes)}: an unchanged site must be 'unchanged' throughout")
     tables = {name: tuple(after - before for after, before in zip(values, tables_before.get(name, (0, 0, 0)),
                                                                   strict=True))
               for name, values in tables_after.items()}
-    fetched = set(census.targets) & set(site.urls)
-    run = Recrawl(label=RECRAWL, wall=wall, pages=len(fetched & set(site.pages)), resources=len(census.targets),
+    fetched = set(targets) & set(site.urls)
+    run = Recrawl(label=RECRAWL, wall=wall, pages=len(fetched & set(site.pages)), resources=len(targets),
                   payload_bytes=sum(site.sizes[url] for url in fetched),
                   warc_bytes=sum(path.stat().st_size for path in new), cpu=cpu, problems=problems,
                   record_types=dict(sorted(census.types.items())), site_urls=len(fetched),
