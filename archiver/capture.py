@@ -775,7 +775,10 @@ class _Run:
                 links: dict[int, list[Link]] = {
                     head.id: [] for head in heads if head.role == wanted[head.id].role
                     and head.link_kind != "confirm" and head.outcome in ("complete", "partial", "failed")}
+                # SQLite's planner would take ix_fetches_redirect for "redirect_from_id IS NULL", which
+                # nearly every row matches: a scan of the table per batch instead of a look-up per parent
                 for row in reader.execute(sa.select(f.c.parent_fetch_id, f.c.url, f.c.link_kind, f.c.link_text)
+                                          .with_hint(f, "INDEXED BY ix_fetches_parent", "sqlite")
                                           .where(f.c.parent_fetch_id.in_(list(links)), f.c.redirect_from_id.is_(None))
                                           .order_by(f.c.id)):
                     links[row.parent_fetch_id].append(Link(url=row.url, kind=row.link_kind, text=row.link_text or ""))
