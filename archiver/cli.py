@@ -243,8 +243,9 @@ def capture_table(result: CaptureResult) -> str:
 def capture_footer(result: CaptureResult, settings: Settings) -> str:
     responses = sum(1 for r in result.records if r.record_type == "response")
     revisits = sum(1 for r in result.records if r.record_type == "revisit")
-    size = sum(r.length for r in result.records)
-    files = ", ".join(str(settings.snapshots / name) for name in result.warc_files)
+    paths = [settings.snapshots / name for name in result.warc_files]
+    size = sum(path.stat().st_size for path in paths if path.exists())  # warcinfo records included
+    files = ", ".join(str(path) for path in paths)
     lines = [f"Capture {result.capture_id}: {result.outcome}; {responses} responses, "
              + (f"{revisits} revisits (payload unchanged, stored once), " if revisits else "")
              + f"{len(result.failures)} failures, "

@@ -123,6 +123,8 @@ def test_refused_connection(home):
     assert (fetch["outcome"], fetch["error_kind"]) == ("failed", "connect-failed")
     [event] = catalogue_rows(home, cat.capture_events)
     assert event["outcome"] == "failed"
+    [warc] = catalogue_rows(home, cat.warc_files)  # its warcinfo record, and the size the footer gives
+    assert f" 0 responses, 1 failures, {warc['size']} B written to {home / warc['path']}" in result.stderr
 
 
 @pytest.mark.parametrize("status, reason", [(404, "Not Found"), (500, "Internal Server Error")])
