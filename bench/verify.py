@@ -29,7 +29,6 @@ import dataclasses
 import hashlib
 import json
 import os
-import statistics
 import subprocess
 import sys
 import time
@@ -46,6 +45,8 @@ from capture import (  # noqa: E402
     run_main,
     served_site,
     server_arguments,
+    summarize,
+    write_results,
 )
 
 SECTION = "## Verify throughput"
@@ -94,11 +95,6 @@ def run_verify(archiver: str, home: Path) -> Timing:
                   records=report.get("records_checked", 0), result=result if code in (0, 6) else f"exit {code}")
 
 
-def median_run(runs: list[Timing]) -> Timing:
-    walls = sorted(run.wall for run in runs)
-    return next(run for run in runs if run.wall == statistics.median_low(walls))
-
-
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -139,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         small_files = warc_files(homes["small"])
         small_size = sum(path.stat().st_size for path in small_files)
         small = run_verify(archiver, homes["small"])
-        ceiling, verify = median_run(ceiling_runs), median_run(verify_runs)
+        ceiling, verify = summarize(ceiling_runs)[0], summarize(verify_runs)[0]
         ceiling_rate, verify_rate = size / MB / ceiling.wall, size / MB / verify.wall
         rows = [
             "| run | collection | WARC MB | wall s (median of runs) | CPU s | MB/s | share of the ceiling "
@@ -173,8 +169,6 @@ def main(argv: list[str] | None = None) -> int:
         section = report_section(SECTION, __file__, argv, site, server, args.nginx_workers, None, body, notes)
         print(section)
         if args.write_results:
-            from capture import write_results
-
             write_results(section, SECTION)
         failed = any(run.result != "pass" for run in [*verify_runs, small])
         return 1 if failed else 0
