@@ -364,7 +364,18 @@ class _RecordingMixin:
         if isinstance(data, str):
             data = data.encode("iso-8859-1")
         super().send(data)  # type: ignore[misc]
-        ctx.exchange.request += bytes(data)
+        if not self._tunnelling:
+            ctx.exchange.request += bytes(data)
+
+    _tunnelling = False
+
+    def _tunnel(self) -> None:
+        """A proxy's CONNECT is not part of the exchange with the site: it is not recorded."""
+        self._tunnelling = True
+        try:
+            super()._tunnel()  # type: ignore[misc]
+        finally:
+            self._tunnelling = False
 
 
 class _RecordingHTTPConnection(_RecordingMixin, urllib3.connection.HTTPConnection):
@@ -383,16 +394,63 @@ class _RecordingHTTPSPool(HTTPSConnectionPool):
     ConnectionCls = _RecordingHTTPSConnection
 
 
+_RECORDING_POOLS = {"http": _RecordingHTTPPool, "https": _RecordingHTTPSPool}
+
+
 class _RecordingAdapter(HTTPAdapter):
+    """requests' adapter with the recording pools, direct and through a proxy alike."""
+
     def init_poolmanager(self, *args, **kwargs) -> None:
         super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {
-            "http": _RecordingHTTPPool,
-            "https": _RecordingHTTPSPool,
-        }
+        self.poolmanager.pool_classes_by_scheme = _RECORDING_POOLS
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs):
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        manager.pool_classes_by_scheme = _RECORDING_POOLS
+        return manager
 
 
 # --- the fetcher ---------------------------------------------------------------------
+
+
+class _Transport:
+    """One thread's connections: requests' adapter builds and keeps the urllib3 pools (proxies,
+    CA bundle), looked up once per origin; each request then goes straight to its pool's
+    ``urlopen``, as the adapter's own ``send`` would, without requests' per-request preparation."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.adapter = _RecordingAdapter(max_retries=0, pool_connections=16, pool_maxsize=4)
+        self.retries = self.adapter.max_retries
+        self.timeout = urllib3.Timeout(connect=limits.connect_timeout, read=limits.read_timeout)
+        # the headers requests' Session sends, in its order; urllib3 adds nothing to them
+        self.headers = {"User-Agent": limits.user_agent, "Accept-Encoding": "gzip, deflate",
+                        "Accept": "text/html,application/xhtml+xml,*/*;q=0.8", "Connection": "keep-alive"}
+        self.origins: dict[tuple[str, str], tuple[HTTPConnectionPool, bool]] = {}
+
+    def open(self, url: str, environment: dict, headers: dict[str, str] | None) -> urllib3.BaseHTTPResponse:
+        prepared = requests.PreparedRequest()
+        prepared.prepare_url(url, None)  # IDNA host, percent-encoded path: the bytes requests would send
+        origin = urllib.parse.urlsplit(prepared.url)[:2]
+        found = self.origins.get(origin)
+        if found is None:
+            pool = self.adapter.get_connection_with_tls_context(prepared, environment["verify"],
+                                                                proxies=environment["proxies"])
+            self.adapter.cert_verify(pool, prepared.url, environment["verify"], None)
+            absolute = self.adapter.request_url(prepared, environment["proxies"]) != prepared.path_url
+            found = self.origins[origin] = (pool, absolute)
+        pool, absolute = found
+        return pool.urlopen(
+            method="GET",
+            url=requests.utils.urldefragauth(prepared.url) if absolute else prepared.path_url,
+            body=None,
+            headers={**self.headers, **headers} if headers else self.headers,
+            redirect=False,
+            assert_same_host=False,
+            preload_content=False,
+            decode_content=False,
+            retries=self.retries,
+            timeout=self.timeout,
+        )
 
 
 class Fetcher:
@@ -403,19 +461,11 @@ class Fetcher:
         self._local = threading.local()
         self._environment: dict[str, dict] = {}
 
-    def _session(self) -> requests.Session:
-        session = getattr(self._local, "session", None)
-        if session is None:
-            session = requests.Session()
-            session.trust_env = False  # environment read once per host in _environment_for, not per request
-            adapter = _RecordingAdapter(max_retries=0, pool_connections=16, pool_maxsize=4)
-            session.mount("http://", adapter)
-            session.mount("https://", adapter)
-            session.headers["User-Agent"] = self.limits.user_agent
-            session.headers["Accept-Encoding"] = "gzip, deflate"
-            session.headers["Accept"] = "text/html,application/xhtml+xml,*/*;q=0.8"
-            self._local.session = session
-        return session
+    def _transport(self) -> _Transport:
+        transport = getattr(self._local, "transport", None)
+        if transport is None:
+            transport = self._local.transport = _Transport(self.limits)
+        return transport
 
     def _environment_for(self, url: str) -> dict:
         """requests' settings from the environment (CA bundle, proxies), looked up once per host."""
@@ -496,25 +546,14 @@ class Fetcher:
         _current.context = ctx
         response = None
         try:
-            session = self._session()
-            prepared = session.prepare_request(requests.Request("GET", url, headers=headers))
-            # The adapter, not Session.send: requests reads (and content-decodes) a
-            # redirect's body itself before we could hash it.
-            environment = self._environment_for(url)
-            response = session.get_adapter(url).send(
-                prepared,
-                stream=True,
-                timeout=(self.limits.connect_timeout, self.limits.read_timeout),
-                verify=environment["verify"],  # REQUESTS_CA_BUNDLE is honoured
-                proxies=environment["proxies"],
-            )
+            response = self._transport().open(url, self._environment_for(url), headers)
             exchange.payload_offset = exchange.response_length
-            exchange.status = response.status_code
+            exchange.status = response.status
             exchange.reason = response.reason or ""
             exchange.headers = parse_headers(exchange)
             keep = keep_body and _is_html(exchange.content_type)
             body = bytearray() if keep else None
-            for chunk in response.raw.stream(READ_SIZE, decode_content=False):
+            for chunk in response.stream(READ_SIZE, decode_content=False):
                 exchange.payload_hashes.update(chunk)
                 if body is not None:
                     body += chunk
@@ -527,7 +566,9 @@ class Fetcher:
             exchange.error = _classify(exchange, ctx, exc)
         finally:
             _current.context = None
-            if response is not None:
+            if response is not None and exchange.error is None:
+                response.release_conn()  # read to the end: the connection goes back to the pool
+            elif response is not None:
                 response.close()
             exchange.ended_at = _now()
         if exchange.error is not None and exchange.has_response:
@@ -596,7 +637,7 @@ def _classify(exchange: Exchange, ctx: _Context, exc: Exception) -> FetchError:
         return ConnectFailed(f"{url}: TLS handshake failed ({_short(root)})")
     if ctx.remaining() <= 0:
         return FetchTimeout(f"{url}: gave up after the total time limit of {ctx.limits.total_timeout:g}s")
-    if isinstance(exc, (requests.Timeout, urllib3.exceptions.TimeoutError, TimeoutError)):
+    if isinstance(exc, (urllib3.exceptions.TimeoutError, TimeoutError)):
         return FetchTimeout(f"{url}: no answer within {ctx.limits.read_timeout:g}s")
     if exchange.status is None and not exchange.has_response:
         return ConnectFailed(f"{url}: connection failed ({_short(root)})")

@@ -231,3 +231,85 @@ def test_untrusted_certificate_is_named(tls_server, monkeypatch):
     [exchange] = fetcher().fetch(url, allow_private=True)
     assert str(exchange.error) == (f"{url}: TLS certificate not trusted (unable to get local issuer certificate); "
                                    "set REQUESTS_CA_BUNDLE to a CA file that trusts it")
+
+
+def test_connections_are_kept_alive_between_fetches(server):
+    peers = []
+
+    def answer(request):
+        peers.append(request.client_address)
+        send(request, 200, b"<p>again</p>")
+
+    url = server.route("/again", answer)
+    one = fetcher()
+    for _ in range(3):
+        [exchange] = one.fetch(url, allow_private=True)
+        assert exchange.error is None and exchange.status == 200
+    assert len(peers) == 3 and len(set(peers)) == 1
+
+
+def test_an_http_proxy_from_the_environment_gets_the_absolute_url(server, monkeypatch):
+    server.route("http://archive.example/post", page("<p>via the proxy</p>"))
+    monkeypatch.setenv("HTTP_PROXY", server.base)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    [exchange] = fetcher().fetch("http://archive.example/post", allow_private=True)
+    assert exchange.error is None and exchange.status == 200
+    assert exchange.request.startswith(b"GET http://archive.example/post HTTP/1.1\r\nHost: archive.example\r\n")
+    assert server.hits == ["http://archive.example/post"]
+    assert exchange.peer_ip == "127.0.0.1" and exchange.body == b"<p>via the proxy</p>"
+
+
+@pytest.fixture
+def tunnel_proxy():
+    """A CONNECT proxy on loopback: it reads the CONNECT head, then pipes bytes both ways."""
+    import socketserver
+    import threading
+
+    connects = []
+
+    class Tunnel(socketserver.BaseRequestHandler):
+        def handle(self):
+            head = b""
+            while b"\r\n\r\n" not in head:
+                head += self.request.recv(4096)
+            connects.append(head.split(b"\r\n")[0])
+            host, port = head.split()[1].decode().rsplit(":", 1)
+            upstream = socket.create_connection((host, int(port)))
+            self.request.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+
+            def pipe(source, sink):
+                try:
+                    while data := source.recv(65536):
+                        sink.sendall(data)
+                    sink.shutdown(socket.SHUT_WR)
+                except OSError:  # the other side has gone: so does the tunnel
+                    pass
+
+            back = threading.Thread(target=pipe, args=(upstream, self.request), daemon=True)
+            back.start()
+            pipe(self.request, upstream)
+            back.join()
+            upstream.close()
+
+    proxy = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Tunnel)
+    proxy.daemon_threads = True
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{proxy.server_address[1]}", connects
+    proxy.shutdown()
+    proxy.server_close()
+
+
+def test_https_through_a_connect_proxy_records_only_the_tunnelled_exchange(tls_server, tunnel_proxy, monkeypatch):
+    url, bundle = tls_server
+    proxy, connects = tunnel_proxy
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    monkeypatch.setenv("HTTPS_PROXY", proxy)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    [exchange] = fetcher().fetch(url, allow_private=True)
+    assert exchange.error is None and exchange.status == 200
+    assert connects == [f"CONNECT {url[8:-1]} HTTP/1.0".encode()]
+    assert exchange.request.startswith(b"GET / HTTP/1.1\r\nHost: 127.0.0.1:")
+    assert recorded(exchange).startswith(b"HTTP/1.1 200 OK\r\n")
+    assert recorded(exchange).endswith(b"<p>secret-free plaintext</p>")
