@@ -199,7 +199,7 @@ def catalogue_file(db_url: str) -> Path:
             revision = connection.execute("select version_num from alembic_version").fetchone()
     except sqlite3.DatabaseError as exc:
         raise CatalogueError(f"cannot read the catalogue {path}: {exc}") from None
-    head = cat.head_revision()
+    head = cat.HEAD_REVISION
     if revision is None or revision[0] != head:
         found = f"schema revision {revision[0]}" if revision else "no schema revision"
         raise CatalogueError(f"the catalogue {path} has {found}; browse needs {head}: run `archiver db upgrade` "

@@ -147,8 +147,8 @@ class CaptureResult:
             "started_at": self.started_at.isoformat(),
             "ended_at": self.ended_at.isoformat() if self.ended_at else None,
             "warc_files": self.warc_files,
-            "records": [dataclasses.asdict(record) for record in self.records],
-            "failures": [dataclasses.asdict(failure) for failure in self.failures],
+            "records": [vars(record).copy() for record in self.records],  # flat: asdict's deep copy is slow
+            "failures": [vars(failure).copy() for failure in self.failures],
             "changes": [{"url": change.url, "at": change.at.isoformat(), "change": change.change,
                          "changed": change.changed} for change in self.changes],
         }
@@ -250,14 +250,11 @@ def capture(
     processes = collection.settings.processes or auto_processes(len(seeds))
     try:
         if processes <= 1 or len(seeds) <= 1:
-            result = _Run(collection=collection, command=command, seeds=seeds, stop=stop, progress=progress,
-                          event=event, conditional=recrawl, claim=_claimer(collection, leases)).execute()
-        else:
+            result = _capture_and_classify(collection, seeds, event=event, command=command, stop=stop,
+                                           progress=progress, recrawl=recrawl, leases=leases)
+        else:  # each process classifies what it fetched, as soon as it is done
             result = _capture_in_processes(collection, seeds, event=event, command=command, stop=stop,
                                            processes=min(processes, len(seeds)), recrawl=recrawl, leases=leases)
-        if result.outcome != "interrupted":
-            result.changes = classify_event(collection.catalogue, event.id, confirm=lambda items: _confirm(
-                collection, items, event=event, command=command, stop=stop))
     except BaseException:
         _end_event(collection, event, "interrupted")
         raise
@@ -265,17 +262,30 @@ def capture(
     return result
 
 
+def _capture_and_classify(collection: Collection, seeds: list[str], *, event: CaptureEvent, command: str, stop,
+                          progress, recrawl: bool, leases: Leases | None) -> CaptureResult:
+    """Capture ``seeds`` in this process, then classify each URL it requested (unless interrupted)."""
+    run = _Run(collection=collection, command=command, seeds=seeds, stop=stop, progress=progress, event=event,
+               conditional=recrawl, claim=_claimer(collection, leases))
+    result = run.execute()
+
+    def confirm(items: list[tuple[str, str, int]]) -> None:
+        """Re-fetch anomalous URLs once, in full, following nothing (see :mod:`archiver.changes`)."""
+        tasks = [Task(url=url, role=role, seed=url, parent_fetch_id=fetch_id, link_kind="confirm", follow=False)
+                 for url, role, fetch_id in items]
+        again = _Run(collection=collection, command=command, seeds=[], stop=stop, progress=None, event=event,
+                     tasks=tasks).execute()
+        result.records += again.records
+        result.failures += again.failures
+        result.warc_files += again.warc_files
+
+    if result.outcome != "interrupted" and not stop.is_set():
+        result.changes = classify_event(collection.catalogue, event.id, fetch_ids=run.fetch_ids, confirm=confirm)
+    return result
+
+
 def _claimer(collection: Collection, leases: Leases | None) -> Callable[[list[str]], set[str]] | None:
     return (lambda urls: leases.claim(collection.catalogue, urls)) if leases is not None else None
-
-
-def _confirm(collection: Collection, items: list[tuple[str, str, int]], *, event: CaptureEvent, command: str,
-             stop: threading.Event) -> None:
-    """Re-fetch anomalous URLs once, in full, following nothing (see :mod:`archiver.changes`)."""
-    tasks = [Task(url=url, role=role, seed=url, parent_fetch_id=fetch_id, link_kind="confirm", follow=False)
-             for url, role, fetch_id in items]
-    _Run(collection=collection, command=command, seeds=[], stop=stop, progress=None, event=event,
-         tasks=tasks).execute()
 
 
 def auto_processes(seeds: int) -> int:
@@ -361,8 +371,10 @@ def _capture_in_processes(collection: Collection, seeds: list[str], *, event: Ca
         result.failures += part.failures
         result.seed_errors.update(part.seed_errors)
         result.warc_files += part.warc_files
+        result.changes += part.changes
     interrupted = stop.is_set() or any(part.outcome == "interrupted" for part in parts)
     result.outcome = _outcome(interrupted=interrupted, failed=len(result.seed_errors), seeds=len(seeds))
+    result.changes = [] if interrupted else sorted(result.changes, key=lambda change: change.detail["fetch_id"])
     return result
 
 
@@ -399,8 +411,8 @@ def _capture_part(settings: Settings, seeds: list[str], event: CaptureEvent, com
     catalogue = cat.Catalogue.open(settings.db_url, lock_timeout=settings.lock_timeout)
     try:
         collection = Collection(settings=settings, catalogue=catalogue, repaired=[])
-        return _Run(collection=collection, command=command, seeds=seeds, stop=_part_stop, progress=None,
-                    event=event, conditional=recrawl, claim=_claimer(collection, leases)).execute()
+        return _capture_and_classify(collection, seeds, event=event, command=command, stop=_part_stop,
+                                     progress=None, recrawl=recrawl, leases=leases)
     finally:
         catalogue.close()
 
@@ -521,6 +533,7 @@ class _Run:
         self.seen: set[str] = set()
         self.duplicates: list[Task] = []
         self.fetch_ids_by_url: dict[str, int] = {}
+        self.fetch_ids: set[int] = set()  # every fetch row this run inserted: what it classifies
         self.in_flight = 0
         self.total = 0
         self.finished = 0
@@ -865,6 +878,7 @@ class _Run:
             for hop, fetch_id in zip(ready, fetch_ids, strict=True):
                 hop.redirect_of[0] = hop.ids[0] = hop.fetch_id = fetch_id
                 self.fetch_ids_by_url.setdefault(hop.fetch["url"], fetch_id)
+                self.fetch_ids.add(fetch_id)
             waiting = [hop for hop in waiting if hop.fetch_id is None]
         self.catalogue.insert_many(connection, cat.records, [
             self._with_ids(row, location, role=hop.role, fetch_id=hop.fetch_id)

@@ -69,9 +69,11 @@ class _Version:
     document: dict[str, Any] | None  # the newest document row of version_record_id
 
 
-def classify_event(catalogue: cat.Catalogue, event_id: int, *, confirm: Callable[[list[tuple[str, str, int]]], None]
-                   ) -> list[Change]:
-    """Classify every URL the event requested (but robots.txt files) and write the ``changes`` rows.
+def classify_event(catalogue: cat.Catalogue, event_id: int, *, fetch_ids: set[int],
+                   confirm: Callable[[list[tuple[str, str, int]]], None]) -> list[Change]:
+    """Classify the URLs the event requested whose first fetch is one of ``fetch_ids`` (robots.txt
+    files aside) and write the ``changes`` rows. Each of an event's processes classifies what it
+    fetched, while the others may still be fetching.
 
     ``confirm(items)`` re-fetches anomalous URLs once, in the same event; each item is
     ``(url, role, fetch_id)`` and the re-fetch's first hop must name ``fetch_id`` as its parent
@@ -81,7 +83,8 @@ def classify_event(catalogue: cat.Catalogue, event_id: int, *, confirm: Callable
         fetches = _event_fetches(reader, event_id)
         firsts = [row for row in fetches.values() if row["redirect_from_id"] is None
                   and row["outcome"] in ("captured", "failed", "blocked")
-                  and row["link_kind"] not in ("confirm", "robots")]  # robots.txt is how, not what, we archive
+                  and row["link_kind"] not in ("confirm", "robots")  # robots.txt is how, not what, we archive
+                  and row["id"] in fetch_ids]
         found = _Found.read(reader, event_id)
         previous = _previous(reader, [first["url"] for first in firsts], event_id)
         pending, suspects = [], []

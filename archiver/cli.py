@@ -889,7 +889,7 @@ def db_current(**kwargs: Any) -> None:
         current = cat.current_revision(engine)
     finally:
         engine.dispose()
-    head = cat.head_revision()
+    head = cat.HEAD_REVISION
     state = "up to date" if current == head else "will be upgraded on next use"
     click.echo(f"{current or 'empty'} (newest: {head}; {state})")
 

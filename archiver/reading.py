@@ -66,7 +66,7 @@ def _open_read_only(settings: Settings, database: Path) -> Collection:
         engine.dispose()
         reason = str(getattr(exc, "orig", exc)).splitlines()[0]
         raise CatalogueError(f"cannot read the read-only catalogue {database}: {reason}") from None
-    head = cat.head_revision()
+    head = cat.HEAD_REVISION
     if revision != head:
         engine.dispose()
         raise CatalogueError(f"the catalogue {database} is at revision {revision or 'empty'} and read-only; "

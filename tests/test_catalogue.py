@@ -16,11 +16,17 @@ from archiver import catalogue as cat
 def test_first_use_creates_the_newest_schema(tmp_path):
     url = f"sqlite:///{tmp_path / 'archiver.db'}"
     catalogue = cat.Catalogue.open(url)
-    assert cat.current_revision(catalogue.engine) == cat.head_revision()
+    assert cat.current_revision(catalogue.engine) == cat.HEAD_REVISION
     with catalogue.engine.connect() as connection:
         tables = set(sa.inspect(connection).get_table_names())
     assert {"capture_events", "warc_files", "fetches", "records", "alembic_version"} <= tables
     catalogue.close()
+
+
+def test_head_revision_is_the_newest_migration():
+    from alembic.script import ScriptDirectory
+
+    assert cat.HEAD_REVISION == ScriptDirectory.from_config(cat.alembic_config()).get_current_head()
 
 
 def test_migrations_and_table_definitions_agree(tmp_path):

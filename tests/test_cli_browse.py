@@ -182,7 +182,7 @@ def test_a_catalogue_it_cannot_browse_is_one_line(home, prepare, args, code, err
         prepare(home)
     files = contents(home)
     result = run_archiver("browse", "--home", str(home), *args)
-    message = error.format(db=(home / "archiver.db").resolve(), head=cat.head_revision())
+    message = error.format(db=(home / "archiver.db").resolve(), head=cat.HEAD_REVISION)
     assert (result.returncode, result.stdout, result.stderr) == (code, "", f"Error: {message}\n")
     assert contents(home) == files
 

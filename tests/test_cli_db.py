@@ -8,7 +8,7 @@ from .conftest import run_archiver
 
 
 def test_current_on_an_empty_collection_then_upgrade(tmp_path):
-    head = cat.head_revision()
+    head = cat.HEAD_REVISION
     before = run_archiver("db", "current", "--home", str(tmp_path))
     assert (before.returncode, before.stdout) == (0, f"empty (newest: {head}; will be upgraded on next use)\n")
     upgrade = run_archiver("db", "upgrade", "--home", str(tmp_path))

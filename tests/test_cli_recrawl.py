@@ -141,3 +141,32 @@ def test_sigterm_mid_recrawl_closes_files_releases_leases_and_classifies_nothing
     engine.dispose()
     assert {row["capture_event_id"] for row in catalogue_rows(home, cat.changes)} == {1}
     assert_warcs_valid(home / "snapshots")
+
+
+def test_posts_shared_among_processes_are_each_classified_once_by_their_process(changing, home):
+    from archiver import catalogue as cat
+
+    from .test_cli_capture import catalogue_rows
+
+    posts = [changing.post_url, changing.churn_url]
+    made = run_archiver("capture", *posts, "--home", str(home), "--allow-private", "--processes", "2")
+    assert made.returncode == 0, made.stderr
+    changing.state.paragraphs = changing.state.paragraphs[:1]  # shrank sharply: re-fetched once to confirm
+    changing.state.b_status = 404
+    result = run_archiver("recrawl", *posts, "--home", str(home), "--allow-private", "--processes", "2", "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert len(summary["warc_files"]) == 3  # one per process, and the confirming re-fetch's
+    found = [(item["url"], item["change"]) for item in summary["changes"]]
+    assert sorted(found) == sorted([
+        (changing.post_url, "edited"), (changing.churn_url, "unchanged"), (changing.b_url, "gone"),
+        (changing.a_url, "unchanged"), (changing.etag_url, "unchanged"), (changing.logo_url, "unchanged")])
+    rows = [row for row in catalogue_rows(home, cat.changes) if row["capture_event_id"] == 2]
+    assert sorted((row["url"], row["change"]) for row in rows) == sorted(found)
+    [edited] = [row for row in rows if row["change"] == "edited"]
+    assert json.loads(edited["detail"])["anomaly"].startswith("the main text shrank from ")
+    assert json.loads(edited["detail"])["confirmed"] is True
+    fetches = catalogue_rows(home, cat.fetches)
+    [confirm] = [row for row in fetches if row["link_kind"] == "confirm"]
+    assert (confirm["url"], confirm["capture_event_id"]) == (changing.post_url, 2)
+    assert_warcs_valid(home / "snapshots")

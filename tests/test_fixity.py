@@ -465,5 +465,5 @@ def test_an_older_catalogue_is_upgraded_and_keeps_every_row(home):
     assert result.result == "pass" and result.fixity_event_id == 1
     assert rows(home, cat.records) == before
     engine = cat.create_engine(f"sqlite:///{home / 'archiver.db'}")
-    assert cat.current_revision(engine) == cat.head_revision()
+    assert cat.current_revision(engine) == cat.HEAD_REVISION
     engine.dispose()
