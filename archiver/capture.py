@@ -19,7 +19,6 @@ import os
 import queue
 import socket
 import threading
-import time
 import urllib.parse
 import uuid
 from pathlib import Path
@@ -36,6 +35,7 @@ from .document import Document, analyse, page_only
 from .errors import ArchiverError, CatalogueError, FetchError, InvalidURL, PostNotCaptured
 from .extract import EXTRACTOR, Link, Outlinks, Page, decode_content
 from .fetch import Exchange, Fetcher, Limits, check_url
+from .hosts import HostGate, SharedHosts
 from .leases import Leases
 from .robots import MAX_BYTES as ROBOTS_MAX_BYTES
 from .robots import MAX_REDIRECTS as ROBOTS_MAX_REDIRECTS
@@ -194,28 +194,6 @@ class HostQueue:
             self._ready.notify_all()
 
 
-class HostGate:
-    """At least ``delay`` seconds between the starts of two fetches from one host (robots.txt
-    included); a worker waits here for its host's turn, the other hosts' fetches go on."""
-
-    def __init__(self, delay: float) -> None:
-        self._delay = delay
-        self._lock = threading.Lock()
-        self._hosts: dict[str, tuple[threading.Lock, list[float]]] = {}
-
-    def enter(self, url: str) -> None:
-        if self._delay <= 0:
-            return
-        host = urllib.parse.urlsplit(url).netloc.lower()
-        with self._lock:
-            turn, last = self._hosts.setdefault(host, (threading.Lock(), [-self._delay]))
-        with turn:
-            pause = last[0] + self._delay - time.monotonic()
-            if pause > 0:
-                time.sleep(pause)  # the politeness delay itself, not a wait for something
-            last[0] = time.monotonic()
-
-
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class CaptureEvent:
     id: int
@@ -263,10 +241,13 @@ def capture(
 
 
 def _capture_and_classify(collection: Collection, seeds: list[str], *, event: CaptureEvent, command: str, stop,
-                          progress, recrawl: bool, leases: Leases | None) -> CaptureResult:
-    """Capture ``seeds`` in this process, then classify each URL it requested (unless interrupted)."""
+                          progress, recrawl: bool, leases: Leases | None, hosts: SharedHosts | None = None
+                          ) -> CaptureResult:
+    """Capture ``seeds`` in this process, then classify each URL it requested (unless interrupted).
+    ``hosts``: the per-host limits shared with the capture's other processes."""
+    hosts = hosts or HostGate(collection.settings.host_delay)
     run = _Run(collection=collection, command=command, seeds=seeds, stop=stop, progress=progress, event=event,
-               conditional=recrawl, claim=_claimer(collection, leases))
+               conditional=recrawl, claim=_claimer(collection, leases), hosts=hosts)
     result = run.execute()
 
     def confirm(items: list[tuple[str, str, int]]) -> None:
@@ -274,7 +255,7 @@ def _capture_and_classify(collection: Collection, seeds: list[str], *, event: Ca
         tasks = [Task(url=url, role=role, seed=url, parent_fetch_id=fetch_id, link_kind="confirm", follow=False)
                  for url, role, fetch_id in items]
         again = _Run(collection=collection, command=command, seeds=[], stop=stop, progress=None, event=event,
-                     tasks=tasks).execute()
+                     tasks=tasks, hosts=hosts).execute()
         result.records += again.records
         result.failures += again.failures
         result.warc_files += again.warc_files
@@ -332,21 +313,23 @@ def _outcome(*, interrupted: bool, failed: int, seeds: int) -> str:
 def _capture_in_processes(collection: Collection, seeds: list[str], *, event: CaptureEvent, command: str,
                           stop: threading.Event, processes: int, recrawl: bool, leases: Leases | None
                           ) -> CaptureResult:
-    """Share the posts round-robin among processes; merge what they report. A process that dies
-    (killed, out of memory) leaves its WARC file ``.open``: it is repaired and catalogued here, once
-    the others have finished, and the run fails saying so."""
+    """Share the posts round-robin among processes; merge what they report. The ``--workers`` are
+    shared among them too, and ``--per-host`` and ``--host-delay`` hold across all of them
+    (:class:`archiver.hosts.SharedHosts`). A process that dies (killed, out of memory) leaves its
+    WARC file ``.open``: it is repaired and catalogued here, once the others have finished, and the
+    run fails saying so."""
     import concurrent.futures
     import multiprocessing
 
-    settings = collection.settings
-
+    settings = dataclasses.replace(collection.settings, workers=-(-collection.settings.workers // processes))
     context = multiprocessing.get_context("spawn")  # no fork of threads or open database connections
     shared_stop = context.Event()
+    hosts = SharedHosts(context, per_host=settings.per_host, delay=settings.host_delay)
     groups = [seeds[n::processes] for n in range(processes)]
     parts: list[CaptureResult] = []
     broken = False
-    with concurrent.futures.ProcessPoolExecutor(max_workers=processes, mp_context=context,
-                                                initializer=_start_part, initargs=(shared_stop, os.getpid())) as pool:
+    with concurrent.futures.ProcessPoolExecutor(max_workers=processes, mp_context=context, initializer=_start_part,
+                                                initargs=(shared_stop, os.getpid(), hosts)) as pool:
         futures = [pool.submit(_capture_part, settings, group, event, command, recrawl, leases) for group in groups]
         pending = set(futures)
         while pending:
@@ -379,14 +362,16 @@ def _capture_in_processes(collection: Collection, seeds: list[str], *, event: Ca
 
 
 _part_stop = None  # in a part's process: its _StopWhenOrphaned
+_part_hosts = None  # in a part's process: the capture's SharedHosts
 
 
-def _start_part(stop, parent_pid: int) -> None:
+def _start_part(stop, parent_pid: int, hosts: SharedHosts) -> None:
     """A part's process ignores SIGINT/SIGTERM: the parent catches them and sets ``stop``
     (an event handed over at process start, the only way multiprocessing shares one)."""
     import signal
 
-    global _part_stop
+    global _part_stop, _part_hosts
+    _part_hosts = hosts
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     _part_stop = _StopWhenOrphaned(stop, parent_pid)
@@ -412,7 +397,7 @@ def _capture_part(settings: Settings, seeds: list[str], event: CaptureEvent, com
     try:
         collection = Collection(settings=settings, catalogue=catalogue, repaired=[])
         return _capture_and_classify(collection, seeds, event=event, command=command, stop=_part_stop,
-                                     progress=None, recrawl=recrawl, leases=leases)
+                                     progress=None, recrawl=recrawl, leases=leases, hosts=_part_hosts)
     finally:
         catalogue.close()
 
@@ -498,7 +483,8 @@ class _Hop:
 class _Run:
     def __init__(self, *, collection: Collection, command: str, seeds: list[str], stop: threading.Event,
                  progress, event: CaptureEvent, tasks: list[Task] | None = None, conditional: bool = False,
-                 claim: Callable[[list[str]], set[str]] | None = None) -> None:
+                 claim: Callable[[list[str]], set[str]] | None = None,
+                 hosts: HostGate | SharedHosts | None = None) -> None:
         self.collection = collection
         self.tasks = tasks if tasks is not None else [Task(url=seed, role="post", seed=seed, link_kind="seed")
                                                       for seed in seeds]
@@ -526,7 +512,7 @@ class _Run:
         self.fetcher = Fetcher(limits=limits)
         self.robots_fetcher = Fetcher(limits=dataclasses.replace(limits, max_body=ROBOTS_MAX_BYTES,
                                                                  max_redirects=ROBOTS_MAX_REDIRECTS))
-        self.gate = HostGate(self.settings.host_delay)
+        self.hosts = hosts or HostGate(self.settings.host_delay)
         self.robots = None if self.settings.ignore_robots else RobotsCache(self._fetch_robots)
         self.queue = HostQueue(self.settings.per_host)
         self.results: queue.Queue = queue.Queue()
@@ -649,8 +635,7 @@ class _Run:
         refusal = self._consult_robots(task, task.url, robots)
         if refusal is not None:
             return [refusal]
-        self.gate.enter(task.url)
-        hops = []
+        hops: list[Exchange] = []
         fetches = self.fetcher.fetch(
             task.url,
             allow_private=self.settings.allow_private,
@@ -658,19 +643,25 @@ class _Run:
             keep_body=task.role in FOLLOW_UP,
             conditional=task.previous.conditional_headers() if task.previous else None,
         )
-        for exchange in fetches:  # the fetcher asks for the next hop only when resumed
+        target: str | None = task.url
+        while target is not None:
+            with self.hosts.turn(target):  # the fetcher asks for the next hop only when resumed
+                exchange = next(fetches, None)
+            if exchange is None:
+                break
             hops.append(exchange)
-            target = exchange.location
-            if exchange.error is None and target and urllib.parse.urlsplit(target).scheme in ("http", "https"):
-                refusal = self._consult_robots(task, target, robots)
+            target = exchange.location if exchange.error is None else None
+            if target and urllib.parse.urlsplit(target).scheme in ("http", "https"):
+                refusal = self._consult_robots(task, target, robots)  # outside any turn: one at a time
                 if refusal is not None:
                     fetches.close()
                     hops.append(refusal)
+                    break
         return hops
 
     def _fetch_robots(self, url: str) -> list[Exchange]:
-        self.gate.enter(url)
-        return list(self.robots_fetcher.fetch(url, allow_private=self.settings.allow_private))
+        with self.hosts.turn(url):
+            return list(self.robots_fetcher.fetch(url, allow_private=self.settings.allow_private))
 
     def _consult_robots(self, task: Task, url: str, robots: list) -> Exchange | None:
         """A refusal exchange when robots.txt disallows ``url`` to the task (else None). A URL the

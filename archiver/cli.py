@@ -90,8 +90,9 @@ def fetch_options(command: Callable) -> Callable:
         click.option("--warc-size", metavar="SIZE", help="Start a new WARC file past this size [1GB]."),
         click.option("--digest", type=click.Choice(["sha256", "sha1"]),
                      help="WARC digest algorithm; sha1 for legacy sha1-base32 indexes [sha256]."),
-        click.option("--workers", type=int, metavar="N", help="Concurrent fetches [8]."),
-        click.option("--per-host", type=int, metavar="N", help="Concurrent fetches per host [2]."),
+        click.option("--workers", type=int, metavar="N", help="Concurrent fetches, shared among the processes [8]."),
+        click.option("--per-host", type=int, metavar="N",
+                     help="Concurrent fetches per host, across all processes [2]."),
         click.option("--processes", type=int, metavar="N",
                      help="Processes sharing the posts, each with its own WARC files [0: one per 20 posts, "
                           "at most one per core]."),

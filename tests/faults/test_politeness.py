@@ -4,6 +4,7 @@ contact, per-host concurrency and delay."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import threading
 import time
@@ -179,10 +180,10 @@ def test_user_agent_names_archiver_its_version_and_the_contact_in_config(polite,
                                                     "the contact")
 
 
-def images_post(site: PoliteSite) -> str:
+def images_post(site: PoliteSite, name: str = "gallery") -> str:
     html = "<html><body><article><p>Pictures</p>" + "".join(f'<img src="/img{n}.png">' for n in range(4))
-    site.route("/gallery.html", (html + "</article></body></html>").encode())
-    return site.url("/gallery.html")
+    site.route(f"/{name}.html", (html + "</article></body></html>").encode())
+    return site.url(f"/{name}.html")
 
 
 @pytest.mark.parametrize("per_host", [1, 2])
@@ -202,6 +203,23 @@ def test_host_delay_spaces_the_requests_to_one_host(polite, home, request):
     # six turns 0.3 s apart span at least 1.5 s; the bound allows one turn of scheduling delay
     assert starts[-1] - starts[0] >= 4 * 0.3
     passed(request, "--host-delay 0.3s", "six requests to the host span at least 1.2 s")
+
+
+def test_per_host_and_host_delay_hold_across_processes(polite, home, request):
+    posts = [images_post(polite, name) for name in ("gallery", "gallery2")]  # each process fetches 4 images
+    result = capture(home, *posts, "--processes", "2", "--per-host", "1")
+    assert result.returncode == 0, result.stderr
+    assert len(json.loads(result.stdout)["warc_files"]) == 2 and polite.hits.count("/img0.png") == 2
+    assert polite.most_active == 1
+    polite.started.clear()
+    result = capture(home, *posts, "--processes", "2", "--per-host", "4", "--host-delay", "0.3s")
+    assert result.returncode == 0, result.stderr
+    starts = sorted(moment for _, moment in polite.started)
+    assert len(starts) == 12  # per process: its post, robots.txt and four images
+    # 0.3 s between the starts of two fetches, whichever process made them (less the server's jitter)
+    assert min(later - earlier for earlier, later in itertools.pairwise(starts)) >= 0.25
+    passed(request, "--processes 2 with --per-host 1, then --host-delay 0.3s",
+           "one request at a time to the host across both processes; starts 0.3 s apart")
 
 
 def test_a_followed_link_redirecting_to_a_disallowed_url_stops_there(polite, home, request):
