@@ -66,7 +66,8 @@ class _Version:
     record_id: int | None  # the response or revisit record of the final hop
     version_record_id: int | None  # the response holding the payload (a revisit's original)
     payload_sha256: str | None
-    document: dict[str, Any] | None  # the newest document row of version_record_id
+    document_id: int | None  # the newest document of version_record_id
+    document: dict[str, Any] | None = None  # its row, where classification reads it (_with_documents)
 
 
 def classify_event(catalogue: cat.Catalogue, event_id: int, *, fetch_ids: set[int],
@@ -88,9 +89,8 @@ def classify_event(catalogue: cat.Catalogue, event_id: int, *, fetch_ids: set[in
         found = _Found.read(reader, event_id)
         previous = _previous(reader, [first["url"] for first in firsts], event_id)
         pending, suspects = [], []
-        for first in firsts:
-            new = _version(found, fetches, first)
-            before = previous.get(first["url"])
+        for first, new, before in _with_documents(reader, [
+                (first, _version(found, fetches, first), previous.get(first["url"])) for first in firsts]):
             anomaly = _anomaly(new, before)
             if anomaly and before is not None:
                 suspects.append((first, new, before, anomaly))
@@ -102,9 +102,11 @@ def classify_event(catalogue: cat.Catalogue, event_id: int, *, fetch_ids: set[in
             fetches = _event_fetches(reader, event_id)
             found = _Found.read(reader, event_id)
             by_parent = {row["parent_fetch_id"]: row for row in fetches.values() if row["link_kind"] == "confirm"}
+            seconds = {first["id"]: second for first, second, _ in _with_documents(reader, [
+                (first, _version(found, fetches, by_parent[first["id"]]), before)
+                for first, _, before, _ in suspects if first["id"] in by_parent])}
             for first, new, before, anomaly in suspects:
-                again = by_parent.get(first["id"])
-                second = _version(found, fetches, again) if again is not None else None
+                second = seconds.get(first["id"])
                 still = _anomaly(second, before) if second is not None else anomaly
                 if second is not None and still is None:
                     pending.append(_classify(reader, second, before, {"anomaly": anomaly, "confirmed": False}))
@@ -128,8 +130,11 @@ class _Fetches(dict):
 
 
 def _event_fetches(reader, event_id: int) -> _Fetches:
-    rows = reader.execute(sa.select(cat.fetches).where(cat.fetches.c.capture_event_id == event_id))
-    return _Fetches([dict(row._mapping) for row in rows])
+    f = cat.fetches
+    rows = reader.execute(sa.select(f.c.id, f.c.url, f.c.role, f.c.redirect_from_id, f.c.parent_fetch_id, f.c.outcome,
+                                    f.c.link_kind, f.c.http_status, f.c.error_kind, f.c.started_at)
+                          .where(f.c.capture_event_id == event_id))
+    return _Fetches([row._asdict() for row in rows])
 
 
 def _documents(reader, record_ids) -> dict[int, dict[str, Any]]:
@@ -142,12 +147,30 @@ def _documents(reader, record_ids) -> dict[int, dict[str, Any]]:
     return found
 
 
+def _with_documents(reader, items: list[tuple[dict, "_Version", "_Previous | None"]]
+                    ) -> list[tuple[dict, "_Version", "_Previous | None"]]:
+    """``(first, new, before)`` items with the parsed documents filled in where classification reads
+    them: where a good version differs from the one before. The same version is the same text, so an
+    unchanged re-crawl reads no document text at all."""
+    wanted = {item for _, new, before in items if new.state == "ok" and new.version_record_id is not None
+              and before is not None and before.version_record_id not in (None, new.version_record_id)
+              for item in (new.version_record_id, before.version_record_id)}
+    documents = _documents(reader, wanted) if wanted else {}
+
+    def filled(version):
+        found = documents.get(version.version_record_id) if version is not None else None
+        return dataclasses.replace(version, document=found) if found is not None else version
+
+    return [(first, filled(new) if new.state == "ok" else new, filled(before)) for first, new, before in items]
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class _Found:
-    """An event's response and revisit records by fetch id, and the documents of their payloads."""
+    """An event's response and revisit records by fetch id, and the newest document id of each
+    payload (its text is read only where needed: :func:`_with_documents`)."""
 
     records: dict[int, Any]
-    documents: dict[int, dict[str, Any]]
+    document_ids: dict[int, int]
 
     @classmethod
     def read(cls, reader, event_id: int) -> "_Found":
@@ -158,8 +181,12 @@ class _Found:
                 .where(r.c.capture_event_id == event_id, r.c.record_type.in_(("response", "revisit")))
                 .order_by(r.c.id)):
             records.setdefault(row.fetch_id, row)
-        return cls(records=records,
-                   documents=_documents(reader, (row.revisit_of_id or row.id for row in records.values())))
+        d = cat.documents
+        document_ids: dict[int, int] = {}
+        for chunk in cat.chunked(sorted({row.revisit_of_id or row.id for row in records.values()})):
+            document_ids.update(reader.execute(sa.select(d.c.record_id, sa.func.max(d.c.id))
+                                               .where(d.c.record_id.in_(chunk)).group_by(d.c.record_id)).all())
+        return cls(records=records, document_ids=document_ids)
 
 
 def _version(found: _Found, fetches: _Fetches, first: dict) -> _Version:
@@ -178,11 +205,11 @@ def _version(found: _Found, fetches: _Fetches, first: dict) -> _Version:
     else:
         state = "failed"
     version_id = (record.revisit_of_id or record.id) if record is not None else None
-    document = found.documents.get(version_id) if version_id is not None and state == "ok" else None
+    document_id = found.document_ids.get(version_id) if version_id is not None and state == "ok" else None
     return _Version(fetch_id=first["id"], url=first["url"], at=record.warc_date if record else first["started_at"],
                     state=state, final_url=final["url"], status=status, error_kind=error_kind,
                     record_id=record.id if record else None, version_record_id=version_id,
-                    payload_sha256=record.payload_sha256 if record else None, document=document)
+                    payload_sha256=record.payload_sha256 if record else None, document_id=document_id)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -191,37 +218,36 @@ class _Previous:
     final_url: str
     version_record_id: int | None
     payload_sha256: str | None
-    document: dict[str, Any] | None
-
-
-def _newest_changes(reader, urls: list[str], event_id: int, *where) -> dict[str, Any]:
-    """The newest ``changes`` row of each URL written by another event (and meeting ``where``), by URL."""
-    c = cat.changes
-    newest: dict[str, Any] = {}
-    for chunk in cat.chunked(urls):
-        ranked = (sa.select(c.c.id, sa.func.row_number().over(partition_by=c.c.url,
-                                                              order_by=(c.c.at.desc(), c.c.id.desc())).label("rank"))
-                  .where(c.c.url.in_(chunk), c.c.capture_event_id != event_id, *where)).subquery()
-        newest.update((row.url, row) for row in reader.execute(
-            sa.select(c.c.url, c.c.detail).join(ranked, ranked.c.id == c.c.id).where(ranked.c.rank == 1)))
-    return newest
+    document: dict[str, Any] | None = None  # the last good version's, where read (_with_documents)
 
 
 def _previous(reader, urls: list[str], event_id: int) -> dict[str, _Previous]:
-    """Each URL's newest classification by another event; for its document, the last good one."""
-    urls = sorted(set(urls))
-    latest = _newest_changes(reader, urls, event_id)
-    good = {url: json.loads(row.detail) for url, row in _newest_changes(
-        reader, urls, event_id, cat.changes.c.change.notin_(("gone", "failed"))).items()}
-    documents = _documents(reader, (detail["version_record_id"] for detail in good.values()
-                                    if detail.get("version_record_id") is not None))
+    """Each URL's newest classification by another event; for its version, the last good one (not
+    gone or failed). One query per :data:`archiver.catalogue.IN_LIST` URLs: both rows come from the
+    same ranking, and a row that is both is read once."""
+    c = cat.changes
+    good = c.c.change.notin_(("gone", "failed"))
+    order = (c.c.at.desc(), c.c.id.desc())
+    latest: dict[str, dict] = {}
+    last_good: dict[str, dict] = {}
+    for chunk in cat.chunked(sorted(set(urls))):
+        ranked = sa.select(c.c.url, c.c.detail, good.label("good"),
+                           sa.func.row_number().over(partition_by=c.c.url, order_by=order).label("newest"),
+                           sa.func.row_number().over(partition_by=(c.c.url, good), order_by=order).label("kind_rank")
+                           ).where(c.c.url.in_(chunk), c.c.capture_event_id != event_id).subquery()
+        for row in reader.execute(sa.select(ranked).where(
+                sa.or_(ranked.c.newest == 1, sa.and_(ranked.c.good, ranked.c.kind_rank == 1)))):
+            detail = json.loads(row.detail)
+            if row.newest == 1:
+                latest[row.url] = detail
+            if row.good and row.kind_rank == 1:
+                last_good[row.url] = detail
     found = {}
-    for url, row in latest.items():
-        detail, good_detail = json.loads(row.detail), good.get(url, {})
+    for url, detail in latest.items():
+        good_detail = last_good.get(url, {})
         version_id = good_detail.get("version_record_id")
         found[url] = _Previous(state=detail.get("state", "ok"), final_url=good_detail.get("final_url", url),
-                               version_record_id=version_id, payload_sha256=good_detail.get("payload_sha256"),
-                               document=documents.get(version_id) if version_id is not None else None)
+                               version_record_id=version_id, payload_sha256=good_detail.get("payload_sha256"))
     return found
 
 
@@ -260,7 +286,7 @@ def _classify(reader, new: _Version, previous: _Previous | None, anomaly: dict |
     detail: dict[str, Any] = {"fetch_id": new.fetch_id, "state": new.state, "final_url": new.final_url,
                               "http_status": new.status, "error_kind": new.error_kind,
                               "version_record_id": new.version_record_id, "payload_sha256": new.payload_sha256,
-                              "document_id": new.document["id"] if new.document else None, **(anomaly or {})}
+                              "document_id": new.document_id, **(anomaly or {})}
     change, changed = _judge(reader, new, previous, anomaly, detail)
     if change in ("gone", "failed"):
         # a failed or gone capture is no version: the previous good one is still current
