@@ -483,8 +483,7 @@ class _Hop:
 class _Run:
     def __init__(self, *, collection: Collection, command: str, seeds: list[str], stop: threading.Event,
                  progress, event: CaptureEvent, tasks: list[Task] | None = None, conditional: bool = False,
-                 claim: Callable[[list[str]], set[str]] | None = None,
-                 hosts: HostGate | SharedHosts | None = None) -> None:
+                 hosts: HostGate | SharedHosts, claim: Callable[[list[str]], set[str]] | None = None) -> None:
         self.collection = collection
         self.tasks = tasks if tasks is not None else [Task(url=seed, role="post", seed=seed, link_kind="seed")
                                                       for seed in seeds]
@@ -512,7 +511,7 @@ class _Run:
         self.fetcher = Fetcher(limits=limits)
         self.robots_fetcher = Fetcher(limits=dataclasses.replace(limits, max_body=ROBOTS_MAX_BYTES,
                                                                  max_redirects=ROBOTS_MAX_REDIRECTS))
-        self.hosts = hosts or HostGate(self.settings.host_delay)
+        self.hosts = hosts  # whose turn it is to fetch from a host (archiver.hosts)
         self.robots = None if self.settings.ignore_robots else RobotsCache(self._fetch_robots)
         self.queue = HostQueue(self.settings.per_host)
         self.results: queue.Queue = queue.Queue()

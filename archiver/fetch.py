@@ -1,13 +1,16 @@
-"""Fetch one URL with requests, recording the exact bytes on the wire.
+"""Fetch one URL, recording the exact bytes on the wire.
 
-requests -> urllib3 -> http.client do the HTTP; the connection classes here tee
-every byte sent and every byte the response parser consumes into an
-:class:`Exchange`, so the WARC records hold what crossed the wire, not a
-reconstruction. The same classes enforce what requests cannot:
+urllib3 -> http.client do the HTTP; requests' adapter sets up each origin's
+connection pool once (proxies, CA bundle) and requests' URL preparation gives
+the bytes of the request line, but a request then goes straight to its pool
+(:class:`_Transport`). The connection classes here tee every byte sent and
+every byte the response parser consumes into an :class:`Exchange`, so the WARC
+records hold what crossed the wire, not a reconstruction. The same classes
+enforce what urllib3 and requests cannot:
 
 * the address actually connected to is checked against the private-address
   policy (no DNS rebinding between check and connect);
-* a wall-clock deadline per resource (requests' timeouts bound each socket
+* a wall-clock deadline per resource (urllib3's timeouts bound each socket
   read, so a server trickling a byte a second would never time out);
 * a cap on the bytes of a response.
 
