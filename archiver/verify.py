@@ -14,6 +14,8 @@ import dataclasses
 import datetime as dt
 import hashlib
 import io
+import sys
+import threading
 import zlib
 from pathlib import Path
 from typing import BinaryIO, Iterator
@@ -204,12 +206,32 @@ def walk_records(stream: BinaryIO) -> Iterator[RecordFacts | Unreadable]:
         yield Unreadable(offset=iterator.offset, detail=f"the last {left} bytes are not a whole record")
 
 
+class _ThisThreadsStderr:
+    """Stands in for ``sys.stderr``, which is one for the whole process: what the thread that made it
+    writes is kept, what other threads write (a server's error report, a log line) goes on to the
+    real stderr, so it is never taken for a complaint about the WARC."""
+
+    def __init__(self, real) -> None:
+        self._real = real
+        self._thread = threading.get_ident()
+        self._kept = io.StringIO()
+
+    def write(self, text: str) -> int:
+        return (self._kept if threading.get_ident() == self._thread else self._real).write(text)
+
+    def getvalue(self) -> str:
+        return self._kept.getvalue()
+
+    def __getattr__(self, name: str):
+        return getattr(self._real, name)
+
+
 @contextlib.contextmanager
-def _warcio_complaints() -> Iterator[io.StringIO]:
+def _warcio_complaints() -> Iterator[_ThisThreadsStderr]:
     """What warcio writes to stderr meanwhile (it reports bad gzip data there and goes on)."""
-    buffer = io.StringIO()
-    with contextlib.redirect_stderr(buffer):
-        yield buffer
+    complaints = _ThisThreadsStderr(sys.stderr)
+    with contextlib.redirect_stderr(complaints):
+        yield complaints
 
 
 def _explain(exc: BaseException) -> str:

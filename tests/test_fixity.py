@@ -467,3 +467,36 @@ def test_an_older_catalogue_is_upgraded_and_keeps_every_row(home):
     engine = cat.create_engine(f"sqlite:///{home / 'archiver.db'}")
     assert cat.current_revision(engine) == cat.HEAD_REVISION
     engine.dispose()
+
+
+class OtherThreadWrites:
+    """A WARC stream during whose every read another thread writes to stderr (as a loopback server's
+    error report did while a fault test verified its collection)."""
+
+    def __init__(self, path: Path) -> None:
+        self.fh = open(path, "rb")
+
+    def read(self, size: int = -1) -> bytes:
+        import sys
+        import threading
+
+        other = threading.Thread(target=lambda: sys.stderr.write("----------------------------------------\n"))
+        other.start()
+        other.join()
+        return self.fh.read(size)
+
+    def tell(self) -> int:
+        return self.fh.tell()
+
+
+def test_what_other_threads_write_to_stderr_is_no_complaint_about_the_warc(home, capfd):
+    _, path = the_warc(home)
+    with open(path, "rb") as fh:
+        whole = list(walk_records(fh))
+    stream = OtherThreadWrites(path)
+    try:
+        noisy = list(walk_records(stream))
+    finally:
+        stream.fh.close()
+    assert noisy == whole and not any(isinstance(item, Unreadable) for item in noisy)
+    assert "----------------------------------------" in capfd.readouterr().err  # passed on, not swallowed
