@@ -35,7 +35,7 @@ from .document import Document, analyse, page_only
 from .errors import ArchiverError, CatalogueError, FetchError, InvalidURL, PostNotCaptured
 from .extract import EXTRACTOR, Link, Outlinks, Page, decode_content
 from .fetch import Exchange, Fetcher, Limits, check_url
-from .hosts import HostGate, SharedHosts
+from .hosts import HostGate, SharedHosts, host_of
 from .leases import Leases
 from .robots import MAX_BYTES as ROBOTS_MAX_BYTES
 from .robots import MAX_REDIRECTS as ROBOTS_MAX_REDIRECTS
@@ -82,7 +82,7 @@ class Task:
 
     @property
     def host(self) -> str:
-        return urllib.parse.urlsplit(self.url).netloc.lower()
+        return host_of(self.url)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -22,7 +22,8 @@ from typing import Iterator
 SLOTS = 64
 
 
-def _host(url: str) -> str:
+def host_of(url: str) -> str:
+    """What the per-host limits count as one host: the URL's host and port, in lower case."""
     return urllib.parse.urlsplit(url).netloc.lower()
 
 
@@ -47,7 +48,7 @@ class HostGate:
     def turn(self, url: str) -> Iterator[None]:
         if self._delay > 0:
             with self._lock:
-                lock, last = self._hosts.setdefault(_host(url), (threading.Lock(), [-self._delay]))
+                lock, last = self._hosts.setdefault(host_of(url), (threading.Lock(), [-self._delay]))
             with lock:
                 last[0] = _pause_until(last[0], self._delay)
         yield
@@ -65,7 +66,7 @@ class SharedHosts:
 
     @contextlib.contextmanager
     def turn(self, url: str) -> Iterator[None]:
-        slot = zlib.crc32(_host(url).encode()) % SLOTS  # the same in every process, unlike hash()
+        slot = zlib.crc32(host_of(url).encode()) % SLOTS  # the same in every process, unlike hash()
         with self._slots[slot]:
             if self._delay > 0:
                 with self._locks[slot]:
