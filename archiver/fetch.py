@@ -328,10 +328,11 @@ class _RecordingMixin:
     def _new_conn(self) -> socket.socket:
         ctx: _Context = _current.context
         host, port = self._dns_host, self.port  # type: ignore[attr-defined]
+        what = "the proxy " if getattr(self, "proxy", None) else ""  # set when this connection goes to one
         try:
             infos = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)
         except (socket.gaierror, UnicodeError) as exc:
-            raise ConnectFailed(f"{ctx.exchange.url}: cannot resolve host {host!r} ({exc})") from None
+            raise ConnectFailed(f"{ctx.exchange.url}: cannot resolve {what or 'host '}{host!r} ({exc})") from None
         last_error: Exception | None = None
         for family, kind, proto, _, address in infos:
             ctx.check_peer(address[0])
@@ -351,8 +352,8 @@ class _RecordingMixin:
             self.peer_ip = ctx.exchange.peer_ip = address[0]
             return sock
         if isinstance(last_error, socket.timeout):
-            raise FetchTimeout(f"{ctx.exchange.url}: connection to {host} timed out")
-        raise ConnectFailed(f"{ctx.exchange.url}: cannot connect to {host}:{port} ({last_error})")
+            raise FetchTimeout(f"{ctx.exchange.url}: connection to {what}{host} timed out")
+        raise ConnectFailed(f"{ctx.exchange.url}: cannot connect to {what}{host}:{port} ({last_error})")
 
     def putrequest(self, *args, **kwargs):
         ctx: _Context = _current.context
@@ -428,23 +429,20 @@ class _Transport:
         # the headers requests' Session sends, in its order; urllib3 adds nothing to them
         self.headers = {"User-Agent": limits.user_agent, "Accept-Encoding": "gzip, deflate",
                         "Accept": "text/html,application/xhtml+xml,*/*;q=0.8", "Connection": "keep-alive"}
-        self.origins: dict[tuple[str, str], tuple[HTTPConnectionPool, bool]] = {}
+        self.origins: dict[tuple[str, str], HTTPConnectionPool] = {}
 
     def open(self, url: str, environment: dict, headers: dict[str, str] | None) -> urllib3.BaseHTTPResponse:
         prepared = requests.PreparedRequest()
         prepared.prepare_url(url, None)  # IDNA host, percent-encoded path: the bytes requests would send
         origin = urllib.parse.urlsplit(prepared.url)[:2]
-        found = self.origins.get(origin)
-        if found is None:
-            pool = self.adapter.get_connection_with_tls_context(prepared, environment["verify"],
-                                                                proxies=environment["proxies"])
+        pool = self.origins.get(origin)
+        if pool is None:
+            pool = self.origins[origin] = self.adapter.get_connection_with_tls_context(
+                prepared, environment["verify"], proxies=environment["proxies"])
             self.adapter.cert_verify(pool, prepared.url, environment["verify"], None)
-            absolute = self.adapter.request_url(prepared, environment["proxies"]) != prepared.path_url
-            found = self.origins[origin] = (pool, absolute)
-        pool, absolute = found
         return pool.urlopen(
             method="GET",
-            url=requests.utils.urldefragauth(prepared.url) if absolute else prepared.path_url,
+            url=self.adapter.request_url(prepared, environment["proxies"]),  # absolute through an HTTP proxy
             body=None,
             headers={**self.headers, **headers} if headers else self.headers,
             redirect=False,

@@ -313,3 +313,17 @@ def test_https_through_a_connect_proxy_records_only_the_tunnelled_exchange(tls_s
     assert exchange.request.startswith(b"GET / HTTP/1.1\r\nHost: 127.0.0.1:")
     assert recorded(exchange).startswith(b"HTTP/1.1 200 OK\r\n")
     assert recorded(exchange).endswith(b"<p>secret-free plaintext</p>")
+
+
+@pytest.mark.parametrize("scheme, variable", [("http", "HTTP_PROXY"), ("https", "HTTPS_PROXY")])
+def test_a_dead_proxy_is_named_as_the_proxy(monkeypatch, scheme, variable):
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]  # nothing listens here once the socket is closed
+    monkeypatch.setenv(variable, f"http://127.0.0.1:{port}")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    [exchange] = fetcher().fetch(f"{scheme}://archive.example/post", allow_private=True)
+    assert isinstance(exchange.error, ConnectFailed)
+    assert str(exchange.error) == (f"{scheme}://archive.example/post: cannot connect to the proxy 127.0.0.1:{port} "
+                                   "([Errno 111] Connection refused)")
