@@ -1,18 +1,35 @@
 """archiver: archive web posts, their embeds and the pages they cite as WARC/1.1, with provenance.
 
-The public surface::
-
-    from archiver import Settings, open_collection, capture
-    collection = open_collection(Settings(home=Path("my-collection")))
-    result = capture(["https://example.org/post"], collection=collection, command="script")
+The pipeline is a package a stage: ``archiver.net`` (fetch), ``archiver.warc`` (write, read),
+``archiver.parse`` (links, documents), ``archiver.capture`` (runs, re-crawls) and
+``archiver.query`` (verify, history, search, export), over the catalogue and the collection.
+See the README's "Python API". ``import archiver`` loads none of them: the names below are
+imported on first use.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-from .capture import CaptureResult, capture  # noqa: E402
-from .collection import Collection, open_collection  # noqa: E402
-from .config import Settings  # noqa: E402
-from .errors import ArchiverError  # noqa: E402
+_WHERE = {
+    "ArchiverError": "archiver.errors",
+    "Collection": "archiver.collection",
+    "Settings": "archiver.config",
+    "open_collection": "archiver.collection",
+}
 
-__all__ = ["ArchiverError", "CaptureResult", "Collection", "Settings", "__version__", "capture",
-           "open_collection"]
+__all__ = ["ArchiverError", "Collection", "Settings", "__version__", "open_collection"]
+
+if TYPE_CHECKING:
+    from .collection import Collection, open_collection
+    from .config import Settings
+    from .errors import ArchiverError
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(importlib.import_module(_WHERE[name]), name)
+    raise AttributeError(f"module 'archiver' has no attribute {name!r}")

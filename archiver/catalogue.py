@@ -25,7 +25,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from .errors import CatalogueError
-from .versions import fingerprints
+from .parse import fingerprints
 
 LOCK_TIMEOUT = 60.0  # seconds a write waits for another process's transaction (SQLite busy timeout)
 HEAD_REVISION = "0004"  # the newest migration in migrations/versions (a test holds them to each other)
@@ -408,7 +408,7 @@ class Catalogue:
 
     def insert_document(self, connection: sa.Connection, document, *, record_id: int,
                         parsed_at: dt.datetime) -> int:
-        """Catalogue a parsed :class:`archiver.document.Document` of the record ``record_id``."""
+        """Catalogue a parsed :class:`archiver.parse.Document` of the record ``record_id``."""
         data = document.as_json()
         marks = fingerprints(title=data["title"], published=data["published"], updated=data["updated"],
                              text=data["text"], captions=data["captions"], links=data["links"])

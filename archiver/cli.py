@@ -22,13 +22,12 @@ import click
 
 from . import __version__
 from . import catalogue as cat
-from .capture import CaptureResult, capture
+from .capture import CaptureResult, capture, format_interval, parse_interval, set_schedule
 from .collection import Collection, open_collection
 from .config import Settings, resolve
 from .errors import ArchiverError, InputError
-from .fetch import check_url
+from .net import check_url
 from .output import emit, human_size, message, output_options, progress_bar, render_table
-from .recrawl import format_interval, parse_interval, set_schedule
 
 EXIT_INTERRUPTED = 130
 
@@ -276,7 +275,7 @@ def extract(source, url: str | None, content_type: str | None, output: str) -> N
     Prints title, author, dates, language, main text, captions with credits,
     classified links and the reference list.
     """
-    from .document import extract_document
+    from .parse import extract_document
 
     if url is None:
         url = "file://" + (os.path.abspath(source.name) if source.name != "<stdin>" else "/dev/stdin")
@@ -319,7 +318,7 @@ def reparse(urls: tuple[str, ...], everything: bool, output: str, **kwargs: Any)
 
     Adds new document rows naming the parser and its version; older ones are kept.
     """
-    from .reparse import reparse as reparse_pages
+    from .capture import reparse as reparse_pages
 
     if bool(urls) == everything:
         raise InputError("give URLs to re-parse, or --all (not both)")
@@ -346,7 +345,7 @@ def show(url: str, output: str, **kwargs: Any) -> None:
 
         archiver show https://example.blogspot.com/2015/05/post.html --json
     """
-    from .reparse import newest_document
+    from .query import newest_document
 
     collection = open_collection(settings_from(kwargs))
     try:
@@ -371,7 +370,7 @@ def schedule(urls: tuple[str, ...], every: str | None, off: bool, listing: bool,
 
         archiver schedule https://example.blogspot.com/2015/05/post.html --every 1d
     """
-    from .recrawl import schedules
+    from .capture import schedules
 
     if listing == bool(urls):
         raise InputError("give URLs with --every or --off, or --list")
@@ -405,7 +404,7 @@ def recrawl_command(urls: tuple[str, ...], output: str, **kwargs: Any) -> None:
     moved, gone, back, failed). Exits 0 when the run completed, whatever the
     sites answered (their answers are findings, see `archiver changes`).
     """
-    from .recrawl import recrawl
+    from .capture import recrawl
 
     settings = settings_from(kwargs)
     with opened(settings) as collection, stop_on_signals() as stop, progress_bar("Re-crawling") as progress:
@@ -445,7 +444,7 @@ def watch(poll: float, **kwargs: Any) -> None:
     """
     import json
 
-    from .recrawl import watch as run_watch
+    from .capture import watch as run_watch
 
     def report(result: CaptureResult | None, error: ArchiverError | None) -> None:
         if error is not None:
@@ -476,7 +475,7 @@ def history_command(url: str, output: str, **kwargs: Any) -> None:
 
         archiver history https://example.blogspot.com/2015/05/post.html --json
     """
-    from .history import history
+    from .query import history
 
     with opened(settings_from(kwargs)) as collection:
         rows = history(collection.catalogue, check_url(url))
@@ -497,7 +496,7 @@ def changes_command(since: str | None, output: str, **kwargs: Any) -> None:
 
         archiver changes --since 2026-11-01 --json
     """
-    from .history import changes_since
+    from .query import changes_since
 
     with opened(settings_from(kwargs)) as collection:
         rows = changes_since(collection.catalogue, parse_time(since) if since else None)
@@ -521,7 +520,7 @@ def diff_command(url: str, since: str | None, until: str | None, output: str, **
 
     Removed words show as [-old-], added ones as {+new+}.
     """
-    from .history import diff
+    from .query import diff
 
     with opened(settings_from(kwargs)) as collection:
         data = diff(collection.catalogue, check_url(url), since=parse_time(since) if since else None,
@@ -570,7 +569,7 @@ def search_command(text: str, site: str | None, since: str | None, until: str | 
     SQLite FTS5 syntax: words (all must match), "a phrase", OR, NOT, prefix*.
     Matches show [in brackets] in the snippet.
     """
-    from .search import search
+    from .query import search
 
     with opened(settings_from(kwargs)) as collection:
         hits = search(collection.catalogue, text=text, site=site, role=role, limit=limit,
@@ -601,14 +600,15 @@ def provenance_command(target: str, as_prov: bool, output: str, **kwargs: Any) -
     """
     import json
 
-    from . import provenance as prov
+    from .query import as_prov as prov_json
+    from .query import provenance as provenance_report
 
     if not target.strip().startswith(("<urn:", "urn:")):
         target = check_url(target)  # the form URLs are catalogued in, as for every other command
     with opened(settings_from(kwargs)) as collection:
-        report = prov.provenance(collection, target)
+        report = provenance_report(collection, target)
     if as_prov:
-        click.echo(json.dumps(prov.as_prov(report), indent=2, ensure_ascii=False))
+        click.echo(json.dumps(prov_json(report), indent=2, ensure_ascii=False))
         return
     emit(output, document=report, rows=[report["record"]], table=lambda: provenance_text(report))
 
@@ -668,7 +668,7 @@ def browse_command(host: str, port: int, open_browser: bool, **kwargs: Any) -> N
     """
     import webbrowser
 
-    from .browse import catalogue_file, require_datasette, serve
+    from .query import catalogue_file, require_datasette, serve
 
     require_datasette()
     path = catalogue_file(settings_from(kwargs).db_url)
@@ -725,7 +725,7 @@ def export_command(fmt: str, nl: bool, url: str | None, since: str | None, until
     stops a cdxj export (exit 5); json and csv warn and go on.
     """
     from .errors import StoreError
-    from .export import Query, cdxj_lines, cdxj_query, file_problems, require_url, rows, write_csv, write_json
+    from .query import Query, cdxj_lines, cdxj_query, file_problems, require_url, rows, write_csv, write_json
     from .reading import reading
 
     if nl and fmt != "json":
@@ -788,9 +788,8 @@ def timemap_command(url: str, base: str, output: str, **kwargs: Any) -> None:
     --csv and --nl one memento a row.
     """
     from .errors import StoreError
-    from .export import Query, file_problems
+    from .query import Query, file_problems, replay_base, timemap
     from .reading import reading
-    from .timemap import replay_base, timemap
 
     target, base = check_url(url), replay_base(base)
     with reading(settings_from(kwargs)) as collection:
@@ -823,7 +822,7 @@ def verify_command(targets: tuple[str, ...], output: str, **kwargs: Any) -> None
     the run as a fixity event. Exits 0 when everything checked is intact,
     6 when anything is not.
     """
-    from .fixity import EXIT_DAMAGED, open_for_verify, parse_targets, run_fixity
+    from .query import EXIT_DAMAGED, open_for_verify, parse_targets, run_fixity
 
     scope = parse_targets(targets)
     collection = open_for_verify(settings_from(kwargs))

@@ -19,8 +19,7 @@ import sqlalchemy as sa
 from . import catalogue as cat
 from .config import Settings
 from .errors import StoreError
-from .verify import read_record
-from .warc import OPEN_SUFFIX, Repaired, repair_open_files, warcinfo_fields
+from .warc import OPEN_SUFFIX, Repaired, read_record, repair_open_files, warcinfo_fields
 
 
 @dataclasses.dataclass(kw_only=True)

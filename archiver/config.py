@@ -15,8 +15,16 @@ import tomllib
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from . import __version__
 from .errors import ConfigError
-from .fetch import DEFAULT_USER_AGENT, user_agent_with
+
+PROJECT_URL = "https://github.com/archiver-project/archiver"
+DEFAULT_USER_AGENT = f"archiver/{__version__} (+{PROJECT_URL})"
+
+
+def user_agent_with(contact: str) -> str:
+    """archiver's User-Agent: its name and version, the project, and the operator's contact."""
+    return f"archiver/{__version__} (+{PROJECT_URL}; {contact})" if contact.strip() else DEFAULT_USER_AGENT
 
 ENV_PREFIX = "ARCHIVER_"
 CONFIG_NAME = "archiver.toml"

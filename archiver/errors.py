@@ -23,7 +23,7 @@ of the tree to an exit code (see ``exit_code``)::
 
 Not an exception: verify found damage: exit 6. ``archiver verify`` lists every failure it finds
 (a WARC file missing, moved, changed or cut short, a record tampered with, lost or not catalogued)
-and exits 6 (``archiver.fixity.EXIT_DAMAGED``); its bad input and store errors are the ones above.
+and exits 6 (``archiver.query.EXIT_DAMAGED``); its bad input and store errors are the ones above.
 """
 
 from __future__ import annotations

@@ -45,9 +45,11 @@ from capture import bench_command, git_state, log, machine, write_results  # noq
 from archiver import catalogue as cat  # noqa: E402
 from archiver.collection import open_collection  # noqa: E402
 from archiver.config import resolve  # noqa: E402
-from archiver.history import history  # noqa: E402
-from archiver.provenance import provenance  # noqa: E402
-from archiver.search import search  # noqa: E402
+from archiver.query import (
+    history,  # noqa: E402
+    provenance,  # noqa: E402
+    search,  # noqa: E402
+)
 from archiver.warc import WarcWriter, exchange_records  # noqa: E402
 
 SECTION = "## Catalogue at scale"
@@ -73,7 +75,7 @@ def zipf_choice(rng: random.Random, items: list, s: float = 1.1):
 
 def real_request_record(home: Path) -> tuple[str, int, int]:
     """Write one real WARC with one request record; its file name, offset and length."""
-    from archiver.fetch import Exchange
+    from archiver.net import Exchange
 
     exchange = Exchange(url="http://host0.example/post/0.html", started_at=dt.datetime.now(dt.timezone.utc),
                         request=b"GET /post/0.html HTTP/1.1\r\nHost: host0.example\r\n\r\n")

@@ -16,7 +16,7 @@ ships with four public test sets (read from the shared corpus, never copied into
 
 Extractors (each page goes through all three in turn, so caches and disk are equally warm):
 
-1. archiver: ``archiver.document.extract_document(html_bytes, url=url, content_type=None).text``
+1. archiver: ``archiver.parse.extract_document(html_bytes, url=url, content_type=None).text``
    (bytes in: archiver decides the charset itself). If the module does not exist yet the row
    says so and the run goes on;
 2. trafilatura: ``trafilatura.extract(html, url=url, favor_precision=False,
@@ -328,9 +328,9 @@ class Extractor:
 
 def make_archiver() -> Extractor:
     try:
-        from archiver.document import extract_document
+        from archiver.parse import extract_document
     except ImportError as error:
-        return Extractor(name=ARCHIVER, run=None, unavailable=f"archiver.document not available yet ({error})")
+        return Extractor(name=ARCHIVER, run=None, unavailable=f"archiver.parse not available yet ({error})")
 
     def run(page: Page) -> tuple[str, str | None]:
         document = extract_document(page.data, url=page.url, content_type=None)
@@ -730,7 +730,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--sets", default=",".join(SETS), help=f"comma-separated subset of {','.join(SETS)}")
     parser.add_argument("--worst", type=int, default=0, metavar="N",
                         help="print archiver's N lowest-F1 pages (token-scored sets; trafilatura's when "
-                             "archiver.document is not available)")
+                             "archiver.parse is not available)")
     parser.add_argument("--pages-json", type=Path, default=None, metavar="FILE",
                         help="write every page's scores and outputs as JSON (keep it outside the repo)")
     parser.add_argument("--write-results", action="store_true", help=f"replace '{SECTION}' in {RESULTS}")
@@ -798,17 +798,7 @@ def main(argv: list[str] | None = None) -> int:
             log(f"{number}/{len(pages)} pages, {time.perf_counter() - started:.0f}s")
     wall = time.perf_counter() - started
 
-    # archiver.document is being written while this runs: a late check, so a module that
-    # appeared during the run is still reported (it is run on every page if it did).
     archiver = extractors[0]
-    if archiver.run is None:
-        importlib_invalidate()
-        late = make_archiver()
-        if late.run is not None:
-            log("archiver.document appeared during the run: running it now")
-            extractors[0] = archiver = late
-            results[ARCHIVER] = [run_page(late, page) for page in pages]
-
     command = "cd /work/main && .venv/bin/python bench/extraction.py " + shlex.join(argv if argv is not None
                                                                                      else sys.argv[1:])
     versions = ", ".join(f"{e.name} {e.version}" for e in extractors if e.run is not None and e.version)
@@ -871,7 +861,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.worst:
         target = archiver if archiver.run is not None else next((e for e in extractors[1:] if e.run), None)
         if target is not None:
-            note = "" if target is archiver else " (archiver.document not available: showing trafilatura)"
+            note = "" if target is archiver else " (archiver.parse not available: showing trafilatura)"
             print(f"### {args.worst} lowest-F1 pages for {target.name}{note}\n")
             print(worst_pages(results[target.name], args.worst))
             print()
@@ -898,11 +888,6 @@ def main(argv: list[str] | None = None) -> int:
         write_results(report)
     return 0
 
-
-def importlib_invalidate() -> None:
-    import importlib
-    importlib.invalidate_caches()
-    sys.modules.pop("archiver.document", None)
 
 
 if __name__ == "__main__":

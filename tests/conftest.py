@@ -68,7 +68,7 @@ def assert_warcs_valid(snapshots: Path) -> None:
     """
     import re
 
-    from archiver.verify import read_record
+    from archiver.warc import read_record
 
     assert list(snapshots.glob("*.open")) == []
     for path in snapshots.glob("*.warc.gz"):

@@ -13,14 +13,13 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from archiver import browse
 from archiver import catalogue as cat
-from archiver.capture import capture
+from archiver.capture import capture, recrawl
 from archiver.collection import open_collection
 from archiver.config import resolve
-from archiver.history import changes_since, dead_citations, history
-from archiver.recrawl import recrawl
-from archiver.verify import read_record
+from archiver.query import _browse as browse
+from archiver.query import changes_since, dead_citations, history
+from archiver.warc import read_record
 
 from .changing_site import ChangingSite
 

@@ -15,7 +15,7 @@ from warcio.archiveiterator import ArchiveIterator
 from archiver import Settings, capture, open_collection
 from archiver import catalogue as cat
 from archiver.config import resolve
-from archiver.verify import read_record
+from archiver.warc import read_record
 
 from .conftest import tool
 from .servers import page, send

@@ -20,7 +20,7 @@ import pytest
 import requests
 
 from archiver import catalogue as cat
-from archiver.browse import QUERIES
+from archiver.query import QUERIES
 
 from .conftest import run_archiver
 

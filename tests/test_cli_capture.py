@@ -237,7 +237,7 @@ def test_kill_9_is_repaired_on_next_start(stalled_capture, home, server):
     assert [e["outcome"] for e in events] == ["interrupted", "complete"]
     files = catalogue_rows(home, cat.warc_files)
     assert [f["status"] for f in files] == ["repaired", "closed"]
-    from archiver.verify import read_record
+    from archiver.warc import read_record
 
     for row in catalogue_rows(home, cat.records):
         path = home / next(f["path"] for f in files if f["id"] == row["warc_file_id"])

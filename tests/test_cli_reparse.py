@@ -9,8 +9,9 @@ import sqlalchemy as sa
 
 from archiver import Settings, capture, open_collection
 from archiver import catalogue as cat
-from archiver import document as document_module
-from archiver.reparse import newest_document, reparse
+from archiver.capture import reparse
+from archiver.parse import _document as document_module
+from archiver.query import newest_document
 
 from .conftest import run_archiver
 
@@ -103,7 +104,7 @@ def test_a_parser_failure_costs_the_parse_not_the_capture(site, tmp_path, monkey
         raise RecursionError("maximum recursion depth exceeded")
 
     # the module, not the function archiver/__init__ exports under the same name
-    monkeypatch.setattr(importlib.import_module("archiver.capture"), "analyse", broken)
+    monkeypatch.setattr(importlib.import_module("archiver.capture._run"), "analyse", broken)
     collection = open_collection(Settings(home=tmp_path, allow_private=True))
     try:
         result = capture([site.post_url], collection=collection, command="test")

@@ -8,8 +8,7 @@ import uuid
 
 from archiver import Settings, open_collection
 from archiver import catalogue as cat
-from archiver.verify import read_record
-from archiver.warc import WarcWriter
+from archiver.warc import WarcWriter, read_record
 
 from .test_warc import WARCINFO, resource
 

@@ -7,7 +7,8 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from archiver.document import _iso, extract_document, split_credit
+from archiver.parse import extract_document
+from archiver.parse._document import _iso, split_credit
 
 CHROME_TEXT = ["No comments", "Post a Comment", "Posted by", "Labels:", "Share to", "Blog Archive",
                "Newer Post", "Older Post", "Subscribe to"]
@@ -145,7 +146,7 @@ def test_random_html_never_crashes(html):
 
 
 def test_huge_page_is_parsed_up_to_the_limit_and_says_so():
-    from archiver.document import MAX_PARSED_BYTES
+    from archiver.parse import MAX_PARSED_BYTES
 
     payload = b"<html><body><article>" + b"<p>paragraph of text</p>\n" * (MAX_PARSED_BYTES // 20) + b"</article>"
     document = extract_document(payload, url="http://x.example/")
@@ -186,7 +187,7 @@ def test_several_articles_of_like_size_are_weak_evidence():
     ("x y z w v u t s", "a b c", False),      # long but unrelated
 ])
 def test_readability_replaces_trafilatura_only_when_it_holds_and_exceeds(longer, shorter, expected):
-    from archiver.document import _holds_and_exceeds
+    from archiver.parse._document import _holds_and_exceeds
 
     assert _holds_and_exceeds(longer, shorter) is expected
 
@@ -226,7 +227,7 @@ def test_prose_readability_leaves_out_is_kept_when_the_element_and_trafilatura_b
 
 
 def test_completed_puts_a_paragraph_two_extractors_agree_on_where_the_body_has_it():
-    from archiver.document import _completed
+    from archiver.parse._document import _completed
 
     own = [STORY[0], LATE, STORY[1], "Filed under"]
     assert _completed([STORY[0], STORY[1]], own, lambda: [LATE, "Filed under"]) == [
@@ -236,7 +237,7 @@ def test_completed_puts_a_paragraph_two_extractors_agree_on_where_the_body_has_i
 
 
 def test_the_other_extractor_is_run_only_when_the_element_holds_a_paragraph_the_text_lacks():
-    from archiver.document import _completed
+    from archiver.parse._document import _completed
 
     def other():
         raise AssertionError("not needed: nothing to vote on")

@@ -14,24 +14,12 @@ import threading
 import pytest
 
 from archiver import catalogue as cat
-from archiver.capture import capture
+from archiver.capture import capture, recrawl
 from archiver.collection import open_collection
 from archiver.config import resolve
 from archiver.errors import InputError
-from archiver.export import (
-    FIELDS,
-    Query,
-    cdxj_lines,
-    cdxj_query,
-    file_problems,
-    require_url,
-    rows,
-    sorted_lines,
-    url_key,
-    write_csv,
-    write_json,
-)
-from archiver.recrawl import recrawl
+from archiver.query import Query, cdxj_lines, cdxj_query, file_problems, require_url, rows, write_csv, write_json
+from archiver.query._export import FIELDS, sorted_lines, url_key
 
 from .changing_site import ChangingSite
 from .conftest import tool

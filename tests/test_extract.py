@@ -6,7 +6,8 @@ import gzip
 
 import pytest
 
-from archiver.extract import decide_encoding, decode_content, parse
+from archiver.parse._links import decide_encoding, parse
+from archiver.warc import decode_content
 
 BLOGGER = """<!DOCTYPE html><html><head><title>A post</title>
 <link rel="stylesheet" href="/css/bundle.css"><link rel="icon" href="/favicon.ico">

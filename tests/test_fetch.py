@@ -9,7 +9,7 @@ import time
 import pytest
 
 from archiver.errors import BlockedAddress, ConnectFailed, FetchTimeout, InvalidURL, TooLarge
-from archiver.fetch import Fetcher, Limits, address_is_public, check_url
+from archiver.net import Fetcher, Limits, address_is_public, check_url
 
 from .servers import page, send
 

@@ -18,9 +18,8 @@ from warcio.warcwriter import WARCWriter
 from archiver import Settings, __version__, capture, open_collection
 from archiver import catalogue as cat
 from archiver.errors import InputError, StoreError
-from archiver.fixity import Scope, check, open_for_verify, parse_targets, run_fixity
-from archiver.verify import Unreadable, walk_records
-from archiver.warc import WarcWriter
+from archiver.query import Scope, check, open_for_verify, parse_targets, run_fixity
+from archiver.warc import Unreadable, WarcWriter, walk_records
 
 from .test_warc import WARCINFO, resource
 

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from archiver import catalogue as cat
-from archiver.leases import Leases
+from archiver.capture._leases import Leases
 
 URLS = [f"http://example.test/page-{number:04d}.html" for number in range(1200)]
 

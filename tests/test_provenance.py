@@ -12,8 +12,8 @@ from archiver.capture import capture
 from archiver.collection import open_collection
 from archiver.config import resolve
 from archiver.errors import InputError
-from archiver.provenance import as_prov, provenance
-from archiver.verify import read_record
+from archiver.query import as_prov, provenance
+from archiver.warc import read_record
 
 
 @pytest.fixture(scope="module")

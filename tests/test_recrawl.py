@@ -11,13 +11,12 @@ import pytest
 import sqlalchemy as sa
 
 from archiver import catalogue as cat
-from archiver.capture import capture
+from archiver.capture import capture, recrawl
 from archiver.collection import open_collection
 from archiver.config import resolve
-from archiver.history import changes_since, diff, history
-from archiver.recrawl import recrawl
-from archiver.verify import read_record
-from archiver.warc import warc_date
+from archiver.query import changes_since, diff, history
+from archiver.warc import read_record
+from archiver.warc._writer import warc_date
 
 from .changing_site import ChangingSite
 from .conftest import assert_warcs_valid
@@ -169,7 +168,7 @@ def test_two_recrawls_at_once_never_fetch_a_url_twice(changing, collection, home
 
 
 def test_a_failing_site_is_recorded_and_the_schedule_goes_on(changing, collection):
-    from archiver.recrawl import due, schedules, set_schedule
+    from archiver.capture import due, schedules, set_schedule
 
     first(collection, changing.post_url)
     set_schedule(collection.catalogue, [changing.post_url], every=1)

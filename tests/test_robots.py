@@ -10,16 +10,14 @@ import pytest
 from protego import Protego
 
 from archiver.errors import ConnectFailed, RobotsDisallowed
-from archiver.fetch import Fetcher, Limits
-from archiver.robots import (
+from archiver.net import Fetcher, Limits, RobotsCache, RobotsPolicy
+from archiver.net._robots import (
     ALLOW_ALL,
     DISALLOW_ALL,
     MAX_BYTES,
     MAX_REDIRECTS,
     NOT_CONSULTED,
     RULES,
-    RobotsCache,
-    RobotsPolicy,
     decide,
     robots_url,
 )

@@ -9,12 +9,11 @@ import sqlalchemy as sa
 from alembic import command
 
 from archiver import catalogue as cat
-from archiver.capture import capture
+from archiver.capture import capture, reparse
 from archiver.collection import open_collection
 from archiver.config import resolve
 from archiver.errors import InputError
-from archiver.reparse import reparse
-from archiver.search import search
+from archiver.query import search
 
 
 @pytest.fixture(scope="module")

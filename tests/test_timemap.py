@@ -20,7 +20,7 @@ from archiver.catalogue import Catalogue
 from archiver.collection import open_collection
 from archiver.config import resolve
 from archiver.errors import InputError
-from archiver.timemap import replay_base, timemap
+from archiver.query import replay_base, timemap
 
 from .conftest import run_archiver
 from .servers import ScriptedServer, page

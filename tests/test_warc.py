@@ -12,17 +12,8 @@ import uuid
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from archiver.verify import parse_digest, read_record
-from archiver.warc import (
-    Block,
-    Record,
-    WarcWriter,
-    complete_members,
-    is_compressed,
-    metadata_record,
-    new_record_id,
-    repair_open_files,
-)
+from archiver.warc import Record, WarcWriter, metadata_record, parse_digest, read_record, repair_open_files
+from archiver.warc._writer import Block, complete_members, is_compressed, new_record_id
 
 from .conftest import tool
 

@@ -27,9 +27,9 @@ import sqlalchemy as sa
 from warcio.archiveiterator import ArchiveIterator
 
 from archiver.config import resolve
-from archiver.fixity import check, open_for_verify
-from archiver.verify import read_record
-from archiver.warc import complete_members
+from archiver.query import check, open_for_verify
+from archiver.warc import read_record
+from archiver.warc._writer import complete_members
 
 from ..servers import ScriptedServer, send
 

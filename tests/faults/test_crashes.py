@@ -13,10 +13,9 @@ import threading
 import pytest
 
 from archiver import catalogue as cat
-from archiver.capture import capture
+from archiver.capture import capture, recrawl
 from archiver.collection import open_collection
-from archiver.recrawl import recrawl
-from archiver.warc import COPY_SIZE
+from archiver.warc._writer import COPY_SIZE
 
 from ..conftest import run_archiver, tool
 from ..servers import send

@@ -17,7 +17,8 @@ from typing import Callable
 
 import pytest
 
-from archiver.fetch import MAX_HEAD, READ_SIZE, Fetcher, Limits
+from archiver.net import Fetcher, Limits
+from archiver.net._fetch import MAX_HEAD, READ_SIZE
 
 from ..conftest import run_archiver
 from . import badserver as b
@@ -182,7 +183,7 @@ def test_compression_bombs_are_archived_compressed(bad, bombs, tally, encoding):
 
 
 def test_gzip_bomb_is_inflated_for_parsing_only_up_to_the_cap(bombs):
-    from archiver.extract import decode_content
+    from archiver.parse._links import decode_content
 
     assert len(decode_content(bombs["gzip"], "gzip", limit=CAP)) == CAP
 

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
-import archiver.fetch
+import archiver.net._fetch
 from archiver.capture import capture
 from archiver.collection import open_collection
 from archiver.config import resolve
 from archiver.errors import InvalidURL
-from archiver.fetch import Fetcher, Limits, check_url
+from archiver.net import Fetcher, Limits, check_url
 
 from ..conftest import run_archiver
 from ..servers import send
@@ -147,8 +147,8 @@ def test_redirect_from_a_trusted_address_to_a_private_one_is_checked_where_it_co
 @pytest.fixture
 def public_127_0_0_2(monkeypatch):
     """Let 127.0.0.2 stand in for a public host: the policy treats that one address as public."""
-    real = archiver.fetch.address_is_public
-    monkeypatch.setattr(archiver.fetch, "address_is_public", lambda ip: ip == "127.0.0.2" or real(ip))
+    real = archiver.net._fetch.address_is_public
+    monkeypatch.setattr(archiver.net._fetch, "address_is_public", lambda ip: ip == "127.0.0.2" or real(ip))
     server = b.BadServer("127.0.0.2")
     yield server
     server.close()

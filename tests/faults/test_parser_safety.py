@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from archiver.document import analyse
-from archiver.fetch import quote_unsafe
+from archiver.net import quote_unsafe
+from archiver.parse import analyse
 
 TAGS = ["div", "p", "a", "article", "main", "section", "table", "tr", "td", "figure", "figcaption", "img", "span",
         "ul", "li", "nav", "footer", "header", "aside", "script", "style", "template", "svg", "math", "noscript",

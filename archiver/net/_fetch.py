@@ -22,7 +22,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
-import hashlib
 import http.client
 import ipaddress
 import re
@@ -39,8 +38,8 @@ import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from . import __version__
-from .errors import (
+from ..config import DEFAULT_USER_AGENT
+from ..errors import (
     BlockedAddress,
     ConnectFailed,
     FetchError,
@@ -51,18 +50,12 @@ from .errors import (
     TooLarge,
     TooManyRedirects,
 )
+from ..warc import Hashes
 
 SPOOL_IN_MEMORY = 1 << 20
 MAX_HEAD = 1 << 16
 READ_SIZE = 1 << 16
 MAX_URL = 8192  # what servers take in a request line (Apache 8190, nginx 8k); WARC readers choke on longer
-PROJECT_URL = "https://github.com/archiver-project/archiver"
-DEFAULT_USER_AGENT = f"archiver/{__version__} (+{PROJECT_URL})"
-
-
-def user_agent_with(contact: str) -> str:
-    """archiver's User-Agent: its name and version, the project, and the operator's contact."""
-    return f"archiver/{__version__} (+{PROJECT_URL}; {contact})" if contact.strip() else DEFAULT_USER_AGENT
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -125,18 +118,6 @@ class Exchange:
     def has_response(self) -> bool:
         return self.response_length > 0
 
-
-class Hashes:
-    """sha256 always (the catalogue's digest), sha1 too when WARC headers want it."""
-
-    def __init__(self, *, sha1: bool) -> None:
-        self.sha256 = hashlib.sha256()
-        self.sha1 = hashlib.sha1() if sha1 else None
-
-    def update(self, data: bytes | memoryview) -> None:
-        self.sha256.update(data)
-        if self.sha1 is not None:
-            self.sha1.update(data)
 
 
 def check_url(url: str) -> str:

@@ -21,8 +21,8 @@ from typing import Any, Callable
 
 import sqlalchemy as sa
 
-from . import catalogue as cat
-from .errors import CatalogueError, InputError
+from .. import catalogue as cat
+from ..errors import CatalogueError, InputError
 
 DATABASE = "archiver"  # the name (and URL path) the catalogue is served under, whatever its file is called
 
@@ -34,7 +34,7 @@ def _iso(column: str) -> str:
 
 def _last_good(url: str, before: str, column: str) -> str:
     """SQL for ``column`` of the newest record of ``url`` captured in good health before ``before``
-    (as :func:`archiver.history.dead_citations` finds it)."""
+    (as :func:`archiver.query.dead_citations` finds it)."""
     return (f"(select {column} from changes g join records gr on gr.id = g.record_id "
             f"where g.url = {url} and g.at < {before} and g.change not in ('gone', 'failed') "
             "order by g.at desc, g.id desc limit 1)")

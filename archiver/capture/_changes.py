@@ -27,8 +27,8 @@ from typing import Any, Callable
 
 import sqlalchemy as sa
 
-from . import catalogue as cat
-from .versions import Fingerprints, word_diff
+from .. import catalogue as cat
+from ..parse import Fingerprints, word_diff
 
 GONE_STATUSES = (404, 410)
 GONE_ERRORS = ("connect-failed",)

@@ -42,9 +42,9 @@ from typing import Any, Iterable, Iterator, TextIO
 import sqlalchemy as sa
 import surt
 
-from . import catalogue as cat
-from .collection import Collection
-from .errors import InputError
+from .. import catalogue as cat
+from ..collection import Collection
+from ..errors import InputError
 
 CDXJ_TYPES = ("response", "revisit", "resource", "metadata")
 SORT_BUFFER = 32 * 1024 * 1024  # characters of CDXJ held before a sorted run goes to a temporary file

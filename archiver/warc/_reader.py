@@ -25,7 +25,8 @@ from warcio.bufferedreaders import ChunkedDataReader
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeadersParserException
 
-from .errors import StoreError
+from ..errors import StoreError
+from ._payload import decode_content
 
 READ_SIZE = 1 << 16
 
@@ -304,11 +305,10 @@ def read_http_payload(path: Path, offset: int, *, limit: int) -> tuple[bytes, st
     """The decoded HTTP body of the response record at ``offset`` (de-chunked, content-decoded,
     at most ``limit`` bytes) and its Content-Type: a copy for parsing, never written back.
 
-    Decoded as capture decodes a page it parses (:func:`archiver.extract.decode_content`: gzip and
+    Decoded as capture decodes a page it parses (:func:`archiver.warc.decode_content`: gzip and
     deflate, inflated no further than ``limit``), not by warcio, which inflates a whole read block
     at once and fails on brotli with the ``brotli`` package.
     """
-    from .extract import decode_content
 
     with _record_at(path, offset, parse_http=True) as (_, record):
         headers = record.http_headers

@@ -10,9 +10,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from . import catalogue as cat
-from .errors import InputError
-from .versions import caption_lines, citation_urls, list_diff, word_diff
+from .. import catalogue as cat
+from ..collection import Collection
+from ..errors import InputError
+from ..parse import caption_lines, citation_urls, list_diff, word_diff
 
 _EDITS = ("body", "captions", "citations")
 
@@ -162,4 +163,43 @@ def diff(catalogue: cat.Catalogue, url: str, *, since: dt.datetime | None = None
         "text_rendered": [hunk.render() for hunk in hunks],
         "captions": captions,
         "citations": citations,
+    }
+
+
+def newest_document(collection: Collection, url: str) -> dict:
+    """The newest parse of the newest capture of ``url``, shaped like ``Document.as_json``."""
+    records, documents = cat.records, cat.documents
+    query = (sa.select(documents, records.c.warc_date, records.c.warc_record_id)
+             .join(records, records.c.id == documents.c.record_id)
+             .where(records.c.target_uri == url)
+             .order_by(records.c.warc_date.desc(), documents.c.id.desc()).limit(1))
+    with collection.catalogue.reader() as reader:
+        row = reader.execute(query).mappings().first()
+        if row is None:
+            raise InputError(f"no parsed capture of {url} in this collection (see `archiver reparse`)")
+        dead = dead_citations(collection.catalogue, row["id"])
+        parts = {
+            name: [dict(item._mapping) for item in reader.execute(
+                sa.select(table).where(table.c.document_id == row["id"]).order_by(table.c.position))]
+            for name, table in (("captions", cat.captions), ("links", cat.links),
+                                ("references", cat.reference_entries))
+        }
+    def keep(items, fields):
+        return [{field: item[field] for field in fields} for item in items]
+
+    return {
+        "url": row["url"],
+        "captured_at": row["warc_date"].isoformat(),
+        "record_id": row["warc_record_id"],
+        "title": row["title"], "author": row["author"], "published": row["published"], "updated": row["updated"],
+        "language": row["language"], "canonical": row["canonical"], "text": row["text"],
+        "captions": keep(parts["captions"], ("text", "credit", "image_url")),
+        "links": keep(parts["links"], ("url", "text", "kind", "context", "position")),
+        "references": keep(parts["references"], ("publisher", "title", "language", "url")),
+        "encoding": row["encoding"], "encoding_source": row["encoding_source"],
+        "body_found_by": row["body_found_by"], "sources": json.loads(row["sources"]),
+        "dead_citations": dead,
+        "parser": {"name": row["parser"], "version": row["parser_version"]},
+        "parsed_at": row["parsed_at"].isoformat(),
+        "warnings": json.loads(row["warnings"]),
     }

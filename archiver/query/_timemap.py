@@ -16,8 +16,8 @@ from typing import Any, Iterator
 
 import sqlalchemy as sa
 
-from . import catalogue as cat
-from .errors import InputError
+from .. import catalogue as cat
+from ..errors import InputError
 
 DEFAULT_REPLAY_BASE = "http://localhost:8080/archive/"
 CAPTURE_TYPES = ("response", "revisit")

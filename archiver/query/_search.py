@@ -15,8 +15,8 @@ import re
 
 import sqlalchemy as sa
 
-from . import catalogue as cat
-from .errors import InputError
+from .. import catalogue as cat
+from ..errors import InputError
 
 SNIPPET_WORDS = 16
 

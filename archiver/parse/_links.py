@@ -22,12 +22,11 @@ import codecs
 import dataclasses
 import re
 import urllib.parse
-import zlib
 
 import lxml.html
 from lxml import etree
 
-from .fetch import quote_unsafe
+from ..net import quote_unsafe
 
 FOLLOWED_KINDS = ("citation", "inline")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -118,20 +117,6 @@ class Page(Outlinks):
             fields.append(("outlink", f"{link.url} {link.kind} {followed}"))
         return fields
 
-
-def decode_content(payload: bytes, content_encoding: str | None, *, limit: int) -> bytes:
-    """Undo gzip/deflate Content-Encoding, never producing more than ``limit`` bytes."""
-    encoding = (content_encoding or "").strip().lower()
-    if encoding in ("gzip", "x-gzip", "deflate"):
-        wbits = 47 if encoding != "deflate" else 15
-        try:
-            decompressor = zlib.decompressobj(wbits)
-            return decompressor.decompress(payload, limit)
-        except zlib.error:
-            if encoding == "deflate":
-                return zlib.decompressobj(-15).decompress(payload, limit)
-            return payload
-    return payload
 
 
 def decide_encoding(raw: bytes, content_type: str | None) -> tuple[str, str]:

@@ -2,7 +2,7 @@
 
 A policy (``schedules`` table) is an interval, the next due time and whether it
 is enabled. :func:`recrawl` re-captures what is due (or the URLs given) with
-conditional requests and leases (:mod:`archiver.leases`), then moves each
+conditional requests and leases (:mod:`archiver.capture._leases`), then moves each
 policy's next due time on, whatever the sites answered: a failing site is a
 finding, recorded in ``changes``, and never stops the schedule.
 """
@@ -17,11 +17,11 @@ from typing import Any, Callable
 
 import sqlalchemy as sa
 
-from . import catalogue as cat
-from .capture import CaptureResult, capture
-from .collection import Collection
-from .errors import ArchiverError, InputError
-from .leases import Leases
+from .. import catalogue as cat
+from ..collection import Collection
+from ..errors import ArchiverError, InputError
+from ._leases import Leases
+from ._run import CaptureResult, capture
 
 _INTERVAL = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w)\s*$", re.I)
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}

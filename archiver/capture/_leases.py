@@ -18,8 +18,8 @@ from typing import Iterable
 
 import sqlalchemy as sa
 
-from . import catalogue as cat
-from .collection import pid_alive
+from .. import catalogue as cat
+from ..collection import pid_alive
 
 LEASE_SECONDS = 3600
 

@@ -85,7 +85,7 @@ def citation_urls(links: Iterable[dict[str, Any]]) -> list[str]:
 
 def fingerprints(*, title: str | None, published: str | None, updated: str | None, text: str | None,
                  captions: Iterable[dict[str, Any]], links: Iterable[dict[str, Any]]) -> Fingerprints:
-    """Fingerprints of one extraction (the fields of :meth:`archiver.document.Document.as_json`)."""
+    """Fingerprints of one extraction (the fields of :meth:`archiver.parse.Document.as_json`)."""
     return Fingerprints(
         title=_sha(normalise(title)),
         dates=_sha(f"{published or ''}|{updated or ''}"),

@@ -24,9 +24,9 @@ from typing import Callable
 
 from protego import Protego
 
-from .errors import BlockedAddress, ConnectFailed, FetchError, RobotsDisallowed, TooManyRedirects
-from .extract import decode_content
-from .fetch import READ_SIZE, Exchange
+from ..errors import BlockedAddress, ConnectFailed, FetchError, RobotsDisallowed, TooManyRedirects
+from ..warc import decode_content
+from ._fetch import READ_SIZE, Exchange
 
 PRODUCT_TOKEN = "archiver"  # what a robots.txt names in ``User-agent:`` to address archiver
 MAX_BYTES = 500 * 1024  # RFC 9309 2.5: a parsing limit of at least 500 KiB

@@ -4,7 +4,7 @@ Title, author, published and updated dates, language and canonical URL come
 from the strongest evidence present (schema.org JSON-LD, OpenGraph and meta
 tags, microdata, ``<time>``, the page's own date line such as Blogger's
 "Sunday, 24 May 2015"), and the document says which source decided each.
-The main text is read within the body :func:`archiver.extract.find_body` finds,
+The main text is read within the body :func:`archiver.parse._links.find_body` finds,
 as clean paragraphs without captions, share buttons, ads, comment forms or
 footers, by a vote of three extractors (the element's own blocks, readability,
 trafilatura: see :func:`_main_text`); where no structural evidence exists,
@@ -25,7 +25,7 @@ from typing import Any, Callable
 
 from lxml import etree
 
-from .extract import (
+from ._links import (
     _AD,
     _CHROME,
     _COMMENT,

@@ -26,8 +26,9 @@ import zlib
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterator
 
-from . import faults
-from .errors import StoreError
+from .. import faults
+from ..errors import StoreError
+from ._payload import Hashes
 
 WARC_VERSION = "WARC/1.1"
 OPEN_SUFFIX = ".open"
@@ -80,11 +81,10 @@ class Block:
 
     stream: BinaryIO
     length: int
-    hashes: object  # fetch.Hashes
+    hashes: Hashes
 
     @classmethod
     def from_bytes(cls, data: bytes, *, sha1: bool) -> "Block":
-        from .fetch import Hashes
 
         hashes = Hashes(sha1=sha1)
         hashes.update(data)
@@ -370,7 +370,7 @@ def is_compressed(content_type: str | None, content_encoding: str | None) -> boo
 
 def exchange_records(exchange, *, digest: str) -> list[Record]:
     """The response record (if any bytes came back) and the request record (if any were sent)
-    of one fetched exchange (a :class:`archiver.fetch.Exchange`), tied by WARC-Concurrent-To."""
+    of one fetched exchange (a :class:`archiver.net.Exchange`), tied by WARC-Concurrent-To."""
     records = []
     common = [("WARC-Target-URI", exchange.url)]
     if exchange.peer_ip:

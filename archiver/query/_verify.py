@@ -3,7 +3,7 @@
 :func:`check` re-reads each WARC file once, front to back, walking its records with warcio and
 matching them to the file's catalogue rows in offset order, while hashing the whole file to
 compare with its catalogued size and sha256. Each record's block and payload digests are
-recomputed (see :mod:`archiver.verify`) and compared with the catalogue and with the record's own
+recomputed (see :mod:`archiver.warc` (the reader)) and compared with the catalogue and with the record's own
 ``WARC-Block-Digest`` / ``WARC-Payload-Digest``; its WARC header fields are compared with the
 catalogue row. Records in the files that the catalogue does not know are orphans; WARC files in
 ``snapshots/`` it does not know, and ``.open`` files no running capture holds, are reported too.
@@ -30,14 +30,13 @@ from typing import Any, BinaryIO, Callable, Iterable, Iterator
 
 import sqlalchemy as sa
 
-from . import __version__
-from . import catalogue as cat
-from .collection import Collection
-from .config import Settings
-from .errors import CatalogueError, InputError, StoreError
-from .fetch import check_url
-from .verify import READ_SIZE, RecordFacts, Unreadable, parse_digest, parse_warc_date, walk_records
-from .warc import OPEN_SUFFIX
+from .. import __version__
+from .. import catalogue as cat
+from ..collection import Collection
+from ..config import Settings
+from ..errors import CatalogueError, InputError, StoreError
+from ..net import check_url
+from ..warc import OPEN_SUFFIX, READ_SIZE, RecordFacts, Unreadable, parse_digest, parse_warc_date, walk_records
 
 EXIT_DAMAGED = 6  # the exit code of `archiver verify` when anything checked is not intact
 REPORT_CAP = 1000  # failures kept in a fixity event's report (the full count is kept beside them)

@@ -16,10 +16,10 @@ from typing import Any
 import sqlalchemy as sa
 from warcio.archiveiterator import ArchiveIterator
 
-from . import __version__
-from . import catalogue as cat
-from .collection import Collection
-from .errors import InputError, StoreError
+from .. import __version__
+from .. import catalogue as cat
+from ..collection import Collection
+from ..errors import InputError, StoreError
 
 NAMESPACE = "https://github.com/archiver/archiver/ns#"
 

@@ -26,22 +26,26 @@ from typing import Callable, Iterable
 
 import sqlalchemy as sa
 
-from . import __version__, faults
-from . import catalogue as cat
-from .changes import Change, classify_event
-from .collection import Collection, repair
-from .config import Settings
-from .document import Document, analyse, page_only
-from .errors import ArchiverError, CatalogueError, FetchError, InvalidURL, PostNotCaptured
-from .extract import EXTRACTOR, Link, Outlinks, Page, decode_content
-from .fetch import Exchange, Fetcher, Limits, check_url
-from .hosts import HostGate, SharedHosts, host_of
-from .leases import Leases
-from .robots import MAX_BYTES as ROBOTS_MAX_BYTES
-from .robots import MAX_REDIRECTS as ROBOTS_MAX_REDIRECTS
-from .robots import RobotsCache, RobotsPolicy
-from .verify import read_http_payload
-from .warc import (
+from .. import __version__, faults
+from .. import catalogue as cat
+from ..collection import Collection, repair
+from ..config import Settings
+from ..errors import ArchiverError, CatalogueError, FetchError, InvalidURL, PostNotCaptured
+from ..net import (
+    ROBOTS_MAX_BYTES,
+    ROBOTS_MAX_REDIRECTS,
+    Exchange,
+    Fetcher,
+    HostGate,
+    Limits,
+    RobotsCache,
+    RobotsPolicy,
+    SharedHosts,
+    check_url,
+    host_of,
+)
+from ..parse import EXTRACTOR, Document, Link, Outlinks, Page, analyse, page_only
+from ..warc import (
     PROFILE_IDENTICAL,
     PROFILE_NOT_MODIFIED,
     Location,
@@ -49,11 +53,15 @@ from .warc import (
     Record,
     WarcFile,
     WarcWriter,
+    decode_content,
     exchange_records,
     metadata_record,
+    read_http_payload,
     revisit_records,
     warcinfo_fields,
 )
+from ._changes import Change, classify_event
+from ._leases import Leases
 
 FOLLOW_UP = {"post": ("embed", "cited"), "cited": ("cited-embed",)}
 BATCH = 64
@@ -220,7 +228,7 @@ def capture(
 
     ``recrawl`` sends the validators of each URL's last capture (a 304 becomes a
     revisit record); ``leases`` skips URLs another re-crawl holds. Afterwards every
-    URL requested is classified against its previous capture (:mod:`archiver.changes`).
+    URL requested is classified against its previous capture (:mod:`archiver.capture._changes`).
     """
     seeds = list(dict.fromkeys(urls))
     stop = stop or threading.Event()
@@ -251,7 +259,7 @@ def _capture_and_classify(collection: Collection, seeds: list[str], *, event: Ca
     result = run.execute()
 
     def confirm(items: list[tuple[str, str, int]]) -> None:
-        """Re-fetch anomalous URLs once, in full, following nothing (see :mod:`archiver.changes`)."""
+        """Re-fetch anomalous URLs once, in full, following nothing (see :mod:`archiver.capture._changes`)."""
         tasks = [Task(url=url, role=role, seed=url, parent_fetch_id=fetch_id, link_kind="confirm", follow=False)
                  for url, role, fetch_id in items]
         again = _Run(collection=collection, command=command, seeds=[], stop=stop, progress=None, event=event,
@@ -315,7 +323,7 @@ def _capture_in_processes(collection: Collection, seeds: list[str], *, event: Ca
                           ) -> CaptureResult:
     """Share the posts round-robin among processes; merge what they report. The ``--workers`` are
     shared among them too, and ``--per-host`` and ``--host-delay`` hold across all of them
-    (:class:`archiver.hosts.SharedHosts`). A process that dies (killed, out of memory) leaves its
+    (:class:`archiver.net.SharedHosts`). A process that dies (killed, out of memory) leaves its
     WARC file ``.open``: it is repaired and catalogued here, once the others have finished, and the
     run fails saying so."""
     import concurrent.futures
@@ -391,7 +399,7 @@ class _StopWhenOrphaned:
 def _capture_part(settings: Settings, seeds: list[str], event: CaptureEvent, command: str, recrawl: bool,
                   leases: Leases | None) -> CaptureResult:
     """One process's share of a capture (runs in a child process)."""
-    from .collection import Collection
+    from ..collection import Collection
 
     catalogue = cat.Catalogue.open(settings.db_url, lock_timeout=settings.lock_timeout)
     try:
@@ -511,7 +519,7 @@ class _Run:
         self.fetcher = Fetcher(limits=limits)
         self.robots_fetcher = Fetcher(limits=dataclasses.replace(limits, max_body=ROBOTS_MAX_BYTES,
                                                                  max_redirects=ROBOTS_MAX_REDIRECTS))
-        self.hosts = hosts  # whose turn it is to fetch from a host (archiver.hosts)
+        self.hosts = hosts  # whose turn it is to fetch from a host (archiver.net)
         self.robots = None if self.settings.ignore_robots else RobotsCache(self._fetch_robots)
         self.queue = HostQueue(self.settings.per_host)
         self.results: queue.Queue = queue.Queue()

@@ -1,0 +1,25 @@
+"""Capturing: the run and its processes, the task queue and workers, re-crawls and their
+schedules, change classes, leases per URL, and re-parsing from the WARCs.
+
+Writes WARCs and catalogue rows; knows nothing of the query package.
+"""
+
+from ._recrawl import due, format_interval, parse_interval, recrawl, schedules, set_schedule, watch
+from ._reparse import Reparsed, reparse
+from ._run import ROBOTS_IGNORED, ROBOTS_OBEYED, CaptureResult, capture
+
+__all__ = [
+    "ROBOTS_IGNORED",
+    "ROBOTS_OBEYED",
+    "CaptureResult",
+    "Reparsed",
+    "capture",
+    "due",
+    "format_interval",
+    "parse_interval",
+    "recrawl",
+    "reparse",
+    "schedules",
+    "set_schedule",
+    "watch",
+]

@@ -1,0 +1,60 @@
+"""WARC files: writing (records, rotation, repair of files left open), reading (the streaming
+record walker and digest checks), and payload bytes (hashes, Content-Encoding).
+
+Knows nothing of the network, the catalogue, capture or queries.
+"""
+
+from ._payload import Hashes, decode_content
+from ._reader import (
+    READ_SIZE,
+    RecordFacts,
+    Unreadable,
+    parse_digest,
+    parse_warc_date,
+    read_http_payload,
+    read_record,
+    walk_records,
+)
+from ._writer import (
+    OPEN_SUFFIX,
+    PROFILE_IDENTICAL,
+    PROFILE_NOT_MODIFIED,
+    Location,
+    Original,
+    Record,
+    Repaired,
+    WarcFile,
+    WarcWriter,
+    exchange_records,
+    metadata_record,
+    repair_open_files,
+    revisit_records,
+    warcinfo_fields,
+)
+
+__all__ = [
+    "OPEN_SUFFIX",
+    "PROFILE_IDENTICAL",
+    "PROFILE_NOT_MODIFIED",
+    "READ_SIZE",
+    "Hashes",
+    "Location",
+    "Original",
+    "Record",
+    "RecordFacts",
+    "Repaired",
+    "Unreadable",
+    "WarcFile",
+    "WarcWriter",
+    "decode_content",
+    "exchange_records",
+    "metadata_record",
+    "parse_digest",
+    "parse_warc_date",
+    "read_http_payload",
+    "read_record",
+    "repair_open_files",
+    "revisit_records",
+    "walk_records",
+    "warcinfo_fields",
+]
