@@ -16,6 +16,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import json
+import urllib.parse
 from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -295,13 +296,14 @@ def alembic_config(connection: sa.Connection | None = None):
     return config
 
 
-def _configure_sqlite(engine: Engine, lock_timeout: float) -> None:
+def _configure_sqlite(engine: Engine, lock_timeout: float, *, read_only: bool = False) -> None:
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection, _record) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout={int(lock_timeout * 1000)}")
-        cursor.execute("PRAGMA journal_mode=WAL")
+        if not read_only:  # setting the journal mode writes the file's header
+            cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
@@ -312,14 +314,36 @@ def _configure_sqlite(engine: Engine, lock_timeout: float) -> None:
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
-def create_engine(url: str, *, lock_timeout: float = LOCK_TIMEOUT) -> Engine:
+def create_engine(url: str, *, lock_timeout: float = LOCK_TIMEOUT, read_only: bool = False) -> Engine:
+    """An engine for the catalogue at ``url``. ``read_only`` opens an SQLite file with ``mode=ro``
+    (and ``immutable=1`` when it has no write-ahead log: SQLite cannot open a WAL-mode database
+    read-only without one, and without one no writer is at work), so nothing can be written."""
+    database = sqlite_file(url) if read_only else None
+    if database is not None:
+        immutable = not Path(f"{database}-wal").exists()
+        url = (f"sqlite:///file:{urllib.parse.quote(str(database.resolve()))}?mode=ro"
+               + ("&immutable=1" if immutable else "") + "&uri=true")
     try:
         engine = sa.create_engine(url)
     except (sa.exc.ArgumentError, ImportError) as exc:
         raise CatalogueError(f"cannot use the catalogue URL {url!r}: {exc}") from None
     if engine.dialect.name == "sqlite":
-        _configure_sqlite(engine, lock_timeout)
+        _configure_sqlite(engine, lock_timeout, read_only=read_only)
     return engine
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The database file of an SQLite catalogue URL (None for other databases, in-memory ones, and
+    URLs that give their own SQLite URI options)."""
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError:
+        return None
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    if parsed.query.get("uri") == "true" or parsed.database.startswith("file:"):
+        return None
+    return Path(parsed.database)
 
 
 def upgrade(engine: Engine) -> None:

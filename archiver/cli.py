@@ -23,7 +23,7 @@ import click
 from . import __version__
 from . import catalogue as cat
 from .capture import CaptureResult, capture, format_interval, parse_interval, set_schedule
-from .collection import Collection, open_collection
+from .collection import Mode, catalogue_revision, open_collection
 from .config import Settings, resolve
 from .errors import ArchiverError, InputError
 from .net import check_url
@@ -170,7 +170,7 @@ def capture_command(urls: tuple[str, ...], input_file, every: str | None, output
     interval = parse_interval(every) if every else None
     settings = settings_from(kwargs)
     if interval:
-        with opened(settings) as collection:
+        with open_collection(settings, mode=Mode.WRITE) as collection:
             set_schedule(collection.catalogue, seeds, every=interval)
         message(f"Re-crawl every {format_interval(interval)}: {len(seeds)} posts (see `archiver schedule --list`)")
     run_capture(seeds, settings, output)
@@ -201,17 +201,8 @@ def demo(output: str, **kwargs: Any) -> None:
                     f"`warcio index {settings.snapshots}/*.warc.gz` lists the records")
 
 
-@contextlib.contextmanager
-def opened(settings: Settings) -> Iterator[Collection]:
-    collection = open_collection(settings)
-    try:
-        yield collection
-    finally:
-        collection.close()
-
-
 def run_capture(seeds: list[str], settings: Settings, output: str) -> None:
-    collection = open_collection(settings)
+    collection = open_collection(settings, mode=Mode.WRITE)
     try:
         for item in collection.repaired:
             message(f"Repaired {item.path.name}: kept {len(item.kept)} complete records, "
@@ -322,7 +313,7 @@ def reparse(urls: tuple[str, ...], everything: bool, output: str, **kwargs: Any)
 
     if bool(urls) == everything:
         raise InputError("give URLs to re-parse, or --all (not both)")
-    collection = open_collection(settings_from(kwargs))
+    collection = open_collection(settings_from(kwargs), mode=Mode.WRITE)
     try:
         done = reparse_pages(collection, urls=list(urls) or None)
     finally:
@@ -347,7 +338,7 @@ def show(url: str, output: str, **kwargs: Any) -> None:
     """
     from .query import newest_document
 
-    collection = open_collection(settings_from(kwargs))
+    collection = open_collection(settings_from(kwargs), mode=Mode.READ)
     try:
         data = newest_document(collection, check_url(url))
     finally:
@@ -377,7 +368,7 @@ def schedule(urls: tuple[str, ...], every: str | None, off: bool, listing: bool,
     if urls and not (every or off):
         raise InputError("give --every INTERVAL or --off")
     interval = parse_interval(every) if every else None
-    with opened(settings_from(kwargs)) as collection:
+    with open_collection(settings_from(kwargs), mode=Mode.WRITE if urls else Mode.READ) as collection:
         if urls:
             set_schedule(collection.catalogue, [check_url(url) for url in urls], every=interval, enabled=not off)
         rows = schedules(collection.catalogue)
@@ -407,7 +398,8 @@ def recrawl_command(urls: tuple[str, ...], output: str, **kwargs: Any) -> None:
     from .capture import recrawl
 
     settings = settings_from(kwargs)
-    with opened(settings) as collection, stop_on_signals() as stop, progress_bar("Re-crawling") as progress:
+    with (open_collection(settings, mode=Mode.WRITE) as collection, stop_on_signals() as stop,
+          progress_bar("Re-crawling") as progress):
         result = recrawl(collection=collection, urls=[check_url(url) for url in urls] or None,
                          command=command_line(), stop=stop, progress=progress)
     if result is None:
@@ -457,7 +449,7 @@ def watch(poll: float, **kwargs: Any) -> None:
         message(f"Re-crawled {len(result.changes)} URLs: "
                 + (", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())) or "nothing requested"))
 
-    with opened(settings_from(kwargs)) as collection, stop_on_signals() as stop:
+    with open_collection(settings_from(kwargs), mode=Mode.WRITE) as collection, stop_on_signals() as stop:
         message("Watching the schedule; Ctrl-C stops")
         run_watch(collection=collection, command=command_line(), stop=stop, report=report, poll=poll)
     message("Stopped: the files are closed and every record written is catalogued.")
@@ -477,7 +469,7 @@ def history_command(url: str, output: str, **kwargs: Any) -> None:
     """
     from .query import history
 
-    with opened(settings_from(kwargs)) as collection:
+    with open_collection(settings_from(kwargs), mode=Mode.READ) as collection:
         rows = history(collection.catalogue, check_url(url))
     emit(output, document=rows, rows=rows, table=lambda: render_table(
         ("CAPTURED", "STATUS", "RECORD", "CHANGE", "PAYLOAD SHA256", "WARC", "OFFSET"),
@@ -498,7 +490,7 @@ def changes_command(since: str | None, output: str, **kwargs: Any) -> None:
     """
     from .query import changes_since
 
-    with opened(settings_from(kwargs)) as collection:
+    with open_collection(settings_from(kwargs), mode=Mode.READ) as collection:
         rows = changes_since(collection.catalogue, parse_time(since) if since else None)
     emit(output, document=rows, rows=rows, table=lambda: render_table(
         ("CHANGE", "AT", "URL", "CITED BY"),
@@ -522,7 +514,7 @@ def diff_command(url: str, since: str | None, until: str | None, output: str, **
     """
     from .query import diff
 
-    with opened(settings_from(kwargs)) as collection:
+    with open_collection(settings_from(kwargs), mode=Mode.READ) as collection:
         data = diff(collection.catalogue, check_url(url), since=parse_time(since) if since else None,
                     until=parse_time(until) if until else None)
     emit(output, document=data, rows=data["text"], table=lambda: diff_text(data))
@@ -571,7 +563,7 @@ def search_command(text: str, site: str | None, since: str | None, until: str | 
     """
     from .query import search
 
-    with opened(settings_from(kwargs)) as collection:
+    with open_collection(settings_from(kwargs), mode=Mode.READ) as collection:
         hits = search(collection.catalogue, text=text, site=site, role=role, limit=limit,
                       since=parse_time(since) if since else None, until=parse_time(until) if until else None)
     rows = [hit.as_json() for hit in hits]
@@ -605,7 +597,7 @@ def provenance_command(target: str, as_prov: bool, output: str, **kwargs: Any) -
 
     if not target.strip().startswith(("<urn:", "urn:")):
         target = check_url(target)  # the form URLs are catalogued in, as for every other command
-    with opened(settings_from(kwargs)) as collection:
+    with open_collection(settings_from(kwargs), mode=Mode.READ) as collection:
         report = provenance_report(collection, target)
     if as_prov:
         click.echo(json.dumps(prov_json(report), indent=2, ensure_ascii=False))
@@ -671,7 +663,9 @@ def browse_command(host: str, port: int, open_browser: bool, **kwargs: Any) -> N
     from .query import catalogue_file, require_datasette, serve
 
     require_datasette()
-    path = catalogue_file(settings_from(kwargs).db_url)
+    settings = settings_from(kwargs)
+    path = catalogue_file(settings.db_url)
+    open_collection(settings, mode=Mode.READ).close()  # it exists, at the newest revision
 
     def open_in_browser(url: str) -> None:  # in a thread: a text-mode browser would hold the server up
         if not webbrowser.open(url):
@@ -726,7 +720,6 @@ def export_command(fmt: str, nl: bool, url: str | None, since: str | None, until
     """
     from .errors import StoreError
     from .query import Query, cdxj_lines, cdxj_query, file_problems, require_url, rows, write_csv, write_json
-    from .reading import reading
 
     if nl and fmt != "json":
         raise InputError("--nl goes with --format json")
@@ -734,7 +727,7 @@ def export_command(fmt: str, nl: bool, url: str | None, since: str | None, until
                   until=parse_time(until) if until else None, roles=roles, types=types)
     if fmt == "cdxj":
         cdxj_query(query)
-    with reading(settings_from(kwargs)) as collection:
+    with open_collection(settings_from(kwargs), mode=Mode.READ) as collection:
         if query.url is not None:
             require_url(collection, query.url)
         problems = file_problems(collection, query, cdxj=fmt == "cdxj")
@@ -789,10 +782,9 @@ def timemap_command(url: str, base: str, output: str, **kwargs: Any) -> None:
     """
     from .errors import StoreError
     from .query import Query, file_problems, replay_base, timemap
-    from .reading import reading
 
     target, base = check_url(url), replay_base(base)
-    with reading(settings_from(kwargs)) as collection:
+    with open_collection(settings_from(kwargs), mode=Mode.READ) as collection:
         found = timemap(collection.catalogue, url=target, base=base)
         problems = file_problems(collection, Query(url=target, types=("response", "revisit")))
     if problems:
@@ -822,10 +814,10 @@ def verify_command(targets: tuple[str, ...], output: str, **kwargs: Any) -> None
     the run as a fixity event. Exits 0 when everything checked is intact,
     6 when anything is not.
     """
-    from .query import EXIT_DAMAGED, open_for_verify, parse_targets, run_fixity
+    from .query import EXIT_DAMAGED, parse_targets, run_fixity
 
     scope = parse_targets(targets)
-    collection = open_for_verify(settings_from(kwargs))
+    collection = open_collection(settings_from(kwargs), mode=Mode.APPEND)
     try:
         with progress_bar("Verifying") as progress:
             result = run_fixity(collection, scope=scope, command=command_line(), progress=progress)
@@ -883,14 +875,9 @@ def db_current(**kwargs: Any) -> None:
 
         archiver db current --home my-collection
     """
-    settings = settings_from(kwargs)
-    engine = cat.create_engine(settings.db_url)
-    try:
-        current = cat.current_revision(engine)
-    finally:
-        engine.dispose()
+    current = catalogue_revision(settings_from(kwargs))
     head = cat.HEAD_REVISION
-    state = "up to date" if current == head else "will be upgraded on next use"
+    state = "up to date" if current == head else "upgraded by `archiver db upgrade` or a capture"
     click.echo(f"{current or 'empty'} (newest: {head}; {state})")
 
 

@@ -1,32 +1,54 @@
-"""A collection: a folder with ``snapshots/`` (the WARCs) and the catalogue.
+"""A collection: a folder with ``snapshots/`` (the WARCs) and the catalogue, and the one way to open it.
 
-Opening one brings the catalogue to the newest schema and cleans up after any
-process that was killed: its ``.open`` WARC files are cut back to their last
-complete record and closed, and its capture events are marked interrupted.
+Every command opens its collection with :func:`open_collection` and says how (:class:`Mode`):
+
+* ``write`` (capture, recrawl, watch, reparse, schedule): the folder and catalogue are created if new,
+  the catalogue is brought to the newest schema, and whatever a killed process left is cleaned up:
+  its ``.open`` WARC files are cut back to their last complete record and closed, their records
+  catalogued, its capture events marked interrupted.
+* ``read`` (history, show, search, provenance, timemap, export, changes, diff, browse,
+  ``schedule --list``): nothing is created, upgraded, repaired or written; the SQLite catalogue is
+  opened read-only. A missing collection is an input error; a catalogue at another revision names
+  ``archiver db upgrade``.
+* ``append`` (verify, and the worker processes of a capture): as ``read``, but rows may be added
+  (verify's fixity event; a worker's records).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import enum
 import hashlib
 import os
 import socket
 from pathlib import Path
+from types import TracebackType
 
 import sqlalchemy as sa
 
 from . import catalogue as cat
 from .config import Settings
-from .errors import StoreError
+from .errors import CatalogueError, InputError, StoreError
 from .warc import OPEN_SUFFIX, Repaired, read_record, repair_open_files, warcinfo_fields
+
+
+class Mode(enum.StrEnum):
+    """How a command opens a collection (see the module's docstring)."""
+
+    WRITE = "write"
+    READ = "read"
+    APPEND = "append"
 
 
 @dataclasses.dataclass(kw_only=True)
 class Collection:
+    """An open collection; a context manager that closes it on leaving."""
+
     settings: Settings
     catalogue: cat.Catalogue
     repaired: list[Repaired]
+    mode: Mode = Mode.WRITE
 
     @property
     def snapshots(self) -> Path:
@@ -46,16 +68,90 @@ class Collection:
     def close(self) -> None:
         self.catalogue.close()
 
+    def __enter__(self) -> Collection:
+        return self
 
-def open_collection(settings: Settings) -> Collection:
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.close()
+
+
+def open_collection(settings: Settings, *, mode: Mode | str) -> Collection:
+    """Open the collection of ``settings`` the way ``mode`` says; use it in a ``with`` block.
+
+    Raises InputError when ``read`` or ``append`` finds no collection, CatalogueError when its
+    catalogue cannot be opened or is at another schema revision, StoreError when its folders
+    cannot be created (``write``) or read.
+    """
+    mode = Mode(mode)
+    if mode is Mode.WRITE:
+        try:
+            settings.snapshots.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the collection folder {settings.snapshots}: {exc.strerror}") from None
+        catalogue = cat.Catalogue.open(settings.db_url, lock_timeout=settings.lock_timeout)
+        collection = Collection(settings=settings, catalogue=catalogue, repaired=[], mode=mode)
+        repair(collection)
+        return collection
+    require_catalogue(settings)
+    snapshots = settings.snapshots
+    if snapshots.exists() and not (snapshots.is_dir() and os.access(snapshots, os.R_OK | os.X_OK)):
+        raise StoreError(f"cannot read the snapshots folder {snapshots}")
+    engine = cat.create_engine(settings.db_url, lock_timeout=settings.lock_timeout, read_only=mode is Mode.READ)
     try:
-        settings.snapshots.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise StoreError(f"cannot create the collection folder {settings.snapshots}: {exc.strerror}") from None
-    catalogue = cat.Catalogue.open(settings.db_url, lock_timeout=settings.lock_timeout)
-    collection = Collection(settings=settings, catalogue=catalogue, repaired=[])
-    repair(collection)
-    return collection
+        _require_head(engine, settings)
+    except BaseException:
+        engine.dispose()
+        raise
+    return Collection(settings=settings, catalogue=cat.Catalogue(engine, lock_timeout=settings.lock_timeout),
+                      repaired=[], mode=mode)
+
+
+def require_catalogue(settings: Settings) -> None:
+    """Raise InputError, naming the path and the fix, when the SQLite catalogue file is missing."""
+    database = cat.sqlite_file(settings.db_url)
+    if database is None or database.exists():
+        return
+    if settings.db is None:
+        raise InputError(f"no collection at {settings.home}: {database} does not exist "
+                         "(give --home, or capture something first)")
+    raise InputError(f"no catalogue at {database}: check --db, or capture something into it first")
+
+
+def catalogue_revision(settings: Settings) -> str | None:
+    """The revision of an existing catalogue, read without creating or changing anything."""
+    require_catalogue(settings)
+    engine = cat.create_engine(settings.db_url, lock_timeout=settings.lock_timeout, read_only=True)
+    try:
+        return _revision(engine, settings)
+    finally:
+        engine.dispose()
+
+
+def _revision(engine: sa.Engine, settings: Settings) -> str | None:
+    try:
+        return cat.current_revision(engine)
+    except sa.exc.SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", exc)).splitlines()[0]
+        raise CatalogueError(f"cannot read the catalogue {_where(settings)}: {reason}") from None
+
+
+def _require_head(engine: sa.Engine, settings: Settings) -> None:
+    revision, head = _revision(engine, settings), cat.HEAD_REVISION
+    if revision == head:
+        return
+    if revision is None:
+        raise CatalogueError(f"{_where(settings)} is not an archiver catalogue (it has no schema revision)")
+    if revision > head:
+        raise CatalogueError(f"the catalogue {_where(settings)} is at revision {revision}, newer than this "
+                             f"archiver's {head}: upgrade archiver")
+    raise CatalogueError(f"the catalogue {_where(settings)} is at revision {revision}; this archiver reads "
+                         f"revision {head}: upgrade it first (archiver db upgrade)")
+
+
+def _where(settings: Settings) -> str:
+    database = cat.sqlite_file(settings.db_url)
+    return str(database) if database is not None else sa.engine.make_url(settings.db_url).render_as_string()
 
 
 def repair(collection: Collection) -> list[Repaired]:

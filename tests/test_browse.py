@@ -29,7 +29,7 @@ def changed(tmp_path_factory):
     """A post captured, then re-crawled after it was edited, one citation died (404) and one moved (301)."""
     site = ChangingSite()
     home = tmp_path_factory.mktemp("browse") / "collection"
-    collection = open_collection(resolve({"home": home, "allow_private": True}))
+    collection = open_collection(resolve({"home": home, "allow_private": True}), mode="write")
     try:
         capture([site.post_url], collection=collection, command="test")
         site.state.dead, site.state.b_status, site.state.a_moved = 46, 404, True

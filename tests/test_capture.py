@@ -12,8 +12,9 @@ import subprocess
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from archiver import Settings, capture, open_collection
+from archiver import Settings, open_collection
 from archiver import catalogue as cat
+from archiver.capture import capture
 from archiver.config import resolve
 from archiver.warc import read_record
 
@@ -25,7 +26,7 @@ from .servers import page, send
 def captured(site, tmp_path_factory):
     home = tmp_path_factory.mktemp("collection")
     settings = Settings(home=home, allow_private=True, operator="tester")
-    collection = open_collection(settings)
+    collection = open_collection(settings, mode="write")
     result = capture([site.post_url], collection=collection, command="archiver capture test")
     yield result, collection
     collection.close()
@@ -302,7 +303,8 @@ def test_redirect_chains_committed_together_link_each_hop_to_the_one_before(serv
         server.route(f"/{name}/post.html", page(f'<html><body><article><p>Post {name}.</p>'
                                                 f'<img src="/{name}/logo.png"></article></body></html>'))
         server.route(f"/{name}/logo.png", page("png", content_type="image/png"))
-    collection = open_collection(resolve({"home": tmp_path / "home", "allow_private": True, "processes": 1}))
+    settings = resolve({"home": tmp_path / "home", "allow_private": True, "processes": 1})
+    collection = open_collection(settings, mode="write")
     try:
         capture([f"{server.base}/one/a", f"{server.base}/two/a"], collection=collection, command="test")
         fetches = {row["url"].removeprefix(server.base): row for row in collection.catalogue.rows(cat.fetches)}

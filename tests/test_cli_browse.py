@@ -171,18 +171,18 @@ def old_catalogue(home):
     (None, ["--db", "postgresql://archivist:secret@db.example/archive"], 2,
      "archiver browse needs the SQLite catalogue (HOME/archiver.db); postgresql://archivist:***@db.example/archive "
      "is postgresql"),
-    (None, [], 2, "no catalogue at {db}: give the collection with --home (or --db), or capture into it"),
+    (None, [], 2, "no collection at {home}: {db} does not exist (give --home, or capture something first)"),
     (lambda home: home.mkdir() or (home / "archiver.db").write_bytes(b"not a database, a text file\n" * 100), [], 4,
      "cannot read the catalogue {db}: file is not a database"),
-    (old_catalogue, [], 4, "the catalogue {db} has schema revision 0003; browse needs {head}: run `archiver db "
-                           "upgrade` (browse opens it read-only and never upgrades it)"),
+    (old_catalogue, [], 4, "the catalogue {db} is at revision 0003; this archiver reads revision {head}: "
+                           "upgrade it first (archiver db upgrade)"),
 ], ids=["postgresql", "no-catalogue", "not-sqlite", "old-revision"])
 def test_a_catalogue_it_cannot_browse_is_one_line(home, prepare, args, code, error):
     if prepare:
         prepare(home)
     files = contents(home)
     result = run_archiver("browse", "--home", str(home), *args)
-    message = error.format(db=(home / "archiver.db").resolve(), head=cat.HEAD_REVISION)
+    message = error.format(home=home, db=(home / "archiver.db").resolve(), head=cat.HEAD_REVISION)
     assert (result.returncode, result.stdout, result.stderr) == (code, "", f"Error: {message}\n")
     assert contents(home) == files
 

@@ -10,7 +10,14 @@ from .conftest import run_archiver
 def test_current_on_an_empty_collection_then_upgrade(tmp_path):
     head = cat.HEAD_REVISION
     before = run_archiver("db", "current", "--home", str(tmp_path))
-    assert (before.returncode, before.stdout) == (0, f"empty (newest: {head}; will be upgraded on next use)\n")
+    assert (before.returncode, before.stdout) == (2, "")  # reading creates nothing
+    assert before.stderr == (f"Error: no collection at {tmp_path}: {(tmp_path / 'archiver.db').resolve()} does "
+                             "not exist (give --home, or capture something first)\n")
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "archiver.db").touch()
+    empty = run_archiver("db", "current", "--home", str(tmp_path))
+    assert (empty.returncode, empty.stdout) == (0, f"empty (newest: {head}; upgraded by `archiver db upgrade` "
+                                                   "or a capture)\n")
     upgrade = run_archiver("db", "upgrade", "--home", str(tmp_path))
     assert upgrade.returncode == 0
     assert upgrade.stderr == f"Catalogue sqlite:///{(tmp_path / 'archiver.db').resolve()}: empty -> {head}\n"

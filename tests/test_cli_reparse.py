@@ -7,9 +7,9 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from archiver import Settings, capture, open_collection
+from archiver import Settings, open_collection
 from archiver import catalogue as cat
-from archiver.capture import reparse
+from archiver.capture import capture, reparse
 from archiver.parse import _document as document_module
 from archiver.query import newest_document
 
@@ -18,7 +18,7 @@ from .conftest import run_archiver
 
 @pytest.fixture
 def collection(site, tmp_path):
-    collection = open_collection(Settings(home=tmp_path, allow_private=True))
+    collection = open_collection(Settings(home=tmp_path, allow_private=True), mode="write")
     capture([site.post_url], collection=collection, command="test")
     yield collection
     collection.close()
@@ -105,7 +105,7 @@ def test_a_parser_failure_costs_the_parse_not_the_capture(site, tmp_path, monkey
 
     # the module, not the function archiver/__init__ exports under the same name
     monkeypatch.setattr(importlib.import_module("archiver.capture._run"), "analyse", broken)
-    collection = open_collection(Settings(home=tmp_path, allow_private=True))
+    collection = open_collection(Settings(home=tmp_path, allow_private=True), mode="write")
     try:
         result = capture([site.post_url], collection=collection, command="test")
         assert result.outcome == "complete"

@@ -141,8 +141,8 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(home, args, message):
 def test_not_a_collection(tmp_path):
     result = run_archiver("verify", "--home", str(tmp_path / "none"))
     assert (result.returncode, result.stdout) == (2, "")
-    assert result.stderr == (f"Error: no catalogue at {tmp_path / 'none' / 'archiver.db'}: not a collection "
-                             "(give --home, or --db)\n")
+    assert result.stderr == (f"Error: no collection at {tmp_path / 'none'}: {tmp_path / 'none' / 'archiver.db'} "
+                             "does not exist (give --home, or capture something first)\n")
     assert not (tmp_path / "none").exists()
 
 

@@ -40,7 +40,7 @@ def dead_pid() -> int:
 
 def test_records_written_but_never_catalogued_are_catalogued_from_their_bytes(tmp_path):
     settings = Settings(home=tmp_path)
-    collection = open_collection(settings)
+    collection = open_collection(settings, mode="write")
     capture_id = start_event(collection, pid=dead_pid())
     writer = WarcWriter(settings.snapshots, warcinfo_fields=WARCINFO + [("capture-id", capture_id)])
     locations = [writer.write(resource(f"record {n}".encode())) for n in range(3)]
@@ -48,7 +48,7 @@ def test_records_written_but_never_catalogued_are_catalogued_from_their_bytes(tm
     die(writer)
     collection.close()
 
-    collection = open_collection(settings)
+    collection = open_collection(settings, mode="write")
     [repaired] = collection.repaired
     assert repaired.path == path and len(repaired.kept) == 4
     [event] = collection.catalogue.rows(cat.capture_events)
@@ -71,7 +71,7 @@ def test_an_open_file_without_one_complete_record_is_removed(tmp_path):
     settings.snapshots.mkdir(parents=True)
     leftover = settings.snapshots / "archiver-20260101000000000-00000-host.warc.gz.open"
     leftover.write_bytes(b"\x1f\x8b\x08\x00partial")
-    collection = open_collection(settings)
+    collection = open_collection(settings, mode="write")
     assert collection.repaired == [] and not leftover.exists()
     assert list(settings.snapshots.iterdir()) == []
     collection.close()
@@ -79,9 +79,9 @@ def test_an_open_file_without_one_complete_record_is_removed(tmp_path):
 
 def test_a_live_capture_is_not_marked_interrupted(tmp_path):
     settings = Settings(home=tmp_path)
-    collection = open_collection(settings)
+    collection = open_collection(settings, mode="write")
     start_event(collection, pid=os.getppid())  # a process that is alive
     collection.close()
-    collection = open_collection(settings)
+    collection = open_collection(settings, mode="write")
     assert [e["outcome"] for e in collection.catalogue.rows(cat.capture_events)] == ["running"]
     collection.close()

@@ -31,7 +31,7 @@ KEY_FIELDS = ("urlkey", "timestamp", "digest", "offset", "length", "filename")
 def capture_twice(home, urls: list[str]) -> None:
     """Capture ``urls`` twice: the second capture writes revisit records for unchanged payloads."""
     for _ in range(2):
-        collection = open_collection(resolve({"home": home, "allow_private": True}))
+        collection = open_collection(resolve({"home": home, "allow_private": True}), mode="write")
         try:
             capture(urls, collection=collection, command="archiver capture test")
         finally:
@@ -73,7 +73,7 @@ def collection(site, tmp_path_factory):
                                                "</article></body></html>"))
         capture_twice(home, [site.post_url, changing.post_url, odd_post])
         changing.state.a_moved, changing.state.b_status = True, 404
-        opened = open_collection(resolve({"home": home, "allow_private": True}))
+        opened = open_collection(resolve({"home": home, "allow_private": True}), mode="write")
         recrawl(collection=opened, urls=[changing.post_url, changing.a_url, changing.b_url, changing.etag_url],
                 command="test", stop=threading.Event())
     finally:
@@ -247,7 +247,7 @@ def test_an_unknown_url_is_an_input_error(collection):
 def test_missing_and_truncated_files_are_found_without_reading_them(collection, tmp_path):
     home = tmp_path / "copy"
     shutil.copytree(collection.settings.home, home)
-    copy = open_collection(resolve({"home": home}))
+    copy = open_collection(resolve({"home": home}), mode="write")
     try:
         assert file_problems(copy, Query()) == []
         files = copy.catalogue.rows(cat.warc_files)
@@ -283,7 +283,7 @@ def test_a_response_that_is_not_http_is_the_one_difference(tmp_path):
         broken = server.route("/garbage.png", garbage)
         post = server.route("/post.html", page(f'<html><body><article><p>A post.</p><img src="{broken}">'
                                                "</article></body></html>"))
-        opened = open_collection(resolve({"home": tmp_path, "allow_private": True}))
+        opened = open_collection(resolve({"home": tmp_path, "allow_private": True}), mode="write")
         try:
             capture([post], collection=opened, command="test")
             ours = list(cdxj_lines(opened, Query()))

@@ -15,10 +15,11 @@ import pytest
 import sqlalchemy as sa
 from warcio.warcwriter import WARCWriter
 
-from archiver import Settings, __version__, capture, open_collection
+from archiver import Settings, __version__, open_collection
 from archiver import catalogue as cat
-from archiver.errors import InputError, StoreError
-from archiver.query import Scope, check, open_for_verify, parse_targets, run_fixity
+from archiver.capture import capture
+from archiver.errors import CatalogueError, InputError, StoreError
+from archiver.query import Scope, check, parse_targets, run_fixity
 from archiver.warc import Unreadable, WarcWriter, walk_records
 
 from .test_warc import WARCINFO, resource
@@ -28,7 +29,7 @@ from .test_warc import WARCINFO, resource
 def captured_fixture(site, tmp_path_factory):
     """A collection holding one capture of the sample site (test_cli_verify uses it too)."""
     home = tmp_path_factory.mktemp("captured")
-    collection = open_collection(Settings(home=home, allow_private=True, operator="tester"))
+    collection = open_collection(Settings(home=home, allow_private=True, operator="tester"), mode="write")
     try:
         capture([site.post_url], collection=collection, command="archiver capture test")
     finally:
@@ -62,7 +63,7 @@ def post_response(home: Path, site) -> dict:
 
 
 def verify(home: Path, scope: Scope | None = None, *, db: str | None = None):
-    collection = open_for_verify(Settings(home=home, db=db, operator="checker"))
+    collection = open_collection(Settings(home=home, db=db, operator="checker"), mode="append")
     try:
         return run_fixity(collection, scope=scope or Scope(), command="archiver verify test")
     finally:
@@ -132,7 +133,7 @@ def test_an_intact_collection_passes_and_the_run_is_recorded(home):
 
 def test_the_check_streams_one_finding_per_record_and_per_file(home):
     all_records = rows(home, cat.records)
-    collection = open_for_verify(Settings(home=home))
+    collection = open_collection(Settings(home=home), mode="append")
     try:
         findings = check(collection)
         first = next(findings)
@@ -332,7 +333,7 @@ def test_a_catalogued_file_left_open_by_a_killed_capture(home):
 
 def test_a_revisit_whose_original_changed_in_the_catalogue(site, tmp_path):
     home = tmp_path / "twice"
-    collection = open_collection(Settings(home=home, allow_private=True))
+    collection = open_collection(Settings(home=home, allow_private=True), mode="write")
     try:
         capture([site.post_url], collection=collection, command="test")
         capture([site.post_url], collection=collection, command="test")
@@ -421,8 +422,8 @@ def test_unknown_targets_are_refused_before_anything_is_written(home, target, te
 
 
 def test_not_a_collection_is_refused_and_nothing_is_created(tmp_path):
-    with pytest.raises(InputError, match="no catalogue at .*archiver.db: not a collection"):
-        open_for_verify(Settings(home=tmp_path / "none"))
+    with pytest.raises(InputError, match="no collection at .*none: .*archiver.db does not exist"):
+        open_collection(Settings(home=tmp_path / "none"), mode="append")
     assert not (tmp_path / "none").exists()
 
 
@@ -430,7 +431,7 @@ def test_a_snapshots_folder_that_cannot_be_read(home):
     shutil.rmtree(home / "snapshots")
     (home / "snapshots").write_text("not a folder")
     with pytest.raises(StoreError, match="cannot read the snapshots folder"):
-        open_for_verify(Settings(home=home))
+        open_collection(Settings(home=home), mode="append")
 
 
 # -- the catalogue: read-only, older schema ------------------------------------------------------
@@ -451,7 +452,7 @@ def test_a_read_only_catalogue_costs_the_event_only(home, site):
     assert rows(home, cat.fixity_events) == []
 
 
-def test_an_older_catalogue_is_upgraded_and_keeps_every_row(home):
+def test_an_older_catalogue_is_refused_untouched_then_verified_once_upgraded(home):
     from alembic import command
 
     before = rows(home, cat.records)
@@ -459,13 +460,14 @@ def test_an_older_catalogue_is_upgraded_and_keeps_every_row(home):
     with engine.begin() as connection:
         command.downgrade(cat.alembic_config(connection), "0003")
     assert cat.current_revision(engine) == "0003"
+    with pytest.raises(CatalogueError, match=r"is at revision 0003; .*: upgrade it first \(archiver db upgrade\)$"):
+        verify(home)
+    assert cat.current_revision(engine) == "0003"
+    cat.upgrade(engine)
     engine.dispose()
     result = verify(home)
     assert result.result == "pass" and result.fixity_event_id == 1
     assert rows(home, cat.records) == before
-    engine = cat.create_engine(f"sqlite:///{home / 'archiver.db'}")
-    assert cat.current_revision(engine) == cat.HEAD_REVISION
-    engine.dispose()
 
 
 class OtherThreadWrites:

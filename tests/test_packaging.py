@@ -1,4 +1,4 @@
-"""A non-editable install carries migrations/ and the sample site inside the package."""
+"""A non-editable install carries every module, the type marker, migrations/ and the sample site."""
 
 from __future__ import annotations
 
@@ -29,6 +29,9 @@ def test_wheel_holds_migrations_and_sample_site(wheel):
             "archiver/migrations/versions/0001_capture_spine.py",
             "archiver/sample_site/manifest.json"} <= names
     assert any(name.startswith("archiver/sample_site/files/blog/2015/05/") for name in names)
+    modules = {str(path.relative_to(ROOT)) for path in (ROOT / "archiver").rglob("*.py")}
+    assert modules - names == set(), "a module is missing from the wheel: list its package in pyproject.toml"
+    assert "archiver/py.typed" in names
 
 
 @pytest.mark.slow

@@ -19,7 +19,7 @@ from archiver.warc import read_record
 @pytest.fixture(scope="module")
 def captured(site, tmp_path_factory):
     home = tmp_path_factory.mktemp("provenance")
-    collection = open_collection(resolve({"home": home, "allow_private": True, "operator": "Karim"}))
+    collection = open_collection(resolve({"home": home, "allow_private": True, "operator": "Karim"}), mode="write")
     capture([site.post_url], collection=collection, command="archiver capture POST")
     yield collection
     collection.close()

@@ -32,7 +32,7 @@ def changing():
 
 @pytest.fixture
 def collection(home):
-    opened = open_collection(resolve({"home": home, "allow_private": True}))
+    opened = open_collection(resolve({"home": home, "allow_private": True}), mode="write")
     yield opened
     opened.close()
 
@@ -144,7 +144,7 @@ def test_two_recrawls_at_once_never_fetch_a_url_twice(changing, collection, home
     results = []
 
     def run():
-        other = open_collection(settings)
+        other = open_collection(settings, mode="write")
         try:
             results.append(recrawl(collection=other, urls=[changing.post_url], command="test",
                                    stop=threading.Event()))

@@ -19,7 +19,7 @@ from archiver.query import search
 @pytest.fixture(scope="module")
 def captured(site, tmp_path_factory):
     home = tmp_path_factory.mktemp("search")
-    collection = open_collection(resolve({"home": home, "allow_private": True}))
+    collection = open_collection(resolve({"home": home, "allow_private": True}), mode="write")
     capture([site.post_url], collection=collection, command="test")
     yield collection
     collection.close()

@@ -115,7 +115,7 @@ def test_a_single_capture_is_first_and_last(tmp_path):
     server = ScriptedServer()
     try:
         url = server.route("/once.html", page("<html><body><article><p>Once only.</p></article></body></html>"))
-        opened = open_collection(resolve({"home": tmp_path, "allow_private": True}))
+        opened = open_collection(resolve({"home": tmp_path, "allow_private": True}), mode="write")
         try:
             assert capture([url], collection=opened, command="test").outcome == "complete"
         finally:

@@ -28,7 +28,7 @@ import sqlalchemy as sa
 
 from .. import __version__, faults
 from .. import catalogue as cat
-from ..collection import Collection, repair
+from ..collection import Collection, Mode, open_collection, repair
 from ..config import Settings
 from ..errors import ArchiverError, CatalogueError, FetchError, InvalidURL, PostNotCaptured
 from ..net import (
@@ -399,15 +399,9 @@ class _StopWhenOrphaned:
 def _capture_part(settings: Settings, seeds: list[str], event: CaptureEvent, command: str, recrawl: bool,
                   leases: Leases | None) -> CaptureResult:
     """One process's share of a capture (runs in a child process)."""
-    from ..collection import Collection
-
-    catalogue = cat.Catalogue.open(settings.db_url, lock_timeout=settings.lock_timeout)
-    try:
-        collection = Collection(settings=settings, catalogue=catalogue, repaired=[])
+    with open_collection(settings, mode=Mode.APPEND) as collection:
         return _capture_and_classify(collection, seeds, event=event, command=command, stop=_part_stop,
                                      progress=None, recrawl=recrawl, leases=leases, hosts=_part_hosts)
-    finally:
-        catalogue.close()
 
 
 def _record_select():

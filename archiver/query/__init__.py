@@ -10,7 +10,7 @@ from ._history import changes_since, dead_citations, diff, history, newest_docum
 from ._provenance import as_prov, provenance
 from ._search import search
 from ._timemap import replay_base, timemap
-from ._verify import EXIT_DAMAGED, Scope, check, open_for_verify, parse_targets, run_fixity
+from ._verify import EXIT_DAMAGED, Scope, check, parse_targets, run_fixity
 
 __all__ = [
     "EXIT_DAMAGED",
@@ -28,7 +28,6 @@ __all__ = [
     "file_problems",
     "history",
     "newest_document",
-    "open_for_verify",
     "parse_targets",
     "provenance",
     "replay_base",

@@ -180,8 +180,7 @@ def metadata() -> dict[str, Any]:
 
 
 def catalogue_file(db_url: str) -> Path:
-    """The SQLite file behind the catalogue URL, checked (read-only) to be a catalogue at the newest
-    revision. Nothing is created: a missing catalogue is an error."""
+    """The SQLite file behind the catalogue URL (browse serves files: other databases are refused)."""
     try:
         url = sa.engine.make_url(db_url)
     except sa.exc.ArgumentError as exc:
@@ -189,22 +188,10 @@ def catalogue_file(db_url: str) -> Path:
     if url.get_backend_name() != "sqlite":
         raise InputError(f"archiver browse needs the SQLite catalogue (HOME/archiver.db); "
                          f"{url.render_as_string(hide_password=True)} is {url.get_backend_name()}")
-    if not url.database or url.database == ":memory:":
+    path = cat.sqlite_file(db_url)
+    if path is None:
         raise InputError(f"archiver browse needs a catalogue file, not {db_url}")
-    path = Path(url.database).resolve()
-    if not path.is_file():
-        raise InputError(f"no catalogue at {path}: give the collection with --home (or --db), or capture into it")
-    try:
-        with contextlib.closing(connect_read_only(path)) as connection:
-            revision = connection.execute("select version_num from alembic_version").fetchone()
-    except sqlite3.DatabaseError as exc:
-        raise CatalogueError(f"cannot read the catalogue {path}: {exc}") from None
-    head = cat.HEAD_REVISION
-    if revision is None or revision[0] != head:
-        found = f"schema revision {revision[0]}" if revision else "no schema revision"
-        raise CatalogueError(f"the catalogue {path} has {found}; browse needs {head}: run `archiver db upgrade` "
-                             "(browse opens it read-only and never upgrades it)")
-    return path
+    return path.resolve()
 
 
 def connect_read_only(path: Path) -> sqlite3.Connection:

@@ -9,8 +9,8 @@ catalogue row. Records in the files that the catalogue does not know are orphans
 ``snapshots/`` it does not know, and ``.open`` files no running capture holds, are reported too.
 
 :func:`run_fixity` runs the check and records it as one ``fixity_events`` row. Nothing else is
-written: unlike :func:`archiver.collection.open_collection`, :func:`open_for_verify` repairs and
-reconciles nothing, so that verify sees the store as it is.
+written: verify opens its collection in ``append`` mode (:func:`archiver.collection.open_collection`),
+which creates, upgrades, repairs and reconciles nothing, so that verify sees the store as it is.
 
 Everything streams: the catalogue rows of a file come from a cursor in offset order and records
 are read one at a time, so memory does not grow with the collection (only with the failures found).
@@ -33,7 +33,6 @@ import sqlalchemy as sa
 from .. import __version__
 from .. import catalogue as cat
 from ..collection import Collection
-from ..config import Settings
 from ..errors import CatalogueError, InputError, StoreError
 from ..net import check_url
 from ..warc import OPEN_SUFFIX, READ_SIZE, RecordFacts, Unreadable, parse_digest, parse_warc_date, walk_records
@@ -112,19 +111,6 @@ def parse_targets(targets: Iterable[str]) -> Scope:
             paths.append(Path(text))
     return Scope(urls=tuple(dict.fromkeys(urls)), record_ids=tuple(dict.fromkeys(record_ids)),
                  paths=tuple(dict.fromkeys(paths)))
-
-
-def open_for_verify(settings: Settings) -> Collection:
-    """The collection as it is. The catalogue is brought to the newest schema (its rows kept), but
-    no ``.open`` file is repaired and no row reconciled, and no folder or catalogue is created."""
-    if settings.db is None and not (settings.home / "archiver.db").exists():
-        raise InputError(f"no catalogue at {settings.home / 'archiver.db'}: not a collection "
-                         "(give --home, or --db)")
-    snapshots = settings.snapshots
-    if snapshots.exists() and not (snapshots.is_dir() and os.access(snapshots, os.R_OK | os.X_OK)):
-        raise StoreError(f"cannot read the snapshots folder {snapshots}")
-    return Collection(settings=settings, catalogue=cat.Catalogue.open(
-        settings.db_url, lock_timeout=settings.lock_timeout), repaired=[])
 
 
 # -- the check --------------------------------------------------------------------------------

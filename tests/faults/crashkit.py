@@ -26,8 +26,9 @@ from pathlib import Path
 import sqlalchemy as sa
 from warcio.archiveiterator import ArchiveIterator
 
+from archiver.collection import open_collection
 from archiver.config import resolve
-from archiver.query import check, open_for_verify
+from archiver.query import check
 from archiver.warc import read_record
 from archiver.warc._writer import complete_members
 
@@ -188,7 +189,7 @@ def inspect_store(home: Path) -> StoreCheck:
     """What `archiver verify` and warcio say about the collection at ``home``."""
     snapshots = home / "snapshots"
     warcs = sorted(snapshots.glob("*.warc.gz"))
-    collection = open_for_verify(settings_for(home))
+    collection = open_collection(settings_for(home), mode="append")
     try:
         findings = list(check(collection))
     finally:

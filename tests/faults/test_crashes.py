@@ -79,7 +79,7 @@ def kill_capture(site: CrashSite, home, seed: int) -> str:
 
 
 def redo(site: CrashSite, home, *, use_recrawl: bool) -> None:
-    collection = open_collection(settings_for(home))
+    collection = open_collection(settings_for(home), mode="write")
     try:
         if use_recrawl:
             recrawl(collection=collection, urls=[site.post_url], command="archiver recrawl", stop=threading.Event())

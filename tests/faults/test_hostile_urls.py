@@ -164,7 +164,7 @@ def test_followed_link_from_a_public_host_redirecting_to_a_private_one(public_12
     post = public.route("/post", b.ok(f'<html><body><article><p>See <a href="{cited}">this</a>.</p>'
                                       '</article></body></html>'.encode()))
     settings = resolve({"home": str(home), "total_timeout": "2s"}, env={})
-    collection = open_collection(settings)
+    collection = open_collection(settings, mode="write")
     try:
         result = capture([post], collection=collection, command="test", stop=threading.Event())
     finally:

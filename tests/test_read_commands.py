@@ -1,0 +1,166 @@
+"""One way to open a collection: read commands never create, upgrade, repair or write.
+
+Every read command runs (in-process, through click) against a captured collection while its
+catalogue's files are hashed before and after; each runs again with a typo'd --home and must
+create nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from archiver import catalogue as cat
+from archiver.capture import capture
+from archiver.cli import cli
+from archiver.collection import Mode, open_collection
+from archiver.config import resolve
+
+
+def read_commands(url: str) -> dict[str, list[str]]:
+    return {
+        "history": ["history", url],
+        "show": ["show", url],
+        "search": ["search", "Qalamoun"],
+        "provenance": ["provenance", url],
+        "timemap": ["timemap", url],
+        "export": ["export"],
+        "export-cdxj": ["export", "--format", "cdxj"],
+        "changes": ["changes"],
+        "diff": ["diff", url],
+        "schedule-list": ["schedule", "--list"],
+        "db-current": ["db", "current"],
+    }
+
+
+READ_COMMANDS = list(read_commands("http://x.example/"))
+
+
+@pytest.fixture(scope="module")
+def collection_home(site, tmp_path_factory) -> Path:
+    home = tmp_path_factory.mktemp("read-commands")
+    with open_collection(resolve({"home": home, "allow_private": True}), mode=Mode.WRITE) as collection:
+        capture([site.post_url], collection=collection, command="test")
+        capture([site.post_url], collection=collection, command="test")  # two versions, for diff
+    with sqlite3.connect(home / "archiver.db") as db:  # what a killed capture leaves, which writing would repair
+        db.execute("INSERT INTO capture_events (uuid, started_at, outcome, tool, tool_version, operator, hostname, "
+                   "pid, command, seeds, settings) SELECT 'killed', started_at, 'running', tool, tool_version, "
+                   "operator, hostname, ?, command, seeds, settings FROM capture_events LIMIT 1", (dead_pid(),))
+    db.close()
+    return home
+
+
+def dead_pid() -> int:
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    os.waitpid(pid, 0)
+    return pid
+
+
+def invoke(*args: str):
+    result = CliRunner().invoke(cli, list(args), prog_name="archiver", env={"ARCHIVER_HOME": None,
+                                                                         "ARCHIVER_DB": None})
+    assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit), result.exception
+    return result
+
+
+def catalogue_files(home: Path) -> dict[str, str]:
+    """SHA-256 of the catalogue and its write-ahead log (the -shm index is SQLite's shared memory)."""
+    return {path.name: hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in sorted(home.iterdir()) if path.name in ("archiver.db", "archiver.db-wal")}
+
+
+def tree(root: Path) -> set[str]:
+    return {str(path.relative_to(root)) for path in root.rglob("*")}
+
+
+@pytest.mark.parametrize("name", READ_COMMANDS)
+@pytest.mark.parametrize("log", ["no-wal", "wal"])
+def test_a_read_command_leaves_the_catalogue_byte_identical(collection_home, site, name, log):
+    args = read_commands(site.post_url)[name]
+    writer = None
+    if log == "wal":  # another process writing: its log is there, and stays unread by us
+        writer = sqlite3.connect(collection_home / "archiver.db")
+        writer.execute("PRAGMA wal_autocheckpoint=0")
+        writer.execute("INSERT INTO schedules (url, interval_seconds, enabled, next_due_at, created_at) "
+                       "VALUES ('http://wal.example/', 60, 1, '2026-01-01 00:00:00', '2026-01-01 00:00:00')")
+        writer.commit()
+        assert (collection_home / "archiver.db-wal").stat().st_size > 0
+    try:
+        before, files = catalogue_files(collection_home), tree(collection_home)
+        result = invoke(*args, "--home", str(collection_home))
+        assert result.exit_code == 0, result.stderr
+        assert result.stdout and "Error" not in result.stderr
+        assert catalogue_files(collection_home) == before
+        assert tree(collection_home) - {"archiver.db-shm"} == files - {"archiver.db-shm"}
+    finally:
+        if writer is not None:
+            writer.execute("DELETE FROM schedules WHERE url = 'http://wal.example/'")
+            writer.commit()
+            writer.close()
+
+
+def test_verify_reads_and_adds_its_fixity_event_only(collection_home):
+    def dump() -> list[str]:
+        with sqlite3.connect(f"file:{collection_home / 'archiver.db'}?mode=ro", uri=True) as db:
+            return [line for line in db.iterdump() if "fixity_events" not in line]
+
+    before, files = dump(), tree(collection_home)
+    events = len(_rows(collection_home, "fixity_events"))
+    result = invoke("verify", "--home", str(collection_home))
+    assert result.exit_code == 0, result.stderr
+    assert dump() == before
+    assert len(_rows(collection_home, "fixity_events")) == events + 1
+    assert tree(collection_home) - {"archiver.db-shm", "archiver.db-wal"} == files - {"archiver.db-shm",
+                                                                                       "archiver.db-wal"}
+
+
+def _rows(home: Path, table: str) -> list[tuple]:
+    with sqlite3.connect(f"file:{home / 'archiver.db'}?mode=ro", uri=True) as db:
+        return db.execute(f"SELECT * FROM {table}").fetchall()
+
+
+@pytest.mark.parametrize("name", [*READ_COMMANDS, "verify", "browse"])
+def test_a_typo_in_home_is_one_line_and_creates_nothing(tmp_path, name):
+    typo = tmp_path / "colection"
+    args = {**read_commands("http://x.example/"), "verify": ["verify"], "browse": ["browse", "--port", "0"]}[name]
+    result = invoke(*args, "--home", str(typo))
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (f"Error: no collection at {typo}: {(typo / 'archiver.db').resolve()} does not exist "
+                             "(give --home, or capture something first)\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_typo_in_db_is_one_line_and_creates_nothing(tmp_path):
+    typo = tmp_path / "catalog.db"
+    result = invoke("history", "http://x.example/", "--home", str(tmp_path), "--db", f"sqlite:///{typo}")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == f"Error: no catalogue at {typo}: check --db, or capture something into it first\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_older_catalogue_names_the_upgrade_and_is_left_as_it_is(tmp_path):
+    from alembic import command
+
+    engine = cat.create_engine(f"sqlite:///{tmp_path / 'archiver.db'}")
+    with engine.begin() as connection:
+        command.upgrade(cat.alembic_config(connection), "0003")
+    engine.dispose()
+    before = catalogue_files(tmp_path)
+    result = invoke("history", "http://x.example/", "--home", str(tmp_path))
+    assert (result.exit_code, result.stdout) == (4, "")
+    assert result.stderr == (f"Error: the catalogue {(tmp_path / 'archiver.db').resolve()} is at revision 0003; "
+                             f"this archiver reads revision {cat.HEAD_REVISION}: upgrade it first "
+                             "(archiver db upgrade)\n")
+    assert catalogue_files(tmp_path) == before
+    current = invoke("db", "current", "--home", str(tmp_path))
+    assert current.stdout == f"0003 (newest: {cat.HEAD_REVISION}; upgraded by `archiver db upgrade` or a capture)\n"
+    assert invoke("db", "upgrade", "--home", str(tmp_path)).exit_code == 0
+    assert invoke("history", "http://x.example/", "--home", str(tmp_path)).stderr == (
+        "Error: http://x.example/: not in the catalogue (archiver capture http://x.example/ archives it)\n")
