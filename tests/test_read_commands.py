@@ -8,7 +8,6 @@ create nothing.
 from __future__ import annotations
 
 import hashlib
-import os
 import sqlite3
 from pathlib import Path
 
@@ -20,6 +19,8 @@ from archiver.capture import capture
 from archiver.cli import cli
 from archiver.collection import Mode, open_collection
 from archiver.config import resolve
+
+from .test_collection import dead_pid
 
 
 def read_commands(url: str) -> dict[str, list[str]]:
@@ -53,14 +54,6 @@ def collection_home(site, tmp_path_factory) -> Path:
                    "operator, hostname, ?, command, seeds, settings FROM capture_events LIMIT 1", (dead_pid(),))
     db.close()
     return home
-
-
-def dead_pid() -> int:
-    pid = os.fork()
-    if pid == 0:
-        os._exit(0)
-    os.waitpid(pid, 0)
-    return pid
 
 
 def invoke(*args: str):
