@@ -28,8 +28,12 @@ from .config import Settings, resolve
 from .errors import ArchiverError, InputError
 from .net import check_url
 from .output import emit, human_size, message, output_options, progress_bar, render_table
+from .warc import CAPTURE_TYPES, RecordType
 
 EXIT_INTERRUPTED = 130
+# the choices of the options that filter by a vocabulary: every value the catalogue holds
+ROLES = [role.value for role in cat.Role]
+RECORD_TYPES = [record_type.value for record_type in RecordType]
 
 
 class ArchiverGroup(click.Group):
@@ -224,7 +228,7 @@ def run_capture(seeds: list[str], settings: Settings, output: str) -> None:
     summary = result.as_json()
     emit(output, document=summary, rows=summary["records"], table=lambda: capture_table(result))
     message(capture_footer(result, settings))
-    if result.outcome == "interrupted":
+    if result.outcome == cat.EventOutcome.INTERRUPTED:
         message("Interrupted: the files are closed and every record written is catalogued.")
         sys.exit(EXIT_INTERRUPTED)
     for error in result.seed_errors.values():
@@ -234,15 +238,16 @@ def run_capture(seeds: list[str], settings: Settings, output: str) -> None:
 
 
 def capture_table(result: CaptureResult) -> str:
-    rows = [(r.role, r.http_status if r.record_type == "response" else f"{r.http_status} revisit", r.length, r.url)
-            for r in result.records if r.record_type in ("response", "revisit")]
+    rows = [(r.role, r.http_status if r.record_type == RecordType.RESPONSE else f"{r.http_status} revisit",
+             r.length, r.url)
+            for r in result.records if r.record_type in CAPTURE_TYPES]
     rows += [(f.role, f"failed: {f.kind}", "", f.url) for f in result.failures]
     return render_table(("ROLE", "STATUS", "WARC BYTES", "URL"), rows)
 
 
 def capture_footer(result: CaptureResult, settings: Settings) -> str:
-    responses = sum(1 for r in result.records if r.record_type == "response")
-    revisits = sum(1 for r in result.records if r.record_type == "revisit")
+    responses = sum(1 for r in result.records if r.record_type == RecordType.RESPONSE)
+    revisits = sum(1 for r in result.records if r.record_type == RecordType.REVISIT)
     paths = [settings.snapshots / name for name in result.warc_files]
     size = sum(path.stat().st_size for path in paths if path.exists())  # warcinfo records included
     files = ", ".join(str(path) for path in paths)
@@ -417,7 +422,7 @@ def recrawl_command(urls: tuple[str, ...], output: str, **kwargs: Any) -> None:
     summary = result.as_json()
     emit(output, document=summary, rows=summary["changes"], table=lambda: changes_table(summary["changes"]))
     message(capture_footer(result, settings))
-    if result.outcome == "interrupted":
+    if result.outcome == cat.EventOutcome.INTERRUPTED:
         message("Interrupted: the files are closed and every record written is catalogued.")
         sys.exit(EXIT_INTERRUPTED)
 
@@ -554,7 +559,7 @@ def parse_time(text: str) -> dt.datetime:
 @click.option("--site", metavar="HOST", help="Only pages of HOST (and its subdomains).")
 @click.option("--since", metavar="TIME", help="Only captures at or after TIME (ISO 8601).")
 @click.option("--until", metavar="TIME", help="Only captures at or before TIME (ISO 8601).")
-@click.option("--role", type=click.Choice(["post", "cited"]), help="Only posts, or only cited pages.")
+@click.option("--role", type=click.Choice(ROLES), help="Only posts, or only cited pages.")
 @click.option("--limit", type=int, default=20, show_default=True, help="At most this many results.")
 @collection_options
 @output_options
@@ -688,8 +693,6 @@ def browse_command(host: str, port: int, open_browser: bool, **kwargs: Any) -> N
     sys.exit(EXIT_INTERRUPTED)
 
 
-EXPORT_TYPES = ("warcinfo", "response", "resource", "request", "metadata", "revisit", "conversion", "continuation")
-EXPORT_ROLES = ("post", "embed", "cited", "cited-embed", "recovered")
 EXIT_BROKEN_PIPE = 141  # as a shell reports a writer killed by SIGPIPE
 
 
@@ -700,8 +703,8 @@ EXIT_BROKEN_PIPE = 141  # as a shell reports a writer killed by SIGPIPE
 @click.option("--url", help="Only the records of this URL (WARC-Target-URI, exactly).")
 @click.option("--since", metavar="TIME", help="Only records dated at or after TIME (ISO 8601, e.g. 2026-11-01).")
 @click.option("--until", metavar="TIME", help="Only records dated at or before TIME.")
-@click.option("--role", "roles", multiple=True, type=click.Choice(EXPORT_ROLES), help="Only this role (repeatable).")
-@click.option("--type", "types", multiple=True, type=click.Choice(EXPORT_TYPES),
+@click.option("--role", "roles", multiple=True, type=click.Choice(ROLES), help="Only this role (repeatable).")
+@click.option("--type", "types", multiple=True, type=click.Choice(RECORD_TYPES),
               help="Only this WARC record type (repeatable).")
 @collection_options
 def export_command(fmt: str, nl: bool, url: str | None, since: str | None, until: str | None,
@@ -794,7 +797,7 @@ def timemap_command(url: str, base: str, output: str, **kwargs: Any) -> None:
     target, base = check_url(url), replay_base(base)
     with reading(settings_from(kwargs)) as collection:
         found = timemap(collection.catalogue, url=target, base=base)
-        problems = file_problems(collection, Query(url=target, types=("response", "revisit")))
+        problems = file_problems(collection, Query(url=target, types=CAPTURE_TYPES))
     if problems:
         raise StoreError(f"{problems[0]}: mementos of {target} are in it (restore the file from a copy)")
     rows = [memento.as_json() for memento in found.mementos]

@@ -82,11 +82,11 @@ def _reconcile(collection: Collection, repaired: list[Repaired]) -> None:
                 catalogue.update(connection, cat.warc_files, row["id"], status="closed",
                                  size=path.stat().st_size, sha256=_sha256(path), closed_at=now)
         host = socket.gethostname()
-        running = catalogue.rows(cat.capture_events, cat.capture_events.c.outcome == "running",
+        running = catalogue.rows(cat.capture_events, cat.capture_events.c.outcome == cat.EventOutcome.RUNNING,
                                  connection=connection)
         for row in running:
             if row["hostname"] == host and not pid_alive(row["pid"]):
-                catalogue.update(connection, cat.capture_events, row["id"], outcome="interrupted",
+                catalogue.update(connection, cat.capture_events, row["id"], outcome=cat.EventOutcome.INTERRUPTED,
                                  ended_at=now)
 
 
@@ -123,7 +123,7 @@ def _catalogue_repaired(collection: Collection, connection, item: Repaired, now:
             facts = first if offset == 0 else read_record(item.path, offset)
             catalogue.insert(connection, cat.records, {
                 **facts.catalogue_row(), "warc_file_id": file_id, "capture_event_id": event_id,
-                "role": "recovered",
+                "role": cat.Role.RECOVERED,
             })
 
 

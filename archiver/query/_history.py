@@ -14,6 +14,7 @@ from .. import catalogue as cat
 from ..collection import Collection
 from ..errors import InputError
 from ..parse import caption_lines, citation_urls, list_diff, word_diff
+from ..warc import CAPTURE_TYPES
 
 _EDITS = ("body", "captions", "citations")
 
@@ -26,7 +27,7 @@ def history(catalogue: cat.Catalogue, url: str) -> list[dict[str, Any]]:
                        c.c.change, c.c.changed)
              .join(f, r.c.warc_file_id == f.c.id).outerjoin(e, r.c.capture_event_id == e.c.id)
              .outerjoin(c, c.c.record_id == r.c.id)
-             .where(r.c.target_uri == url, r.c.record_type.in_(("response", "revisit")))
+             .where(r.c.target_uri == url, r.c.record_type.in_(CAPTURE_TYPES))
              .order_by(r.c.warc_date, r.c.id))
     with catalogue.reader() as reader:
         rows = reader.execute(query).all()
@@ -69,7 +70,7 @@ def citing(reader, url: str) -> list[str]:
 def _last_good(reader, url: str, *, before: dt.datetime) -> dict[str, Any] | None:
     c, r = cat.changes, cat.records
     for row in reader.execute(sa.select(c).where(c.c.url == url, c.c.at < before,
-                                                 c.c.change.notin_(("gone", "failed")))
+                                                 c.c.change.notin_((cat.ChangeClass.GONE, cat.ChangeClass.FAILED)))
                               .order_by(c.c.at.desc(), c.c.id.desc())):
         record = reader.execute(sa.select(r.c.warc_record_id, r.c.warc_date).where(r.c.id == row.record_id)).first()
         if record is not None:

@@ -18,9 +18,9 @@ import sqlalchemy as sa
 
 from .. import catalogue as cat
 from ..errors import InputError
+from ..warc import CAPTURE_TYPES
 
 DEFAULT_REPLAY_BASE = "http://localhost:8080/archive/"
-CAPTURE_TYPES = ("response", "revisit")
 _URI_SAFE = "!#$%&'()*+,/:;=?@[]~"  # what may stay in a <URI> of link-format; the rest is %-escaped
 
 

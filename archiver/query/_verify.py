@@ -36,7 +36,16 @@ from ..collection import Collection
 from ..config import Settings
 from ..errors import CatalogueError, InputError, StoreError
 from ..net import check_url
-from ..warc import OPEN_SUFFIX, READ_SIZE, RecordFacts, Unreadable, parse_digest, parse_warc_date, walk_records
+from ..warc import (
+    OPEN_SUFFIX,
+    READ_SIZE,
+    RecordFacts,
+    RecordType,
+    Unreadable,
+    parse_digest,
+    parse_warc_date,
+    walk_records,
+)
 
 EXIT_DAMAGED = 6  # the exit code of `archiver verify` when anything checked is not intact
 REPORT_CAP = 1000  # failures kept in a fixity event's report (the full count is kept beside them)
@@ -448,7 +457,8 @@ def _differences(row, facts: RecordFacts) -> list[str]:
         problems.append("block sha256 differs from the catalogue's")
     if facts.block_digest_ok is False:
         problems.append("block does not match its WARC-Block-Digest")
-    if row.record_type != "revisit" and row.payload_sha256 is not None and facts.payload_sha256 != row.payload_sha256:
+    if (row.record_type != RecordType.REVISIT and row.payload_sha256 is not None
+            and facts.payload_sha256 != row.payload_sha256):
         problems.append("payload sha256 differs from the catalogue's")
     if facts.payload_digest_ok is False:
         problems.append("payload does not match its WARC-Payload-Digest")
@@ -457,7 +467,7 @@ def _differences(row, facts: RecordFacts) -> list[str]:
 
 def _revisit_problem(row) -> str:
     """A revisit holds no payload: its catalogued payload digest is its original's, which must exist."""
-    if row.record_type != "revisit" or row.revisit_of_id is None:
+    if row.record_type != RecordType.REVISIT or row.revisit_of_id is None:
         return ""
     if row.original_id is None:
         return f"its original (catalogue row {row.revisit_of_id}) is not in the catalogue"

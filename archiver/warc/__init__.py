@@ -15,6 +15,7 @@ from ._reader import (
     read_record,
     walk_records,
 )
+from ._record_type import CAPTURE_TYPES, RecordType
 from ._writer import (
     OPEN_SUFFIX,
     PROFILE_IDENTICAL,
@@ -33,6 +34,7 @@ from ._writer import (
 )
 
 __all__ = [
+    "CAPTURE_TYPES",
     "OPEN_SUFFIX",
     "PROFILE_IDENTICAL",
     "PROFILE_NOT_MODIFIED",
@@ -42,6 +44,7 @@ __all__ = [
     "Original",
     "Record",
     "RecordFacts",
+    "RecordType",
     "Repaired",
     "Unreadable",
     "WarcFile",

@@ -27,6 +27,7 @@ from warcio.statusandheaders import StatusAndHeadersParserException
 
 from ..errors import StoreError
 from ._payload import decode_content
+from ._record_type import RecordType
 
 READ_SIZE = 1 << 16
 
@@ -259,7 +260,7 @@ def _facts(iterator: ArchiveIterator, record, offset: int) -> RecordFacts:
                and "msgtype=response" in headers.get("Content-Type", "").replace(" ", ""))
     if is_http:
         status, payload = _hash_http_payload(block, headers.get("WARC-Payload-Digest"))
-        if headers.get("WARC-Type") == "revisit":
+        if headers.get("WARC-Type") == RecordType.REVISIT:
             payload = None  # its payload is the referred record's; the block holds headers only
     while block.read(READ_SIZE):
         pass

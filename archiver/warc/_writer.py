@@ -29,6 +29,7 @@ from typing import BinaryIO, Callable, Iterator
 from .. import faults
 from ..errors import StoreError
 from ._payload import Hashes
+from ._record_type import RecordType
 
 WARC_VERSION = "WARC/1.1"
 OPEN_SUFFIX = ".open"
@@ -344,7 +345,7 @@ def warcinfo_record(*, filename: str, fields: list[tuple[str, str]], digest: str
     body = "".join(f"{name}: {value}\r\n" for name, value in fields).encode("utf-8")
     block = Block.from_bytes(body, sha1=digest == "sha1")
     return Record(
-        type="warcinfo",
+        type=RecordType.WARCINFO,
         record_id=new_record_id(),
         date=dt.datetime.now(dt.timezone.utc),
         fields=[
@@ -384,7 +385,7 @@ def exchange_records(exchange, *, digest: str) -> list[Record]:
         if exchange.truncated:
             fields.append(("WARC-Truncated", exchange.truncated))
         block = Block.from_stream(exchange.response, exchange.response_length, exchange.response_hashes)
-        response = Record(type="response", record_id=new_record_id(), date=exchange.started_at, fields=fields,
+        response = Record(type=RecordType.RESPONSE, record_id=new_record_id(), date=exchange.started_at, fields=fields,
                           block=block, incompressible=is_compressed(exchange.content_type,
                                                                     exchange.header("content-encoding")))
         response_id = response.record_id
@@ -404,7 +405,8 @@ def request_record(exchange, *, digest: str, concurrent_to: str | None) -> Recor
     fields += [*([("WARC-Concurrent-To", concurrent_to)] if concurrent_to else []),
                ("Content-Type", "application/http;msgtype=request"),
                ("WARC-Block-Digest", digest_label(digest, block.hashes))]
-    return Record(type="request", record_id=new_record_id(), date=exchange.started_at, fields=fields, block=block)
+    return Record(type=RecordType.REQUEST, record_id=new_record_id(), date=exchange.started_at, fields=fields,
+                  block=block)
 
 
 PROFILE_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
@@ -442,7 +444,8 @@ def revisit_records(exchange, *, digest: str, profile: str, original: Original) 
                ("WARC-Block-Digest", digest_label(digest, block.hashes))]
     if profile == PROFILE_IDENTICAL:
         fields.append(("WARC-Payload-Digest", digest_label(digest, exchange.payload_hashes)))
-    revisit = Record(type="revisit", record_id=new_record_id(), date=exchange.started_at, fields=fields, block=block)
+    revisit = Record(type=RecordType.REVISIT, record_id=new_record_id(), date=exchange.started_at, fields=fields,
+                     block=block)
     request = request_record(exchange, digest=digest, concurrent_to=revisit.record_id)
     return [revisit] + ([request] if request else [])
 
@@ -453,7 +456,7 @@ def metadata_record(
     body = "".join(f"{name}: {value}\r\n" for name, value in fields).encode("utf-8")
     block = Block.from_bytes(body, sha1=digest == "sha1")
     return Record(
-        type="metadata",
+        type=RecordType.METADATA,
         record_id=new_record_id(),
         date=date,
         fields=[
@@ -473,7 +476,7 @@ def warcinfo_fields(path: Path) -> dict[str, str]:
 
     with open(path, "rb") as fh:
         record = next(iter(ArchiveIterator(fh)), None)
-        if record is None or record.rec_type != "warcinfo":
+        if record is None or record.rec_type != RecordType.WARCINFO:
             return {}
         text = record.content_stream().read().decode("utf-8", "replace")
     return dict(line.split(": ", 1) for line in text.splitlines() if ": " in line)
