@@ -12,8 +12,9 @@ import subprocess
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from archiver import Settings, capture, open_collection
+from archiver import Settings, open_collection
 from archiver import catalogue as cat
+from archiver.capture import capture
 from archiver.config import resolve
 from archiver.warc import read_record
 

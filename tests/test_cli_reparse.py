@@ -7,9 +7,9 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from archiver import Settings, capture, open_collection
+from archiver import Settings, open_collection
 from archiver import catalogue as cat
-from archiver.capture import reparse
+from archiver.capture import capture, reparse
 from archiver.parse import _document as document_module
 from archiver.query import newest_document
 

@@ -15,8 +15,9 @@ import pytest
 import sqlalchemy as sa
 from warcio.warcwriter import WARCWriter
 
-from archiver import Settings, __version__, capture, open_collection
+from archiver import Settings, __version__, open_collection
 from archiver import catalogue as cat
+from archiver.capture import capture
 from archiver.errors import InputError, StoreError
 from archiver.query import Scope, check, open_for_verify, parse_targets, run_fixity
 from archiver.warc import Unreadable, WarcWriter, walk_records
