@@ -819,7 +819,7 @@ class _Run:
 
     def _record_row(self, record: Record, location: Location, exchange: Exchange, original: "Previous | None"
                     ) -> dict:
-        row = cat.record_row(record, location, exchange=exchange)
+        row = cat.record_row(record.facts(location), exchange=exchange)
         if record.type == RecordType.REVISIT and original is not None:
             row.update(payload_sha256=original.payload_sha256, revisit_of_id=original.record_pk)
         return row
@@ -929,7 +929,7 @@ class _Run:
             })
             self.file_ids[str(warc_file.path)] = file_id
             self.catalogue.insert(connection, cat.records, self._with_ids(
-                cat.record_row(warc_file.warcinfo, location), location, role=None, fetch_id=None))
+                cat.record_row(warc_file.warcinfo.facts(location)), location, role=None, fetch_id=None))
 
         # queued before the rows of the record whose write opened the file
         self.pending_rows.append(insert)

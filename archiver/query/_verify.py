@@ -42,6 +42,7 @@ from ..warc import (
     RecordFacts,
     RecordType,
     Unreadable,
+    file_sha256,
     parse_digest,
     parse_warc_date,
     walk_records,
@@ -387,9 +388,9 @@ class _Checker:
                 continue
             if file_row["sha256"] is None:
                 return candidate, read
-            digest, size = _sha256(candidate)
+            digest, size = file_sha256(candidate)
             read += size
-            if digest == file_row["sha256"]:
+            if digest.hexdigest() == file_row["sha256"]:
                 return candidate, read
         return None, read
 
@@ -505,16 +506,6 @@ def _walk_files(root: Path) -> Iterator[Path]:
         folders.sort()
         for name in sorted(files):
             yield Path(folder) / name
-
-
-def _sha256(path: Path) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(READ_SIZE), b""):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
 
 
 # -- a run, recorded ----------------------------------------------------------------------------

@@ -4,12 +4,11 @@ record walker and digest checks), and payload bytes (hashes, Content-Encoding).
 Knows nothing of the network, the catalogue, capture or queries.
 """
 
-from ._payload import Hashes, decode_content
+from ._payload import Hashes, dechunked, decode_content, file_sha256, parse_digest
 from ._reader import (
     READ_SIZE,
     RecordFacts,
     Unreadable,
-    parse_digest,
     parse_warc_date,
     read_http_payload,
     read_record,
@@ -49,8 +48,10 @@ __all__ = [
     "Unreadable",
     "WarcFile",
     "WarcWriter",
+    "dechunked",
     "decode_content",
     "exchange_records",
+    "file_sha256",
     "metadata_record",
     "parse_digest",
     "parse_warc_date",

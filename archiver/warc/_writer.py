@@ -28,7 +28,8 @@ from typing import BinaryIO, Callable, Iterator
 
 from .. import faults
 from ..errors import StoreError
-from ._payload import Hashes
+from ._payload import Hashes, file_sha256
+from ._reader import RecordFacts
 from ._record_type import RecordType
 
 WARC_VERSION = "WARC/1.1"
@@ -112,6 +113,25 @@ class Record:
             if key.lower() == name.lower():
                 return value
         return None
+
+    def facts(self, location: "Location") -> RecordFacts:
+        """What this record, written at ``location``, says about itself, as :func:`read_record` reads
+        it back; the HTTP status and payload digest are the exchange's to give (None here)."""
+        return RecordFacts(
+            record_id=self.record_id,
+            record_type=self.type,
+            target_uri=self.field("WARC-Target-URI"),
+            offset=location.offset,
+            length=location.length,
+            content_length=self.block.length,
+            block_sha256=self.block.hashes.sha256.hexdigest(),
+            payload_sha256=None,
+            http_status=None,
+            headers={"WARC-Type": self.type, "WARC-Record-ID": self.record_id, "WARC-Date": warc_date(self.date),
+                     **dict(self.fields), "Content-Length": str(self.block.length)},
+            block_digest_ok=True,
+            payload_digest_ok=None,
+        )
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -278,10 +298,7 @@ class WarcWriter:
         try:
             os.ftruncate(self._fh.fileno(), offset)
             os.fsync(self._fh.fileno())
-            digest = hashlib.sha256()
-            with open(self._fh.name, "rb") as kept:
-                while chunk := kept.read(COPY_SIZE):
-                    digest.update(chunk)
+            digest, _ = file_sha256(self._fh.name)
         except OSError as exc:  # left .open: the next start cuts it back to its last whole record
             self.abandon()
             raise StoreError(f"cannot write to {self.directory}: {exc.strerror}") from None
@@ -572,10 +589,7 @@ def repair_open_files(directory: Path) -> list[Repaired]:
             fh.truncate(end)
             fh.flush()
             os.fsync(fh.fileno())
-            fh.seek(0)
-            digest = hashlib.sha256()
-            while chunk := fh.read(COPY_SIZE):
-                digest.update(chunk)
+            digest, _ = file_sha256(open_path)
             final = Path(str(open_path)[: -len(OPEN_SUFFIX)])
             if not kept:  # not even the warcinfo record was complete: nothing to keep
                 os.unlink(open_path)
