@@ -531,6 +531,19 @@ def record_row(facts: RecordFacts, *, exchange=None) -> dict[str, Any]:
     }
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The database file of an SQLite catalogue URL (None for other databases and in-memory ones)."""
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError:
+        return None
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    if parsed.query.get("uri") == "true" or parsed.database.startswith("file:"):
+        return None  # the caller chose its own SQLite URI options
+    return Path(parsed.database)
+
+
 def chunked(values: list) -> Iterable[list]:
     """``values`` in slices of :data:`IN_LIST`, for ``column.in_(slice)`` queries."""
     for start in range(0, len(values), IN_LIST):

@@ -856,6 +856,16 @@ def db() -> None:
     """Create, upgrade or inspect the catalogue schema (done on first use anyway)."""
 
 
+@contextlib.contextmanager
+def _engine(settings: Settings) -> Iterator[Any]:
+    """The catalogue's engine, without opening the collection (which would upgrade it); disposed after."""
+    engine = cat.create_engine(settings.db_url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
 @db.command(name="upgrade")
 @collection_options
 def db_upgrade(**kwargs: Any) -> None:
@@ -867,13 +877,10 @@ def db_upgrade(**kwargs: Any) -> None:
     """
     settings = settings_from(kwargs)
     settings.home.mkdir(parents=True, exist_ok=True)
-    engine = cat.create_engine(settings.db_url)
-    try:
+    with _engine(settings) as engine:
         before = cat.current_revision(engine)
         cat.upgrade(engine)
         after = cat.current_revision(engine)
-    finally:
-        engine.dispose()
     message(f"Catalogue {settings.db_url}: {before or 'empty'} -> {after}")
 
 
@@ -886,12 +893,8 @@ def db_current(**kwargs: Any) -> None:
 
         archiver db current --home my-collection
     """
-    settings = settings_from(kwargs)
-    engine = cat.create_engine(settings.db_url)
-    try:
+    with _engine(settings_from(kwargs)) as engine:
         current = cat.current_revision(engine)
-    finally:
-        engine.dispose()
     head = cat.HEAD_REVISION
     state = "up to date" if current == head else "will be upgraded on next use"
     click.echo(f"{current or 'empty'} (newest: {head}; {state})")

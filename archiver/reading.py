@@ -25,7 +25,7 @@ from .errors import CatalogueError, InputError
 @contextlib.contextmanager
 def reading(settings: Settings) -> Iterator[Collection]:
     """The collection of ``settings``, opened to read; closed on leaving."""
-    database = sqlite_file(settings.db_url)
+    database = cat.sqlite_file(settings.db_url)
     if database is not None and not database.exists():
         raise InputError(f"no collection at {settings.home}: {database} does not exist "
                          "(give --home, or capture something first)")
@@ -37,19 +37,6 @@ def reading(settings: Settings) -> Iterator[Collection]:
         yield collection
     finally:
         collection.close()
-
-
-def sqlite_file(url: str) -> Path | None:
-    """The database file of an SQLite catalogue URL (None for other databases and in-memory ones)."""
-    try:
-        parsed = sa.engine.make_url(url)
-    except sa.exc.ArgumentError:
-        return None
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
-        return None
-    if parsed.query.get("uri") == "true" or parsed.database.startswith("file:"):
-        return None  # the caller chose its own SQLite URI options
-    return Path(parsed.database)
 
 
 def _open_read_only(settings: Settings, database: Path) -> Collection:

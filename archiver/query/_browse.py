@@ -189,9 +189,10 @@ def catalogue_file(db_url: str) -> Path:
     if url.get_backend_name() != "sqlite":
         raise InputError(f"archiver browse needs the SQLite catalogue (HOME/archiver.db); "
                          f"{url.render_as_string(hide_password=True)} is {url.get_backend_name()}")
-    if not url.database or url.database == ":memory:":
+    database = cat.sqlite_file(db_url)
+    if database is None:
         raise InputError(f"archiver browse needs a catalogue file, not {db_url}")
-    path = Path(url.database).resolve()
+    path = database.resolve()
     if not path.is_file():
         raise InputError(f"no catalogue at {path}: give the collection with --home (or --db), or capture into it")
     try:

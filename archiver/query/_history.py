@@ -19,16 +19,22 @@ from ..warc import CAPTURE_TYPES
 _EDITS = ("body", "captions", "citations")
 
 
+def captures(url, *columns) -> sa.Select:
+    """``columns`` of each response or revisit record of ``url`` (a value or a bind parameter) and its
+    WARC file, oldest first: the one definition of a URL's captures (history, timemap)."""
+    r, f = cat.records, cat.warc_files
+    return (sa.select(*columns).select_from(r).join(f, r.c.warc_file_id == f.c.id)
+            .where(r.c.target_uri == url, r.c.record_type.in_(CAPTURE_TYPES))
+            .order_by(r.c.warc_date, r.c.id))
+
+
 def history(catalogue: cat.Catalogue, url: str) -> list[dict[str, Any]]:
     """Every response or revisit archived for ``url``, oldest first, with its classification."""
     r, f, e, c = cat.records, cat.warc_files, cat.capture_events, cat.changes
-    query = (sa.select(r.c.id, r.c.warc_date, r.c.http_status, r.c.record_type, r.c.payload_sha256, r.c.offset,
-                       r.c.length, r.c.warc_record_id, r.c.revisit_of_id, f.c.filename, e.c.uuid,
-                       c.c.change, c.c.changed)
-             .join(f, r.c.warc_file_id == f.c.id).outerjoin(e, r.c.capture_event_id == e.c.id)
-             .outerjoin(c, c.c.record_id == r.c.id)
-             .where(r.c.target_uri == url, r.c.record_type.in_(CAPTURE_TYPES))
-             .order_by(r.c.warc_date, r.c.id))
+    query = (captures(url, r.c.id, r.c.warc_date, r.c.http_status, r.c.record_type, r.c.payload_sha256, r.c.offset,
+                      r.c.length, r.c.warc_record_id, r.c.revisit_of_id, f.c.filename, e.c.uuid,
+                      c.c.change, c.c.changed)
+             .outerjoin(e, r.c.capture_event_id == e.c.id).outerjoin(c, c.c.record_id == r.c.id))
     with catalogue.reader() as reader:
         rows = reader.execute(query).all()
     if not rows:

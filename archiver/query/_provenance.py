@@ -20,7 +20,7 @@ from .. import __version__
 from .. import catalogue as cat
 from ..collection import Collection
 from ..errors import InputError, StoreError
-from ..warc import CAPTURE_TYPES, RecordType
+from ..warc import CAPTURE_TYPES, RecordType, bracketed_record_id
 
 NAMESPACE = "https://github.com/archiver/archiver/ns#"
 
@@ -28,7 +28,7 @@ NAMESPACE = "https://github.com/archiver/archiver/ns#"
 def _record_by(reader, target: str):
     r = cat.records
     if target.startswith(("<urn:", "urn:")):
-        record_id = target if target.startswith("<") else f"<{target}>"
+        record_id = bracketed_record_id(target)
         row = reader.execute(sa.select(r).where(r.c.warc_record_id == record_id)).first()
         if row is None:
             raise InputError(f"{target}: no such record in the catalogue")

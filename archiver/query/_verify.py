@@ -42,6 +42,7 @@ from ..warc import (
     RecordFacts,
     RecordType,
     Unreadable,
+    bracketed_record_id,
     file_sha256,
     parse_digest,
     parse_warc_date,
@@ -115,7 +116,7 @@ def parse_targets(targets: Iterable[str]) -> Scope:
     for target in targets:
         text = target.strip()
         if text.startswith(("<urn:", "urn:")):
-            record_ids.append(text if text.startswith("<") else f"<{text}>")
+            record_ids.append(bracketed_record_id(text))
         elif "://" in text:
             urls.append(check_url(text))
         else:
@@ -398,9 +399,9 @@ class _Checker:
         """Every WARC file under snapshots/ and the catalogue's folder, by name (found once)."""
         if self._by_name is None:
             roots = [self.collection.snapshots]
-            database = sa.engine.make_url(self.collection.settings.db_url).database
-            if database and not database.startswith("file:") and database != ":memory:":
-                roots.append(Path(database).parent)
+            database = cat.sqlite_file(self.collection.settings.db_url)
+            if database is not None:
+                roots.append(database.parent)
             self._by_name = {}
             seen: set[Path] = set()
             for root in roots:

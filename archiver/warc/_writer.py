@@ -65,6 +65,12 @@ def new_record_id() -> str:
     return f"<urn:uuid:{_random_ids.next()}>"
 
 
+def bracketed_record_id(text: str) -> str:
+    """A WARC-Record-ID as records carry it and the catalogue holds it (``<urn:uuid:...>``), from one
+    given with or without its angle brackets."""
+    return text if text.startswith("<") else f"<{text}>"
+
+
 def warc_date(moment: dt.datetime) -> str:
     """WARC 1.1 date with microseconds, always UTC."""
     return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
