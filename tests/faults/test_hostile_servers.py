@@ -183,7 +183,7 @@ def test_compression_bombs_are_archived_compressed(bad, bombs, tally, encoding):
 
 
 def test_gzip_bomb_is_inflated_for_parsing_only_up_to_the_cap(bombs):
-    from archiver.parse._links import decode_content
+    from archiver.warc import decode_content
 
     assert len(decode_content(bombs["gzip"], "gzip", limit=CAP)) == CAP
 
