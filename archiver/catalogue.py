@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import enum
 import json
 import urllib.parse
 from importlib import resources
@@ -27,10 +28,57 @@ from sqlalchemy.engine import Engine
 
 from .errors import CatalogueError
 from .parse import fingerprints
+from .warc import CAPTURE_TYPES, RecordFacts, RecordType, parse_warc_date
 
 LOCK_TIMEOUT = 60.0  # seconds a write waits for another process's transaction (SQLite busy timeout)
 HEAD_REVISION = "0004"  # the newest migration in migrations/versions (a test holds them to each other)
 IN_LIST = 500  # values per ``IN (...)`` list: well under SQLite's limit on bound parameters
+
+
+class Role(enum.StrEnum):
+    """Why a URL was fetched (``fetches.role``, ``records.role``)."""
+
+    POST = "post"  # a seed
+    EMBED = "embed"  # a requisite of a post (image, style sheet, script)
+    CITED = "cited"  # a page a post cites
+    CITED_EMBED = "cited-embed"  # a requisite of a cited page
+    ROBOTS = "robots"  # a robots.txt asked before following a link
+    RECOVERED = "recovered"  # a record catalogued from its own bytes after a crash
+
+
+class FetchOutcome(enum.StrEnum):
+    """How one fetch ended (``fetches.outcome``)."""
+
+    CAPTURED = "captured"
+    FAILED = "failed"
+    BLOCKED = "blocked"  # refused before any request: a private address, a refused URL, robots.txt
+    LEASED = "leased"  # not fetched: another re-crawl holds the URL
+    DUPLICATE = "duplicate"  # not fetched: already fetched in this event
+
+
+class EventOutcome(enum.StrEnum):
+    """How a capture event ended (``capture_events.outcome``)."""
+
+    RUNNING = "running"
+    COMPLETE = "complete"
+    PARTIAL = "partial"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+
+
+class ChangeClass(enum.StrEnum):
+    """What a capture found against the URL's previous one (``changes.change``)."""
+
+    NEW = "new"
+    UNCHANGED = "unchanged"
+    EDITED = "edited"
+    CAPTIONS_CHANGED = "captions-changed"
+    LINKS_CHANGED = "links-changed"
+    REPLACED = "replaced"
+    MOVED = "moved"
+    GONE = "gone"
+    BACK = "back"
+    FAILED = "failed"
 
 
 class UTCDateTime(sa.TypeDecorator):
@@ -471,34 +519,38 @@ class Catalogue:
             return [dict(row._mapping) for row in reader.execute(query)]
 
 
-def record_row(record, location, *, exchange=None) -> dict[str, Any]:
-    """The ``records`` columns a written WARC record determines; ``exchange`` adds the HTTP ones
-    to a response or revisit record. The caller adds event, file, fetch and role, and for a revisit
-    the record it refers to and that record's payload digest."""
-    http = exchange if record.type in ("response", "revisit") and exchange is not None else None
+def record_row(facts: RecordFacts, *, exchange=None) -> dict[str, Any]:
+    """The ``records`` columns a WARC record determines, from what it says about itself: the record
+    as written (:meth:`archiver.warc.Record.facts`) or as read back (:func:`archiver.warc.read_record`).
+    ``exchange`` adds the HTTP ones to a response or revisit record just written. The caller adds
+    event, file, fetch and role, and for a revisit the record it refers to and that record's payload
+    digest."""
+    http = exchange if facts.record_type in CAPTURE_TYPES and exchange is not None else None
+    field = facts.headers.get
     return {
-        "warc_record_id": record.record_id,
-        "offset": location.offset,
-        "length": location.length,
-        "record_type": record.type,
-        "target_uri": record.field("WARC-Target-URI"),
-        "warc_date": record.date,
-        "content_type": record.field("Content-Type"),
-        "content_length": record.block.length,
-        "block_sha256": record.block.hashes.sha256.hexdigest(),
+        "warc_record_id": facts.record_id,
+        "offset": facts.offset,
+        "length": facts.length,
+        "record_type": facts.record_type,
+        "target_uri": facts.target_uri,
+        "warc_date": parse_warc_date(field("WARC-Date")),
+        "content_type": field("Content-Type"),
+        "content_length": facts.content_length,
+        "block_sha256": facts.block_sha256,
         "payload_sha256": (http.payload_hashes.sha256.hexdigest()
-                           if http and http.status is not None and record.type == "response" else None),
-        "block_digest": record.field("WARC-Block-Digest"),
-        "payload_digest": record.field("WARC-Payload-Digest"),
-        "http_status": http.status if http else None,
+                           if http and http.status is not None and facts.record_type == RecordType.RESPONSE
+                           else facts.payload_sha256),
+        "block_digest": field("WARC-Block-Digest"),
+        "payload_digest": field("WARC-Payload-Digest"),
+        "http_status": http.status if http else facts.http_status,
         "http_reason": http.reason if http else None,
         "http_content_type": http.header("content-type") if http else None,
         "http_headers": headers_json(http.headers) if http else None,
-        "peer_ip": record.field("WARC-IP-Address"),
-        "concurrent_to": record.field("WARC-Concurrent-To"),
-        "refers_to": record.field("WARC-Refers-To"),
-        "truncated": record.field("WARC-Truncated"),
-        "revisit_profile": record.field("WARC-Profile"),
+        "peer_ip": field("WARC-IP-Address"),
+        "concurrent_to": field("WARC-Concurrent-To"),
+        "refers_to": field("WARC-Refers-To"),
+        "truncated": field("WARC-Truncated"),
+        "revisit_profile": field("WARC-Profile"),
         "revisit_of_id": None,
     }
 

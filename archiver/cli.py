@@ -28,8 +28,12 @@ from .config import Settings, resolve
 from .errors import ArchiverError, InputError
 from .net import check_url
 from .output import emit, human_size, message, output_options, progress_bar, render_table
+from .warc import CAPTURE_TYPES, RecordType
 
 EXIT_INTERRUPTED = 130
+# the choices of the options that filter by a vocabulary: every value the catalogue holds
+ROLES = [role.value for role in cat.Role]
+RECORD_TYPES = [record_type.value for record_type in RecordType]
 
 
 class ArchiverGroup(click.Group):
@@ -215,7 +219,7 @@ def run_capture(seeds: list[str], settings: Settings, output: str) -> None:
     summary = result.as_json()
     emit(output, document=summary, rows=summary["records"], table=lambda: capture_table(result))
     message(capture_footer(result, settings))
-    if result.outcome == "interrupted":
+    if result.outcome == cat.EventOutcome.INTERRUPTED:
         message("Interrupted: the files are closed and every record written is catalogued.")
         sys.exit(EXIT_INTERRUPTED)
     for error in result.seed_errors.values():
@@ -225,15 +229,16 @@ def run_capture(seeds: list[str], settings: Settings, output: str) -> None:
 
 
 def capture_table(result: CaptureResult) -> str:
-    rows = [(r.role, r.http_status if r.record_type == "response" else f"{r.http_status} revisit", r.length, r.url)
-            for r in result.records if r.record_type in ("response", "revisit")]
+    rows = [(r.role, r.http_status if r.record_type == RecordType.RESPONSE else f"{r.http_status} revisit",
+             r.length, r.url)
+            for r in result.records if r.record_type in CAPTURE_TYPES]
     rows += [(f.role, f"failed: {f.kind}", "", f.url) for f in result.failures]
     return render_table(("ROLE", "STATUS", "WARC BYTES", "URL"), rows)
 
 
 def capture_footer(result: CaptureResult, settings: Settings) -> str:
-    responses = sum(1 for r in result.records if r.record_type == "response")
-    revisits = sum(1 for r in result.records if r.record_type == "revisit")
+    responses = sum(1 for r in result.records if r.record_type == RecordType.RESPONSE)
+    revisits = sum(1 for r in result.records if r.record_type == RecordType.REVISIT)
     paths = [settings.snapshots / name for name in result.warc_files]
     size = sum(path.stat().st_size for path in paths if path.exists())  # warcinfo records included
     files = ", ".join(str(path) for path in paths)
@@ -409,7 +414,7 @@ def recrawl_command(urls: tuple[str, ...], output: str, **kwargs: Any) -> None:
     summary = result.as_json()
     emit(output, document=summary, rows=summary["changes"], table=lambda: changes_table(summary["changes"]))
     message(capture_footer(result, settings))
-    if result.outcome == "interrupted":
+    if result.outcome == cat.EventOutcome.INTERRUPTED:
         message("Interrupted: the files are closed and every record written is catalogued.")
         sys.exit(EXIT_INTERRUPTED)
 
@@ -490,8 +495,9 @@ def changes_command(since: str | None, output: str, **kwargs: Any) -> None:
     """
     from .query import changes_since
 
+    start = parse_time(since) if since else None  # bad input is told before the collection is looked for
     with open_collection(settings_from(kwargs), mode=Mode.READ) as collection:
-        rows = changes_since(collection.catalogue, parse_time(since) if since else None)
+        rows = changes_since(collection.catalogue, start)
     emit(output, document=rows, rows=rows, table=lambda: render_table(
         ("CHANGE", "AT", "URL", "CITED BY"),
         [(row["change"], row["at"], row["url"], ", ".join(row["citing"]) or "-") for row in rows]))
@@ -514,9 +520,9 @@ def diff_command(url: str, since: str | None, until: str | None, output: str, **
     """
     from .query import diff
 
+    target, start, end = check_url(url), parse_time(since) if since else None, parse_time(until) if until else None
     with open_collection(settings_from(kwargs), mode=Mode.READ) as collection:
-        data = diff(collection.catalogue, check_url(url), since=parse_time(since) if since else None,
-                    until=parse_time(until) if until else None)
+        data = diff(collection.catalogue, target, since=start, until=end)
     emit(output, document=data, rows=data["text"], table=lambda: diff_text(data))
 
 
@@ -546,7 +552,7 @@ def parse_time(text: str) -> dt.datetime:
 @click.option("--site", metavar="HOST", help="Only pages of HOST (and its subdomains).")
 @click.option("--since", metavar="TIME", help="Only captures at or after TIME (ISO 8601).")
 @click.option("--until", metavar="TIME", help="Only captures at or before TIME (ISO 8601).")
-@click.option("--role", type=click.Choice(["post", "cited"]), help="Only posts, or only cited pages.")
+@click.option("--role", type=click.Choice(ROLES), help="Only posts, or only cited pages.")
 @click.option("--limit", type=int, default=20, show_default=True, help="At most this many results.")
 @collection_options
 @output_options
@@ -563,9 +569,9 @@ def search_command(text: str, site: str | None, since: str | None, until: str | 
     """
     from .query import search
 
+    start, end = parse_time(since) if since else None, parse_time(until) if until else None
     with open_collection(settings_from(kwargs), mode=Mode.READ) as collection:
-        hits = search(collection.catalogue, text=text, site=site, role=role, limit=limit,
-                      since=parse_time(since) if since else None, until=parse_time(until) if until else None)
+        hits = search(collection.catalogue, text=text, site=site, role=role, limit=limit, since=start, until=end)
     rows = [hit.as_json() for hit in hits]
     emit(output, document=rows, rows=rows, table=lambda: "\n\n".join(
         f"{hit.captured_at}  {hit.role or '-'}  {hit.url}\n  {hit.title or '(no title)'}\n  {hit.snippet}"
@@ -682,8 +688,6 @@ def browse_command(host: str, port: int, open_browser: bool, **kwargs: Any) -> N
     sys.exit(EXIT_INTERRUPTED)
 
 
-EXPORT_TYPES = ("warcinfo", "response", "resource", "request", "metadata", "revisit", "conversion", "continuation")
-EXPORT_ROLES = ("post", "embed", "cited", "cited-embed", "recovered")
 EXIT_BROKEN_PIPE = 141  # as a shell reports a writer killed by SIGPIPE
 
 
@@ -694,8 +698,8 @@ EXIT_BROKEN_PIPE = 141  # as a shell reports a writer killed by SIGPIPE
 @click.option("--url", help="Only the records of this URL (WARC-Target-URI, exactly).")
 @click.option("--since", metavar="TIME", help="Only records dated at or after TIME (ISO 8601, e.g. 2026-11-01).")
 @click.option("--until", metavar="TIME", help="Only records dated at or before TIME.")
-@click.option("--role", "roles", multiple=True, type=click.Choice(EXPORT_ROLES), help="Only this role (repeatable).")
-@click.option("--type", "types", multiple=True, type=click.Choice(EXPORT_TYPES),
+@click.option("--role", "roles", multiple=True, type=click.Choice(ROLES), help="Only this role (repeatable).")
+@click.option("--type", "types", multiple=True, type=click.Choice(RECORD_TYPES),
               help="Only this WARC record type (repeatable).")
 @collection_options
 def export_command(fmt: str, nl: bool, url: str | None, since: str | None, until: str | None,
@@ -786,7 +790,7 @@ def timemap_command(url: str, base: str, output: str, **kwargs: Any) -> None:
     target, base = check_url(url), replay_base(base)
     with open_collection(settings_from(kwargs), mode=Mode.READ) as collection:
         found = timemap(collection.catalogue, url=target, base=base)
-        problems = file_problems(collection, Query(url=target, types=("response", "revisit")))
+        problems = file_problems(collection, Query(url=target, types=CAPTURE_TYPES))
     if problems:
         raise StoreError(f"{problems[0]}: mementos of {target} are in it (restore the file from a copy)")
     rows = [memento.as_json() for memento in found.mementos]

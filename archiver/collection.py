@@ -19,7 +19,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
-import hashlib
 import os
 import socket
 from pathlib import Path
@@ -30,7 +29,7 @@ import sqlalchemy as sa
 from . import catalogue as cat
 from .config import Settings
 from .errors import CatalogueError, InputError, StoreError
-from .warc import OPEN_SUFFIX, Repaired, read_record, repair_open_files, warcinfo_fields
+from .warc import OPEN_SUFFIX, Repaired, file_sha256, read_record, repair_open_files, warcinfo_fields
 
 
 class Mode(enum.StrEnum):
@@ -176,13 +175,13 @@ def _reconcile(collection: Collection, repaired: list[Repaired]) -> None:
             if path.exists() and not Path(str(path) + OPEN_SUFFIX).exists():
                 # closed and renamed, but killed before the catalogue heard of it
                 catalogue.update(connection, cat.warc_files, row["id"], status="closed",
-                                 size=path.stat().st_size, sha256=_sha256(path), closed_at=now)
+                                 size=path.stat().st_size, sha256=file_sha256(path)[0].hexdigest(), closed_at=now)
         host = socket.gethostname()
-        running = catalogue.rows(cat.capture_events, cat.capture_events.c.outcome == "running",
+        running = catalogue.rows(cat.capture_events, cat.capture_events.c.outcome == cat.EventOutcome.RUNNING,
                                  connection=connection)
         for row in running:
             if row["hostname"] == host and not pid_alive(row["pid"]):
-                catalogue.update(connection, cat.capture_events, row["id"], outcome="interrupted",
+                catalogue.update(connection, cat.capture_events, row["id"], outcome=cat.EventOutcome.INTERRUPTED,
                                  ended_at=now)
 
 
@@ -201,7 +200,7 @@ def _catalogue_repaired(collection: Collection, connection, item: Repaired, now:
         event = _event_of(catalogue, connection, item.path)
         file_id = catalogue.insert(connection, cat.warc_files, {
             "filename": item.path.name, "path": collection.relative(item.path),
-            "capture_event_id": event, "opened_at": first.catalogue_row()["warc_date"],
+            "capture_event_id": event, "opened_at": cat.record_row(first)["warc_date"],
             "status": "repaired", "warcinfo_id": first.record_id, "closed_at": now,
             "size": item.size, "sha256": item.sha256,
         })
@@ -218,8 +217,8 @@ def _catalogue_repaired(collection: Collection, connection, item: Repaired, now:
         if offset not in known:
             facts = first if offset == 0 else read_record(item.path, offset)
             catalogue.insert(connection, cat.records, {
-                **facts.catalogue_row(), "warc_file_id": file_id, "capture_event_id": event_id,
-                "role": "recovered",
+                **cat.record_row(facts), "warc_file_id": file_id, "capture_event_id": event_id,
+                "role": cat.Role.RECOVERED,
             })
 
 
@@ -242,11 +241,3 @@ def pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()

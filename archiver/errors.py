@@ -28,6 +28,23 @@ and exits 6 (``archiver.query.EXIT_DAMAGED``); its bad input and store errors ar
 
 from __future__ import annotations
 
+import enum
+
+
+class ErrorKind(enum.StrEnum):
+    """Why a fetch failed (``fetches.error_kind``): the ``kind`` of each FetchError class below."""
+
+    FETCH_ERROR = "fetch-error"
+    CONNECT_FAILED = "connect-failed"
+    TIMEOUT = "timeout"
+    TOO_LARGE = "too-large"
+    TOO_MANY_REDIRECTS = "too-many-redirects"
+    BLOCKED_ADDRESS = "blocked-address"
+    REFUSED_URL = "refused-url"
+    ROBOTS_DISALLOWED = "robots-disallowed"
+    PROTOCOL_ERROR = "protocol-error"
+    NOT_CAPTURED = "not-captured"
+
 
 class ArchiverError(Exception):
     """Base class: something archiver can explain in one line."""
@@ -51,46 +68,46 @@ class FetchError(ArchiverError):
     """A resource could not be captured. ``kind`` is a short machine-readable label."""
 
     exit_code = 3
-    kind = "fetch-error"
+    kind = ErrorKind.FETCH_ERROR
 
 
 class ConnectFailed(FetchError):
-    kind = "connect-failed"
+    kind = ErrorKind.CONNECT_FAILED
 
 
 class FetchTimeout(FetchError):
-    kind = "timeout"
+    kind = ErrorKind.TIMEOUT
 
 
 class TooLarge(FetchError):
-    kind = "too-large"
+    kind = ErrorKind.TOO_LARGE
 
 
 class TooManyRedirects(FetchError):
-    kind = "too-many-redirects"
+    kind = ErrorKind.TOO_MANY_REDIRECTS
 
 
 class BlockedAddress(FetchError):
-    kind = "blocked-address"
+    kind = ErrorKind.BLOCKED_ADDRESS
 
 
 class RefusedURL(FetchError):
     """A followed link or a redirect names a URL that is never fetched: another scheme than http(s),
     no host, or a host that URL parsers read differently (``http://a\\@b/``)."""
 
-    kind = "refused-url"
+    kind = ErrorKind.REFUSED_URL
 
 
 class RobotsDisallowed(FetchError):
-    kind = "robots-disallowed"
+    kind = ErrorKind.ROBOTS_DISALLOWED
 
 
 class ProtocolFailure(FetchError):
-    kind = "protocol-error"
+    kind = ErrorKind.PROTOCOL_ERROR
 
 
 class PostNotCaptured(FetchError):
-    kind = "not-captured"
+    kind = ErrorKind.NOT_CAPTURED
 
 
 class CatalogueError(ArchiverError):

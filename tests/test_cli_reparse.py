@@ -70,6 +70,7 @@ def test_show_json_from_the_command_line(collection, site):
 
 
 def test_show_unknown_url(tmp_path):
+    assert run_archiver("db", "upgrade", "--home", str(tmp_path)).returncode == 0  # a collection, empty
     result = run_archiver("show", "http://nowhere.example/", "--home", str(tmp_path))
     assert result.returncode == 2
     assert result.stderr == ("Error: no parsed capture of http://nowhere.example/ in this collection "

@@ -28,10 +28,12 @@ from typing import Any, Callable
 import sqlalchemy as sa
 
 from .. import catalogue as cat
+from ..errors import ErrorKind
 from ..parse import Fingerprints, word_diff
+from ..warc import CAPTURE_TYPES
 
 GONE_STATUSES = (404, 410)
-GONE_ERRORS = ("connect-failed",)
+GONE_ERRORS = (ErrorKind.CONNECT_FAILED,)
 SHRANK = 0.5  # a body with less than this share of the previous version's words is suspect
 SHRANK_MIN_WORDS = 100  # ... when the previous version had at least this many
 _ERROR_PAGE = re.compile(
@@ -83,7 +85,7 @@ def classify_event(catalogue: cat.Catalogue, event_id: int, *, fetch_ids: set[in
     with catalogue.reader() as reader:
         fetches = _event_fetches(reader, event_id)
         firsts = [row for row in fetches.values() if row["redirect_from_id"] is None
-                  and row["outcome"] in ("captured", "failed", "blocked")
+                  and row["outcome"] in (cat.FetchOutcome.CAPTURED, cat.FetchOutcome.FAILED, cat.FetchOutcome.BLOCKED)
                   and row["link_kind"] not in ("confirm", "robots")  # robots.txt is how, not what, we archive
                   and row["id"] in fetch_ids]
         found = _Found.read(reader, event_id)
@@ -178,7 +180,7 @@ class _Found:
         records: dict[int, Any] = {}
         for row in reader.execute(
                 sa.select(r.c.id, r.c.fetch_id, r.c.record_type, r.c.revisit_of_id, r.c.payload_sha256, r.c.warc_date)
-                .where(r.c.capture_event_id == event_id, r.c.record_type.in_(("response", "revisit")))
+                .where(r.c.capture_event_id == event_id, r.c.record_type.in_(CAPTURE_TYPES))
                 .order_by(r.c.id)):
             records.setdefault(row.fetch_id, row)
         d = cat.documents
@@ -196,7 +198,7 @@ def _version(found: _Found, fetches: _Fetches, first: dict) -> _Version:
         final = fetches.next_hop[final["id"]]
     record = found.records.get(final["id"])
     status, error_kind = final["http_status"], final["error_kind"]
-    if record is None or final["outcome"] != "captured" or error_kind:
+    if record is None or final["outcome"] != cat.FetchOutcome.CAPTURED or error_kind:
         state = "gone" if error_kind in GONE_ERRORS else "failed"
     elif status in GONE_STATUSES:
         state = "gone"
@@ -226,7 +228,7 @@ def _previous(reader, urls: list[str], event_id: int) -> dict[str, _Previous]:
     gone or failed). One query per :data:`archiver.catalogue.IN_LIST` URLs: both rows come from the
     same ranking, and a row that is both is read once."""
     c = cat.changes
-    good = c.c.change.notin_(("gone", "failed"))
+    good = c.c.change.notin_((cat.ChangeClass.GONE, cat.ChangeClass.FAILED))
     order = (c.c.at.desc(), c.c.id.desc())
     latest: dict[str, dict] = {}
     last_good: dict[str, dict] = {}
@@ -288,11 +290,11 @@ def _classify(reader, new: _Version, previous: _Previous | None, anomaly: dict |
                               "version_record_id": new.version_record_id, "payload_sha256": new.payload_sha256,
                               "document_id": new.document_id, **(anomaly or {})}
     change, changed = _judge(reader, new, previous, anomaly, detail)
-    if change in ("gone", "failed"):
+    if change in (cat.ChangeClass.GONE, cat.ChangeClass.FAILED):
         # a failed or gone capture is no version: the previous good one is still current
         detail["version_record_id"] = previous.version_record_id if previous else None
         detail["payload_sha256"] = previous.payload_sha256 if previous else None
-        detail["state"] = change if change == "gone" else new.state
+        detail["state"] = change if change == cat.ChangeClass.GONE else new.state
     return Change(url=new.url, at=new.at, change=change, changed=changed, record_id=new.record_id,
                   previous_record_id=previous.version_record_id if previous else None, detail=detail)
 
@@ -300,23 +302,23 @@ def _classify(reader, new: _Version, previous: _Previous | None, anomaly: dict |
 def _judge(reader, new: _Version, previous: _Previous | None, anomaly: dict | None, detail: dict
            ) -> tuple[str, bool]:
     if new.state == "failed":
-        return "failed", False
+        return cat.ChangeClass.FAILED, False
     if new.state == "gone":
-        return "gone", previous is None or previous.state != "gone"
+        return cat.ChangeClass.GONE, previous is None or previous.state != "gone"
     if anomaly and anomaly.get("confirmed"):
         if "shrank" in anomaly["anomaly"]:
             detail["parts"] = ["body"]
-            return "edited", True
-        return "gone", previous is None or previous.state != "gone"
+            return cat.ChangeClass.EDITED, True
+        return cat.ChangeClass.GONE, previous is None or previous.state != "gone"
     if previous is None:
-        return "new", False
+        return cat.ChangeClass.NEW, False
     if previous.state == "gone":
-        return "back", True
+        return cat.ChangeClass.BACK, True
     if new.final_url != previous.final_url:
         detail["moved_from"] = previous.final_url
-        return "moved", True
+        return cat.ChangeClass.MOVED, True
     if new.version_record_id == previous.version_record_id:
-        return "unchanged", False
+        return cat.ChangeClass.UNCHANGED, False
     if new.document is not None and previous.document is not None:
         mine, theirs = _fingerprints(new.document), _fingerprints(previous.document)
         parts = mine.changed_parts(theirs) if mine and theirs else []
@@ -324,11 +326,12 @@ def _judge(reader, new: _Version, previous: _Previous | None, anomaly: dict | No
             parts.remove("body")  # the text lost or gained only the anchor text of the citations
         detail["parts"] = parts
         if not parts:
-            return "unchanged", False
-        return {"body": "edited", "captions": "captions-changed", "citations": "links-changed"}[parts[0]], True
+            return cat.ChangeClass.UNCHANGED, False
+        return {"body": cat.ChangeClass.EDITED, "captions": cat.ChangeClass.CAPTIONS_CHANGED,
+                "citations": cat.ChangeClass.LINKS_CHANGED}[parts[0]], True
     if new.payload_sha256 != previous.payload_sha256:
-        return "replaced", True
-    return "unchanged", False
+        return cat.ChangeClass.REPLACED, True
+    return cat.ChangeClass.UNCHANGED, False
 
 
 _CONNECTIVES = {"and", "or", "&", "also", "see", "via"}

@@ -16,9 +16,9 @@ from .. import catalogue as cat
 from ..collection import Collection
 from ..errors import InputError
 from ..parse import extract_document
-from ..warc import read_http_payload
+from ..warc import RecordType, read_http_payload
 
-PAGE_ROLES = ("post", "cited", "recovered")
+PAGE_ROLES = (cat.Role.POST, cat.Role.CITED, cat.Role.RECOVERED)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -36,7 +36,7 @@ def reparse(collection: Collection, *, urls: list[str] | None = None) -> list[Re
     query = (sa.select(records.c.id, records.c.warc_record_id, records.c.target_uri, records.c.offset,
                        files.c.path)
              .join(files, files.c.id == records.c.warc_file_id)
-             .where(records.c.record_type == "response", records.c.http_status.between(200, 299),
+             .where(records.c.record_type == RecordType.RESPONSE, records.c.http_status.between(200, 299),
                     sa.or_(records.c.role.in_(PAGE_ROLES), records.c.role.is_(None)),
                     sa.or_(records.c.http_content_type.like("text/html%"),
                            records.c.http_content_type.like("application/xhtml%")))

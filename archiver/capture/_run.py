@@ -30,7 +30,7 @@ from .. import __version__, faults
 from .. import catalogue as cat
 from ..collection import Collection, Mode, open_collection, repair
 from ..config import Settings
-from ..errors import ArchiverError, CatalogueError, FetchError, InvalidURL, PostNotCaptured
+from ..errors import ArchiverError, CatalogueError, ErrorKind, FetchError, InvalidURL, PostNotCaptured
 from ..net import (
     ROBOTS_MAX_BYTES,
     ROBOTS_MAX_REDIRECTS,
@@ -46,11 +46,13 @@ from ..net import (
 )
 from ..parse import EXTRACTOR, Document, Link, Outlinks, Page, analyse, page_only
 from ..warc import (
+    CAPTURE_TYPES,
     PROFILE_IDENTICAL,
     PROFILE_NOT_MODIFIED,
     Location,
     Original,
     Record,
+    RecordType,
     WarcFile,
     WarcWriter,
     decode_content,
@@ -63,8 +65,9 @@ from ..warc import (
 from ._changes import Change, classify_event
 from ._leases import Leases
 
-FOLLOW_UP = {"post": ("embed", "cited"), "cited": ("cited-embed",)}
+FOLLOW_UP = {cat.Role.POST: (cat.Role.EMBED, cat.Role.CITED), cat.Role.CITED: (cat.Role.CITED_EMBED,)}
 BATCH = 64
+ENDED = (cat.EventOutcome.COMPLETE, cat.EventOutcome.PARTIAL, cat.EventOutcome.FAILED)  # events that ran to their end
 ROBOTS_OBEYED = ("obey: followed links are fetched only if robots.txt (RFC 9309) allows them to archiver; "
                  "URLs the operator typed are fetched regardless; each robots.txt is archived (role robots) "
                  "with a metadata record of its verdict and sha256")
@@ -242,7 +245,7 @@ def capture(
             result = _capture_in_processes(collection, seeds, event=event, command=command, stop=stop,
                                            processes=min(processes, len(seeds)), recrawl=recrawl, leases=leases)
     except BaseException:
-        _end_event(collection, event, "interrupted")
+        _end_event(collection, event, cat.EventOutcome.INTERRUPTED)
         raise
     _end_event(collection, event, result.outcome)
     return result
@@ -268,7 +271,7 @@ def _capture_and_classify(collection: Collection, seeds: list[str], *, event: Ca
         result.failures += again.failures
         result.warc_files += again.warc_files
 
-    if result.outcome != "interrupted" and not stop.is_set():
+    if result.outcome != cat.EventOutcome.INTERRUPTED and not stop.is_set():
         result.changes = classify_event(collection.catalogue, event.id, fetch_ids=run.fetch_ids, confirm=confirm)
     return result
 
@@ -290,7 +293,7 @@ def _start_event(collection: Collection, seeds: list[str], command: str) -> Capt
         event_id = collection.catalogue.insert(connection, cat.capture_events, {
             "uuid": capture_id,
             "started_at": started,
-            "outcome": "running",
+            "outcome": cat.EventOutcome.RUNNING,
             "tool": "archiver",
             "tool_version": __version__,
             "operator": settings.operator,
@@ -312,10 +315,10 @@ def _end_event(collection: Collection, event: CaptureEvent, outcome: str) -> Non
 
 def _outcome(*, interrupted: bool, failed: int, seeds: int) -> str:
     if interrupted:
-        return "interrupted"
+        return cat.EventOutcome.INTERRUPTED
     if failed == 0:
-        return "complete"
-    return "failed" if failed == seeds else "partial"
+        return cat.EventOutcome.COMPLETE
+    return cat.EventOutcome.FAILED if failed == seeds else cat.EventOutcome.PARTIAL
 
 
 def _capture_in_processes(collection: Collection, seeds: list[str], *, event: CaptureEvent, command: str,
@@ -355,7 +358,7 @@ def _capture_in_processes(collection: Collection, seeds: list[str], *, event: Ca
                  else f"{len(recovered)} WARC files left open were cut back to their")
         raise ArchiverError(f"a capture process died (killed, or out of memory); {files} last whole record "
                             "and catalogued; capture again to redo what was missed")
-    result = CaptureResult(capture_id=event.capture_id, outcome="running", started_at=event.started_at,
+    result = CaptureResult(capture_id=event.capture_id, outcome=cat.EventOutcome.RUNNING, started_at=event.started_at,
                            ended_at=dt.datetime.now(dt.timezone.utc))
     for part in parts:
         result.records += part.records
@@ -363,7 +366,7 @@ def _capture_in_processes(collection: Collection, seeds: list[str], *, event: Ca
         result.seed_errors.update(part.seed_errors)
         result.warc_files += part.warc_files
         result.changes += part.changes
-    interrupted = stop.is_set() or any(part.outcome == "interrupted" for part in parts)
+    interrupted = stop.is_set() or any(part.outcome == cat.EventOutcome.INTERRUPTED for part in parts)
     result.outcome = _outcome(interrupted=interrupted, failed=len(result.seed_errors), seeds=len(seeds))
     result.changes = [] if interrupted else sorted(result.changes, key=lambda change: change.detail["fetch_id"])
     return result
@@ -432,15 +435,15 @@ def previous_captures(catalogue: cat.Catalogue, urls: list[str], collection: Col
         for chunk in cat.chunked(urls):
             newest = (sa.select(r.c.id, sa.func.row_number().over(
                 partition_by=r.c.target_uri, order_by=(r.c.warc_date.desc(), r.c.id.desc())).label("rank"))
-                .where(r.c.target_uri.in_(chunk), r.c.record_type.in_(("response", "revisit")),
+                .where(r.c.target_uri.in_(chunk), r.c.record_type.in_(CAPTURE_TYPES),
                        r.c.http_status == 200, r.c.truncated.is_(None))).subquery()
             rows = reader.execute(_record_select().join(newest, newest.c.id == r.c.id).where(newest.c.rank == 1)
                                   ).all()
-            wanted = [row.revisit_of_id for row in rows if row.record_type == "revisit"]
+            wanted = [row.revisit_of_id for row in rows if row.record_type == RecordType.REVISIT]
             originals = {row.id: row for row in reader.execute(_record_select().where(r.c.id.in_(wanted)))
                          } if wanted else {}
             for row in rows:
-                original = originals.get(row.revisit_of_id) if row.record_type == "revisit" else row
+                original = originals.get(row.revisit_of_id) if row.record_type == RecordType.REVISIT else row
                 if original is not None:
                     found[row.target_uri] = _previous_from(row, original, collection)
     return found
@@ -451,8 +454,8 @@ def same_payload(catalogue: cat.Catalogue, payload_sha256: str, url: str, collec
     """An untruncated response of an earlier capture event with this payload digest (this URL's first)."""
     r = cat.records
     query = (_record_select()
-             .where(r.c.payload_sha256 == payload_sha256, r.c.record_type == "response", r.c.truncated.is_(None),
-                    r.c.capture_event_id != before_event)
+             .where(r.c.payload_sha256 == payload_sha256, r.c.record_type == RecordType.RESPONSE,
+                    r.c.truncated.is_(None), r.c.capture_event_id != before_event)
              .order_by((r.c.target_uri == url).desc(), r.c.id.desc()).limit(1))
     with catalogue.reader() as reader:
         row = reader.execute(query).first()
@@ -487,7 +490,7 @@ class _Run:
                  progress, event: CaptureEvent, tasks: list[Task] | None = None, conditional: bool = False,
                  hosts: HostGate | SharedHosts, claim: Callable[[list[str]], set[str]] | None = None) -> None:
         self.collection = collection
-        self.tasks = tasks if tasks is not None else [Task(url=seed, role="post", seed=seed, link_kind="seed")
+        self.tasks = tasks if tasks is not None else [Task(url=seed, role=cat.Role.POST, seed=seed, link_kind="seed")
                                                       for seed in seeds]
         self.conditional = conditional  # send validators from the last capture (a re-crawl)
         self.claim = claim  # a URL is fetched only if claim(urls) holds it (re-crawl leases)
@@ -527,7 +530,8 @@ class _Run:
         self.file_ids: dict[str, int] = {}
         self.pending_rows: list[Callable[[object], None] | _Hop] = []
         self.event_id = event.id
-        self.result = CaptureResult(capture_id=event.capture_id, outcome="running", started_at=event.started_at)
+        self.result = CaptureResult(capture_id=event.capture_id, outcome=cat.EventOutcome.RUNNING,
+                                    started_at=event.started_at)
         self.writer = WarcWriter(
             self.settings.snapshots,
             prefix=self.settings.warc_prefix,
@@ -640,7 +644,7 @@ class _Run:
         fetches = self.fetcher.fetch(
             task.url,
             allow_private=self.settings.allow_private,
-            trust_first=task.role == "post",
+            trust_first=task.role == cat.Role.POST,
             keep_body=task.role in FOLLOW_UP,
             conditional=task.previous.conditional_headers() if task.previous else None,
         )
@@ -667,7 +671,7 @@ class _Run:
     def _consult_robots(self, task: Task, url: str, robots: list) -> Exchange | None:
         """A refusal exchange when robots.txt disallows ``url`` to the task (else None). A URL the
         operator typed, and a re-fetch to confirm an anomaly, are not subject to robots.txt."""
-        if self.robots is None or task.role == "post" or task.link_kind == "confirm":
+        if self.robots is None or task.role == cat.Role.POST or task.link_kind == "confirm":
             return None
         try:
             check_url(url)
@@ -675,7 +679,7 @@ class _Run:
             return None  # never fetched: the fetcher refuses it and says why
         policy, hops = self.robots.policy(url)
         if hops:
-            robots.append((Task(url=policy.url, role="robots", seed=task.seed, link_kind="robots", follow=False),
+            robots.append((Task(url=policy.url, role=cat.Role.ROBOTS, seed=task.seed, link_kind="robots", follow=False),
                            hops, policy))
         return None if policy.allows(url) else _failed(url, policy.refusal(url))
 
@@ -711,7 +715,7 @@ class _Run:
                                                     kind=exchange.error.kind, message=str(exchange.error)))
             if exchange.location and last is False:
                 self.seen.add(hops[number + 1].url)
-        if task.role == "post":
+        if task.role == cat.Role.POST:
             self._judge_seed(task, hops[-1], page)
         if page is None or not task.follow:
             return []
@@ -719,7 +723,7 @@ class _Run:
             (Task(url=link.url, role=role, seed=task.seed, link_kind=link.kind, link_text=link.text or None),
              fetch_ids)
             for role in FOLLOW_UP[task.role]
-            for link in (page.requisites if role.endswith("embed") else page.cited)
+            for link in (page.requisites if role in (cat.Role.EMBED, cat.Role.CITED_EMBED) else page.cited)
         ]
 
     def _judge_seed(self, task: Task, final: Exchange, page: Page | ArchivedLinks | None) -> None:
@@ -779,7 +783,7 @@ class _Run:
                                        .join(e, f.c.capture_event_id == e.c.id).where(f.c.id.in_(chunk)))
                 links: dict[int, list[Link]] = {
                     head.id: [] for head in heads if head.role == wanted[head.id].role
-                    and head.link_kind != "confirm" and head.outcome in ("complete", "partial", "failed")}
+                    and head.link_kind != "confirm" and head.outcome in ENDED}
                 # SQLite's planner would take ix_fetches_redirect for "redirect_from_id IS NULL", which
                 # nearly every row matches: a scan of the table per batch instead of a look-up per parent
                 for row in reader.execute(sa.select(f.c.parent_fetch_id, f.c.url, f.c.link_kind, f.c.link_text)
@@ -809,8 +813,8 @@ class _Run:
 
     def _record_row(self, record: Record, location: Location, exchange: Exchange, original: "Previous | None"
                     ) -> dict:
-        row = cat.record_row(record, location, exchange=exchange)
-        if record.type == "revisit" and original is not None:
+        row = cat.record_row(record.facts(location), exchange=exchange)
+        if record.type == RecordType.REVISIT and original is not None:
             row.update(payload_sha256=original.payload_sha256, revisit_of_id=original.record_pk)
         return row
 
@@ -823,7 +827,7 @@ class _Run:
         else:
             profile = PROFILE_NOT_MODIFIED if exchange.status == 304 else PROFILE_IDENTICAL
             records = revisit_records(exchange, digest=self.digest, profile=profile, original=original.original)
-        response = next((record for record in records if record.type == "response"), None)
+        response = next((record for record in records if record.type == RecordType.RESPONSE), None)
         if fields and response is not None:
             records.append(metadata_record(target_uri=exchange.url, refers_to=response.record_id,
                                            date=exchange.started_at, fields=fields, digest=self.digest))
@@ -836,10 +840,10 @@ class _Run:
 
     def _rows_for(self, task, exchange, rows, document, *, redirect_of, ids) -> "_Hop":
         """This hop's fetch and record rows, inserted at commit time (see :meth:`_insert_hops`)."""
-        outcome = "captured" if exchange.has_response else "failed"
+        outcome = cat.FetchOutcome.CAPTURED if exchange.has_response else cat.FetchOutcome.FAILED
         if exchange.error is not None and exchange.error.kind in (
-                "blocked-address", "refused-url", "robots-disallowed"):
-            outcome = "blocked"
+                ErrorKind.BLOCKED_ADDRESS, ErrorKind.REFUSED_URL, ErrorKind.ROBOTS_DISALLOWED):
+            outcome = cat.FetchOutcome.BLOCKED
         fetch = {
             "capture_event_id": self.event_id,
             "url": exchange.url,
@@ -877,7 +881,8 @@ class _Run:
             for hop in hops for row, location in hop.rows])
         for hop in hops:
             if hop.document is not None:
-                response = next(row["warc_record_id"] for row, _ in hop.rows if row["record_type"] == "response")
+                response = next(row["warc_record_id"] for row, _ in hop.rows
+                                if row["record_type"] == RecordType.RESPONSE)
                 record_id = connection.execute(sa.select(cat.records.c.id).where(
                     cat.records.c.warc_record_id == response)).scalar_one()
                 self.catalogue.insert_document(connection, hop.document, record_id=record_id,
@@ -918,7 +923,7 @@ class _Run:
             })
             self.file_ids[str(warc_file.path)] = file_id
             self.catalogue.insert(connection, cat.records, self._with_ids(
-                cat.record_row(warc_file.warcinfo, location), location, role=None, fetch_id=None))
+                cat.record_row(warc_file.warcinfo.facts(location)), location, role=None, fetch_id=None))
 
         # queued before the rows of the record whose write opened the file
         self.pending_rows.append(insert)
@@ -965,8 +970,10 @@ class _Run:
 
         def finish(connection) -> None:
             self.catalogue.insert_many(connection, cat.fetches, [
-                *(unfetched(task, outcome="leased", error="held by another re-crawl") for task in self.skipped),
-                *(unfetched(task, outcome="duplicate", duplicate_of_id=self.fetch_ids_by_url.get(task.url))
+                *(unfetched(task, outcome=cat.FetchOutcome.LEASED, error="held by another re-crawl")
+                  for task in self.skipped),
+                *(unfetched(task, outcome=cat.FetchOutcome.DUPLICATE,
+                            duplicate_of_id=self.fetch_ids_by_url.get(task.url))
                   for task in self.duplicates)])
 
         self.pending_rows.append(finish)

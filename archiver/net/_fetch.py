@@ -50,7 +50,7 @@ from ..errors import (
     TooLarge,
     TooManyRedirects,
 )
-from ..warc import Hashes
+from ..warc import Hashes, dechunked
 
 SPOOL_IN_MEMORY = 1 << 20
 MAX_HEAD = 1 << 16
@@ -586,13 +586,10 @@ def _rehash_payload(exchange: Exchange) -> None:
     urllib3 drops what it had read when a read fails, but the record keeps
     every byte received, so the payload digest must come from those bytes.
     """
-    from warcio.bufferedreaders import ChunkedDataReader
-
     exchange.payload_hashes = Hashes(sha1=exchange.payload_hashes.sha1 is not None)
     spool = exchange.response
     spool.seek(exchange.payload_offset)
-    chunked = "chunked" in (exchange.header("transfer-encoding") or "").lower()
-    source = ChunkedDataReader(spool, raise_exceptions=False) if chunked else spool
+    source = dechunked(spool, exchange.header("transfer-encoding"))
     for data in iter(lambda: source.read(READ_SIZE), b""):
         exchange.payload_hashes.update(data)
     spool.seek(0, 2)

@@ -25,7 +25,7 @@ from typing import Callable
 from protego import Protego
 
 from ..errors import BlockedAddress, ConnectFailed, FetchError, RobotsDisallowed, TooManyRedirects
-from ..warc import decode_content
+from ..warc import dechunked, decode_content
 from ._fetch import READ_SIZE, Exchange
 
 PRODUCT_TOKEN = "archiver"  # what a robots.txt names in ``User-agent:`` to address archiver
@@ -112,12 +112,9 @@ def decide(url: str, hops: list[Exchange]) -> RobotsPolicy:
 def _payload(exchange: Exchange) -> bytes:
     """The robots.txt body as received (transfer encoding removed), content-decoded, at most
     :data:`MAX_BYTES`; read from the recorded response bytes."""
-    from warcio.bufferedreaders import ChunkedDataReader
-
     spool = exchange.response
     spool.seek(exchange.payload_offset)
-    chunked = "chunked" in (exchange.header("transfer-encoding") or "").lower()
-    source = ChunkedDataReader(spool, raise_exceptions=False) if chunked else spool
+    source = dechunked(spool, exchange.header("transfer-encoding"))
     data = bytearray()
     while len(data) < MAX_BYTES and (block := source.read(READ_SIZE)):
         data += block

@@ -45,8 +45,9 @@ import surt
 from .. import catalogue as cat
 from ..collection import Collection
 from ..errors import InputError
+from ..warc import CAPTURE_TYPES, RecordType
 
-CDXJ_TYPES = ("response", "revisit", "resource", "metadata")
+CDXJ_TYPES = (RecordType.RESPONSE, RecordType.REVISIT, RecordType.RESOURCE, RecordType.METADATA)
 SORT_BUFFER = 32 * 1024 * 1024  # characters of CDXJ held before a sorted run goes to a temporary file
 _FETCH_ROWS = 1000
 _MIME_END = re.compile(r"[;\s]")
@@ -121,7 +122,7 @@ def cdxj_query(query: Query) -> Query:
 
 def _cdxj_where(query: Query) -> list:
     return [*cdxj_query(query).where(),
-            sa.or_(_r.c.record_type.in_(("response", "revisit")),
+            sa.or_(_r.c.record_type.in_(CAPTURE_TYPES),
                    sa.func.coalesce(_r.c.content_type, "") != "application/warc-fields")]
 
 
@@ -245,13 +246,13 @@ def cdxj_lines(collection: Collection, query: Query, *, sort_buffer: int = SORT_
 def cdxj_line(row) -> str:
     """One record's CDXJ line, from its catalogue row (record_type, target_uri, warc_date,
     content_type, http_content_type, http_status, payload_digest, offset, length, filename)."""
-    if row.record_type == "revisit":
+    if row.record_type == RecordType.REVISIT:
         mime = "warc/revisit"
     else:
-        mime = row.http_content_type if row.record_type == "response" else row.content_type
+        mime = row.http_content_type if row.record_type == RecordType.RESPONSE else row.content_type
         if mime:
             mime = _MIME_END.split(mime, 1)[0].strip()
-    http = row.record_type in ("response", "revisit")
+    http = row.record_type in CAPTURE_TYPES
     fields = {
         "url": row.target_uri,
         "mime": mime,

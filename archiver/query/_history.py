@@ -14,20 +14,27 @@ from .. import catalogue as cat
 from ..collection import Collection
 from ..errors import InputError
 from ..parse import caption_lines, citation_urls, list_diff, word_diff
+from ..warc import CAPTURE_TYPES
 
 _EDITS = ("body", "captions", "citations")
+
+
+def captures(url, *columns) -> sa.Select:
+    """``columns`` of each response or revisit record of ``url`` (a value or a bind parameter) and its
+    WARC file, oldest first: the one definition of a URL's captures (history, timemap)."""
+    r, f = cat.records, cat.warc_files
+    return (sa.select(*columns).select_from(r).join(f, r.c.warc_file_id == f.c.id)
+            .where(r.c.target_uri == url, r.c.record_type.in_(CAPTURE_TYPES))
+            .order_by(r.c.warc_date, r.c.id))
 
 
 def history(catalogue: cat.Catalogue, url: str) -> list[dict[str, Any]]:
     """Every response or revisit archived for ``url``, oldest first, with its classification."""
     r, f, e, c = cat.records, cat.warc_files, cat.capture_events, cat.changes
-    query = (sa.select(r.c.id, r.c.warc_date, r.c.http_status, r.c.record_type, r.c.payload_sha256, r.c.offset,
-                       r.c.length, r.c.warc_record_id, r.c.revisit_of_id, f.c.filename, e.c.uuid,
-                       c.c.change, c.c.changed)
-             .join(f, r.c.warc_file_id == f.c.id).outerjoin(e, r.c.capture_event_id == e.c.id)
-             .outerjoin(c, c.c.record_id == r.c.id)
-             .where(r.c.target_uri == url, r.c.record_type.in_(("response", "revisit")))
-             .order_by(r.c.warc_date, r.c.id))
+    query = (captures(url, r.c.id, r.c.warc_date, r.c.http_status, r.c.record_type, r.c.payload_sha256, r.c.offset,
+                      r.c.length, r.c.warc_record_id, r.c.revisit_of_id, f.c.filename, e.c.uuid,
+                      c.c.change, c.c.changed)
+             .outerjoin(e, r.c.capture_event_id == e.c.id).outerjoin(c, c.c.record_id == r.c.id))
     with catalogue.reader() as reader:
         rows = reader.execute(query).all()
     if not rows:
@@ -69,7 +76,7 @@ def citing(reader, url: str) -> list[str]:
 def _last_good(reader, url: str, *, before: dt.datetime) -> dict[str, Any] | None:
     c, r = cat.changes, cat.records
     for row in reader.execute(sa.select(c).where(c.c.url == url, c.c.at < before,
-                                                 c.c.change.notin_(("gone", "failed")))
+                                                 c.c.change.notin_((cat.ChangeClass.GONE, cat.ChangeClass.FAILED)))
                               .order_by(c.c.at.desc(), c.c.id.desc())):
         record = reader.execute(sa.select(r.c.warc_record_id, r.c.warc_date).where(r.c.id == row.record_id)).first()
         if record is not None:

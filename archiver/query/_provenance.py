@@ -20,6 +20,7 @@ from .. import __version__
 from .. import catalogue as cat
 from ..collection import Collection
 from ..errors import InputError, StoreError
+from ..warc import CAPTURE_TYPES, RecordType, bracketed_record_id
 
 NAMESPACE = "https://github.com/archiver/archiver/ns#"
 
@@ -27,12 +28,12 @@ NAMESPACE = "https://github.com/archiver/archiver/ns#"
 def _record_by(reader, target: str):
     r = cat.records
     if target.startswith(("<urn:", "urn:")):
-        record_id = target if target.startswith("<") else f"<{target}>"
+        record_id = bracketed_record_id(target)
         row = reader.execute(sa.select(r).where(r.c.warc_record_id == record_id)).first()
         if row is None:
             raise InputError(f"{target}: no such record in the catalogue")
         return row
-    row = reader.execute(sa.select(r).where(r.c.target_uri == target, r.c.record_type.in_(("response", "revisit")))
+    row = reader.execute(sa.select(r).where(r.c.target_uri == target, r.c.record_type.in_(CAPTURE_TYPES))
                          .order_by(r.c.warc_date.desc(), r.c.id.desc()).limit(1)).first()
     if row is None:
         raise InputError(f"{target}: not in the catalogue (archiver capture {target} archives it)")
@@ -103,13 +104,13 @@ def _final_response(reader, fetch: dict) -> Any:
     final = _chain(reader, fetch)[-1]
     r = cat.records
     return reader.execute(sa.select(r).where(r.c.fetch_id == final["id"],
-                                             r.c.record_type.in_(("response", "revisit")))).first()
+                                             r.c.record_type.in_(CAPTURE_TYPES))).first()
 
 
 def _hop(reader, hop: dict) -> dict[str, Any]:
     r = cat.records
     record = reader.execute(sa.select(r.c.warc_record_id).where(
-        r.c.fetch_id == hop["id"], r.c.record_type.in_(("response", "revisit")))).scalar_one_or_none()
+        r.c.fetch_id == hop["id"], r.c.record_type.in_(CAPTURE_TYPES))).scalar_one_or_none()
     return {"url": hop["url"], "http_status": hop["http_status"], "outcome": hop["outcome"], "record_id": record}
 
 
@@ -150,7 +151,7 @@ def provenance(collection: Collection, target: str) -> dict[str, Any]:
         event = reader.execute(sa.select(cat.capture_events).where(
             cat.capture_events.c.id == row.capture_event_id)).first()
         request = reader.execute(sa.select(cat.records).where(
-            cat.records.c.concurrent_to == row.warc_record_id, cat.records.c.record_type == "request")).first()
+            cat.records.c.concurrent_to == row.warc_record_id, cat.records.c.record_type == RecordType.REQUEST)).first()
         where = _location(reader, collection, request) if request is not None else None
         report = {
             "record": _record(reader, collection, row),
@@ -244,7 +245,7 @@ def as_prov(report: dict[str, Any]) -> dict[str, Any]:
                                  "prov:location": f"{capture_of['file']}#{capture_of['offset']}",
                                  "archiver:targetURI": citation["url"]}
                 cited_fetch = f"archiver:fetch/{cited.partition(':')[2]}"
-                activity[cited_fetch] = {"archiver:role": "cited"}
+                activity[cited_fetch] = {"archiver:role": cat.Role.CITED}
                 relate("wasGeneratedBy", entity=cited, activity=cited_fetch)
                 relate("wasInformedBy", informed=cited_fetch, informant=act)
     document = {"prefix": {"archiver": NAMESPACE, "warc": "urn:uuid:"},

@@ -14,13 +14,11 @@ import email.utils
 import urllib.parse
 from typing import Any, Iterator
 
-import sqlalchemy as sa
-
 from .. import catalogue as cat
 from ..errors import InputError
+from ._history import captures
 
 DEFAULT_REPLAY_BASE = "http://localhost:8080/archive/"
-CAPTURE_TYPES = ("response", "revisit")
 _URI_SAFE = "!#$%&'()*+,/:;=?@[]~"  # what may stay in a <URI> of link-format; the rest is %-escaped
 
 
@@ -79,11 +77,8 @@ def timemap(catalogue: cat.Catalogue, *, url: str, base: str = DEFAULT_REPLAY_BA
     """The TimeMap of ``url``'s captures, with memento URIs under the replay ``base``."""
     base = replay_base(base)
     r, f = cat.records, cat.warc_files
-    query = (sa.select(r.c.warc_record_id, r.c.record_type, r.c.warc_date, r.c.http_status, r.c.offset,
-                       r.c.length, f.c.filename)
-             .join(f, r.c.warc_file_id == f.c.id)
-             .where(r.c.target_uri == url, r.c.record_type.in_(CAPTURE_TYPES))
-             .order_by(r.c.warc_date, r.c.id))
+    query = captures(url, r.c.warc_record_id, r.c.record_type, r.c.warc_date, r.c.http_status, r.c.offset,
+                     r.c.length, f.c.filename)
     with catalogue.reader() as reader:
         rows = reader.execute(query).all()
     if not rows:

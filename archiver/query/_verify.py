@@ -35,7 +35,18 @@ from .. import catalogue as cat
 from ..collection import Collection
 from ..errors import CatalogueError, InputError, StoreError
 from ..net import check_url
-from ..warc import OPEN_SUFFIX, READ_SIZE, RecordFacts, Unreadable, parse_digest, parse_warc_date, walk_records
+from ..warc import (
+    OPEN_SUFFIX,
+    READ_SIZE,
+    RecordFacts,
+    RecordType,
+    Unreadable,
+    bracketed_record_id,
+    file_sha256,
+    parse_digest,
+    parse_warc_date,
+    walk_records,
+)
 
 EXIT_DAMAGED = 6  # the exit code of `archiver verify` when anything checked is not intact
 REPORT_CAP = 1000  # failures kept in a fixity event's report (the full count is kept beside them)
@@ -104,7 +115,7 @@ def parse_targets(targets: Iterable[str]) -> Scope:
     for target in targets:
         text = target.strip()
         if text.startswith(("<urn:", "urn:")):
-            record_ids.append(text if text.startswith("<") else f"<{text}>")
+            record_ids.append(bracketed_record_id(text))
         elif "://" in text:
             urls.append(check_url(text))
         else:
@@ -364,9 +375,9 @@ class _Checker:
                 continue
             if file_row["sha256"] is None:
                 return candidate, read
-            digest, size = _sha256(candidate)
+            digest, size = file_sha256(candidate)
             read += size
-            if digest == file_row["sha256"]:
+            if digest.hexdigest() == file_row["sha256"]:
                 return candidate, read
         return None, read
 
@@ -374,9 +385,9 @@ class _Checker:
         """Every WARC file under snapshots/ and the catalogue's folder, by name (found once)."""
         if self._by_name is None:
             roots = [self.collection.snapshots]
-            database = sa.engine.make_url(self.collection.settings.db_url).database
-            if database and not database.startswith("file:") and database != ":memory:":
-                roots.append(Path(database).parent)
+            database = cat.sqlite_file(self.collection.settings.db_url)
+            if database is not None:
+                roots.append(database.parent)
             self._by_name = {}
             seen: set[Path] = set()
             for root in roots:
@@ -434,7 +445,8 @@ def _differences(row, facts: RecordFacts) -> list[str]:
         problems.append("block sha256 differs from the catalogue's")
     if facts.block_digest_ok is False:
         problems.append("block does not match its WARC-Block-Digest")
-    if row.record_type != "revisit" and row.payload_sha256 is not None and facts.payload_sha256 != row.payload_sha256:
+    if (row.record_type != RecordType.REVISIT and row.payload_sha256 is not None
+            and facts.payload_sha256 != row.payload_sha256):
         problems.append("payload sha256 differs from the catalogue's")
     if facts.payload_digest_ok is False:
         problems.append("payload does not match its WARC-Payload-Digest")
@@ -443,7 +455,7 @@ def _differences(row, facts: RecordFacts) -> list[str]:
 
 def _revisit_problem(row) -> str:
     """A revisit holds no payload: its catalogued payload digest is its original's, which must exist."""
-    if row.record_type != "revisit" or row.revisit_of_id is None:
+    if row.record_type != RecordType.REVISIT or row.revisit_of_id is None:
         return ""
     if row.original_id is None:
         return f"its original (catalogue row {row.revisit_of_id}) is not in the catalogue"
@@ -481,16 +493,6 @@ def _walk_files(root: Path) -> Iterator[Path]:
         folders.sort()
         for name in sorted(files):
             yield Path(folder) / name
-
-
-def _sha256(path: Path) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(READ_SIZE), b""):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
 
 
 # -- a run, recorded ----------------------------------------------------------------------------

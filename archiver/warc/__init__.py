@@ -4,17 +4,17 @@ record walker and digest checks), and payload bytes (hashes, Content-Encoding).
 Knows nothing of the network, the catalogue, capture or queries.
 """
 
-from ._payload import Hashes, decode_content
+from ._payload import Hashes, dechunked, decode_content, file_sha256, parse_digest
 from ._reader import (
     READ_SIZE,
     RecordFacts,
     Unreadable,
-    parse_digest,
     parse_warc_date,
     read_http_payload,
     read_record,
     walk_records,
 )
+from ._record_type import CAPTURE_TYPES, RecordType
 from ._writer import (
     OPEN_SUFFIX,
     PROFILE_IDENTICAL,
@@ -25,6 +25,7 @@ from ._writer import (
     Repaired,
     WarcFile,
     WarcWriter,
+    bracketed_record_id,
     exchange_records,
     metadata_record,
     repair_open_files,
@@ -33,6 +34,7 @@ from ._writer import (
 )
 
 __all__ = [
+    "CAPTURE_TYPES",
     "OPEN_SUFFIX",
     "PROFILE_IDENTICAL",
     "PROFILE_NOT_MODIFIED",
@@ -42,12 +44,16 @@ __all__ = [
     "Original",
     "Record",
     "RecordFacts",
+    "RecordType",
     "Repaired",
     "Unreadable",
     "WarcFile",
     "WarcWriter",
+    "bracketed_record_id",
+    "dechunked",
     "decode_content",
     "exchange_records",
+    "file_sha256",
     "metadata_record",
     "parse_digest",
     "parse_warc_date",

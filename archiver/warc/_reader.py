@@ -7,12 +7,9 @@ de-chunked before hashing. Everything streams: no record is held in memory.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
 import dataclasses
 import datetime as dt
-import hashlib
 import io
 import sys
 import threading
@@ -21,12 +18,12 @@ from pathlib import Path
 from typing import BinaryIO, Iterator
 
 from warcio.archiveiterator import ArchiveIterator
-from warcio.bufferedreaders import ChunkedDataReader
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeadersParserException
 
 from ..errors import StoreError
-from ._payload import decode_content
+from ._payload import Hashes, dechunked, decode_content
+from ._record_type import RecordType
 
 READ_SIZE = 1 << 16
 
@@ -48,78 +45,15 @@ class RecordFacts:
     block_digest_ok: bool | None  # WARC-Block-Digest recomputed in its own algorithm; None: absent or unknown
     payload_digest_ok: bool | None
 
-    def catalogue_row(self) -> dict:
-        """The ``records`` columns these bytes determine (no role, fetch or event)."""
-        return {
-            "warc_record_id": self.record_id,
-            "record_type": self.record_type,
-            "target_uri": self.target_uri,
-            "warc_date": parse_warc_date(self.headers["WARC-Date"]),
-            "content_type": self.headers.get("Content-Type"),
-            "content_length": self.content_length,
-            "block_sha256": self.block_sha256,
-            "payload_sha256": self.payload_sha256,
-            "block_digest": self.headers.get("WARC-Block-Digest"),
-            "payload_digest": self.headers.get("WARC-Payload-Digest"),
-            "http_status": self.http_status,
-            "peer_ip": self.headers.get("WARC-IP-Address"),
-            "concurrent_to": self.headers.get("WARC-Concurrent-To"),
-            "refers_to": self.headers.get("WARC-Refers-To"),
-            "truncated": self.headers.get("WARC-Truncated"),
-            "revisit_profile": self.headers.get("WARC-Profile"),
-            "offset": self.offset,
-            "length": self.length,
-        }
-
 
 def parse_warc_date(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(dt.timezone.utc)
 
 
-def parse_digest(label: str | None) -> tuple[str, bytes] | None:
-    """``sha1:BASE32`` / ``sha256:hex`` (any RFC 4648 encoding) -> (algorithm, digest bytes)."""
-    if not label or ":" not in label:
-        return None
-    algorithm, _, value = label.partition(":")
-    algorithm = algorithm.strip().lower().replace("-", "")
-    if algorithm not in hashlib.algorithms_available:
-        return None
-    size = hashlib.new(algorithm).digest_size
-    value = value.strip()
-    for decode in (bytes.fromhex, lambda text: base64.b32decode(text, casefold=True), base64.b64decode):
-        try:
-            raw = decode(value)
-        except (ValueError, binascii.Error):
-            continue
-        if len(raw) == size:
-            return algorithm, raw
-    return None
-
-
-class _Hashes:
-    """sha256 (the catalogue's) plus the algorithm a WARC header declares, if another."""
-
-    def __init__(self, declared: str | None) -> None:
-        self.expected = parse_digest(declared)
-        self.sha256 = hashlib.sha256()
-        self.other = hashlib.new(self.expected[0]) if self.expected and self.expected[0] != "sha256" else None
-
-    def update(self, data: bytes) -> None:
-        self.sha256.update(data)
-        if self.other is not None:
-            self.other.update(data)
-
-    def matches(self) -> bool | None:
-        if self.expected is None:
-            return None
-        actual = self.other.digest() if self.other is not None else self.sha256.digest()
-        return actual == self.expected[1]
-
-
 class _HashingReader:
     def __init__(self, stream: BinaryIO, declared: str | None) -> None:
         self.stream = stream
-        self.hash = _Hashes(declared)
+        self.hash = Hashes(declared=declared)
         self.count = 0
 
     # warcio's LimitReader reads past the record's end when given -1 (only None means "to the
@@ -259,7 +193,7 @@ def _facts(iterator: ArchiveIterator, record, offset: int) -> RecordFacts:
                and "msgtype=response" in headers.get("Content-Type", "").replace(" ", ""))
     if is_http:
         status, payload = _hash_http_payload(block, headers.get("WARC-Payload-Digest"))
-        if headers.get("WARC-Type") == "revisit":
+        if headers.get("WARC-Type") == RecordType.REVISIT:
             payload = None  # its payload is the referred record's; the block holds headers only
     while block.read(READ_SIZE):
         pass
@@ -280,11 +214,11 @@ def _facts(iterator: ArchiveIterator, record, offset: int) -> RecordFacts:
     )
 
 
-def _hash_http_payload(block: _HashingReader, declared: str | None) -> tuple[int | None, _Hashes | None]:
+def _hash_http_payload(block: _HashingReader, declared: str | None) -> tuple[int | None, Hashes | None]:
     status_line = block.readline()
     parts = status_line.split(None, 2)
     status = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
-    chunked = False
+    transfer_encodings = []
     while True:
         line = block.readline()
         if line in (b"\r\n", b"\n", b""):
@@ -292,10 +226,10 @@ def _hash_http_payload(block: _HashingReader, declared: str | None) -> tuple[int
                 return status, None  # headers never ended: no payload
             break
         name, _, value = line.decode("iso-8859-1").partition(":")
-        if name.strip().lower() == "transfer-encoding" and "chunked" in value.lower():
-            chunked = True
-    payload = _Hashes(declared)
-    source = ChunkedDataReader(block, raise_exceptions=False) if chunked else block
+        if name.strip().lower() == "transfer-encoding":
+            transfer_encodings.append(value)
+    payload = Hashes(declared=declared)
+    source = dechunked(block, ",".join(transfer_encodings))
     for data in iter(lambda: source.read(READ_SIZE), b""):
         payload.update(data)
     return status, payload
@@ -314,8 +248,7 @@ def read_http_payload(path: Path, offset: int, *, limit: int) -> tuple[bytes, st
         headers = record.http_headers
         if headers is None:
             raise StoreError(f"no HTTP response record at offset {offset} of {path}")
-        chunked = "chunked" in (headers.get_header("Transfer-Encoding") or "").lower()
-        source = ChunkedDataReader(record.raw_stream, raise_exceptions=False) if chunked else record.raw_stream
+        source = dechunked(record.raw_stream, headers.get_header("Transfer-Encoding"))
         payload = bytearray()
         while len(payload) < limit:
             data = source.read(min(READ_SIZE, limit - len(payload)))

@@ -28,7 +28,9 @@ from typing import BinaryIO, Callable, Iterator
 
 from .. import faults
 from ..errors import StoreError
-from ._payload import Hashes
+from ._payload import Hashes, file_sha256
+from ._reader import RecordFacts
+from ._record_type import RecordType
 
 WARC_VERSION = "WARC/1.1"
 OPEN_SUFFIX = ".open"
@@ -61,6 +63,12 @@ _random_ids = _RandomIds()
 
 def new_record_id() -> str:
     return f"<urn:uuid:{_random_ids.next()}>"
+
+
+def bracketed_record_id(text: str) -> str:
+    """A WARC-Record-ID as records carry it and the catalogue holds it (``<urn:uuid:...>``), from one
+    given with or without its angle brackets."""
+    return text if text.startswith("<") else f"<{text}>"
 
 
 def warc_date(moment: dt.datetime) -> str:
@@ -111,6 +119,25 @@ class Record:
             if key.lower() == name.lower():
                 return value
         return None
+
+    def facts(self, location: "Location") -> RecordFacts:
+        """What this record, written at ``location``, says about itself, as :func:`read_record` reads
+        it back; the HTTP status and payload digest are the exchange's to give (None here)."""
+        return RecordFacts(
+            record_id=self.record_id,
+            record_type=self.type,
+            target_uri=self.field("WARC-Target-URI"),
+            offset=location.offset,
+            length=location.length,
+            content_length=self.block.length,
+            block_sha256=self.block.hashes.sha256.hexdigest(),
+            payload_sha256=None,
+            http_status=None,
+            headers={"WARC-Type": self.type, "WARC-Record-ID": self.record_id, "WARC-Date": warc_date(self.date),
+                     **dict(self.fields), "Content-Length": str(self.block.length)},
+            block_digest_ok=True,
+            payload_digest_ok=None,
+        )
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -277,10 +304,7 @@ class WarcWriter:
         try:
             os.ftruncate(self._fh.fileno(), offset)
             os.fsync(self._fh.fileno())
-            digest = hashlib.sha256()
-            with open(self._fh.name, "rb") as kept:
-                while chunk := kept.read(COPY_SIZE):
-                    digest.update(chunk)
+            digest, _ = file_sha256(self._fh.name)
         except OSError as exc:  # left .open: the next start cuts it back to its last whole record
             self.abandon()
             raise StoreError(f"cannot write to {self.directory}: {exc.strerror}") from None
@@ -344,7 +368,7 @@ def warcinfo_record(*, filename: str, fields: list[tuple[str, str]], digest: str
     body = "".join(f"{name}: {value}\r\n" for name, value in fields).encode("utf-8")
     block = Block.from_bytes(body, sha1=digest == "sha1")
     return Record(
-        type="warcinfo",
+        type=RecordType.WARCINFO,
         record_id=new_record_id(),
         date=dt.datetime.now(dt.timezone.utc),
         fields=[
@@ -384,7 +408,7 @@ def exchange_records(exchange, *, digest: str) -> list[Record]:
         if exchange.truncated:
             fields.append(("WARC-Truncated", exchange.truncated))
         block = Block.from_stream(exchange.response, exchange.response_length, exchange.response_hashes)
-        response = Record(type="response", record_id=new_record_id(), date=exchange.started_at, fields=fields,
+        response = Record(type=RecordType.RESPONSE, record_id=new_record_id(), date=exchange.started_at, fields=fields,
                           block=block, incompressible=is_compressed(exchange.content_type,
                                                                     exchange.header("content-encoding")))
         response_id = response.record_id
@@ -404,7 +428,8 @@ def request_record(exchange, *, digest: str, concurrent_to: str | None) -> Recor
     fields += [*([("WARC-Concurrent-To", concurrent_to)] if concurrent_to else []),
                ("Content-Type", "application/http;msgtype=request"),
                ("WARC-Block-Digest", digest_label(digest, block.hashes))]
-    return Record(type="request", record_id=new_record_id(), date=exchange.started_at, fields=fields, block=block)
+    return Record(type=RecordType.REQUEST, record_id=new_record_id(), date=exchange.started_at, fields=fields,
+                  block=block)
 
 
 PROFILE_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
@@ -442,7 +467,8 @@ def revisit_records(exchange, *, digest: str, profile: str, original: Original) 
                ("WARC-Block-Digest", digest_label(digest, block.hashes))]
     if profile == PROFILE_IDENTICAL:
         fields.append(("WARC-Payload-Digest", digest_label(digest, exchange.payload_hashes)))
-    revisit = Record(type="revisit", record_id=new_record_id(), date=exchange.started_at, fields=fields, block=block)
+    revisit = Record(type=RecordType.REVISIT, record_id=new_record_id(), date=exchange.started_at, fields=fields,
+                     block=block)
     request = request_record(exchange, digest=digest, concurrent_to=revisit.record_id)
     return [revisit] + ([request] if request else [])
 
@@ -453,7 +479,7 @@ def metadata_record(
     body = "".join(f"{name}: {value}\r\n" for name, value in fields).encode("utf-8")
     block = Block.from_bytes(body, sha1=digest == "sha1")
     return Record(
-        type="metadata",
+        type=RecordType.METADATA,
         record_id=new_record_id(),
         date=date,
         fields=[
@@ -473,7 +499,7 @@ def warcinfo_fields(path: Path) -> dict[str, str]:
 
     with open(path, "rb") as fh:
         record = next(iter(ArchiveIterator(fh)), None)
-        if record is None or record.rec_type != "warcinfo":
+        if record is None or record.rec_type != RecordType.WARCINFO:
             return {}
         text = record.content_stream().read().decode("utf-8", "replace")
     return dict(line.split(": ", 1) for line in text.splitlines() if ": " in line)
@@ -569,10 +595,7 @@ def repair_open_files(directory: Path) -> list[Repaired]:
             fh.truncate(end)
             fh.flush()
             os.fsync(fh.fileno())
-            fh.seek(0)
-            digest = hashlib.sha256()
-            while chunk := fh.read(COPY_SIZE):
-                digest.update(chunk)
+            digest, _ = file_sha256(open_path)
             final = Path(str(open_path)[: -len(OPEN_SUFFIX)])
             if not kept:  # not even the warcinfo record was complete: nothing to keep
                 os.unlink(open_path)
