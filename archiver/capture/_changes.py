@@ -129,7 +129,7 @@ class _Fetches(dict):
         self.next_hop = {row["redirect_from_id"]: row for row in rows if row["redirect_from_id"] is not None}
 
 
-def _event_fetches(reader, event_id: int) -> _Fetches:
+def _event_fetches(reader: sa.Connection, event_id: int) -> _Fetches:
     f = cat.fetches
     rows = reader.execute(sa.select(f.c.id, f.c.url, f.c.role, f.c.redirect_from_id, f.c.parent_fetch_id, f.c.outcome,
                                     f.c.link_kind, f.c.http_status, f.c.error_kind, f.c.started_at)
@@ -137,7 +137,7 @@ def _event_fetches(reader, event_id: int) -> _Fetches:
     return _Fetches([row._asdict() for row in rows])
 
 
-def _documents(reader, record_ids) -> dict[int, dict[str, Any]]:
+def _documents(reader: sa.Connection, record_ids) -> dict[int, dict[str, Any]]:
     """The newest document row of each record, by record id."""
     d = cat.documents
     found: dict[int, dict[str, Any]] = {}
@@ -147,7 +147,7 @@ def _documents(reader, record_ids) -> dict[int, dict[str, Any]]:
     return found
 
 
-def _with_documents(reader, items: list[tuple[dict, "_Version", "_Previous | None"]]
+def _with_documents(reader: sa.Connection, items: list[tuple[dict, "_Version", "_Previous | None"]]
                     ) -> list[tuple[dict, "_Version", "_Previous | None"]]:
     """``(first, new, before)`` items with the parsed documents filled in where classification reads
     them: where a good version differs from the one before. The same version is the same text, so an
@@ -173,7 +173,7 @@ class _Found:
     document_ids: dict[int, int]
 
     @classmethod
-    def read(cls, reader, event_id: int) -> "_Found":
+    def read(cls, reader: sa.Connection, event_id: int) -> "_Found":
         r = cat.records
         records: dict[int, Any] = {}
         for row in reader.execute(
@@ -221,7 +221,7 @@ class _Previous:
     document: dict[str, Any] | None = None  # the last good version's, where read (_with_documents)
 
 
-def _previous(reader, urls: list[str], event_id: int) -> dict[str, _Previous]:
+def _previous(reader: sa.Connection, urls: list[str], event_id: int) -> dict[str, _Previous]:
     """Each URL's newest classification by another event; for its version, the last good one (not
     gone or failed). One query per :data:`archiver.catalogue.IN_LIST` URLs: both rows come from the
     same ranking, and a row that is both is read once."""
@@ -282,7 +282,7 @@ def _fingerprints(document: dict) -> Fingerprints | None:
                            ("title", "dates", "body", "captions", "citations")})
 
 
-def _classify(reader, new: _Version, previous: _Previous | None, anomaly: dict | None) -> Change:
+def _classify(reader: sa.Connection, new: _Version, previous: _Previous | None, anomaly: dict | None) -> Change:
     detail: dict[str, Any] = {"fetch_id": new.fetch_id, "state": new.state, "final_url": new.final_url,
                               "http_status": new.status, "error_kind": new.error_kind,
                               "version_record_id": new.version_record_id, "payload_sha256": new.payload_sha256,
@@ -297,7 +297,7 @@ def _classify(reader, new: _Version, previous: _Previous | None, anomaly: dict |
                   previous_record_id=previous.version_record_id if previous else None, detail=detail)
 
 
-def _judge(reader, new: _Version, previous: _Previous | None, anomaly: dict | None, detail: dict
+def _judge(reader: sa.Connection, new: _Version, previous: _Previous | None, anomaly: dict | None, detail: dict
            ) -> tuple[str, bool]:
     if new.state == "failed":
         return "failed", False
@@ -334,7 +334,7 @@ def _judge(reader, new: _Version, previous: _Previous | None, anomaly: dict | No
 _CONNECTIVES = {"and", "or", "&", "also", "see", "via"}
 
 
-def _only_link_text(reader, old: dict, new: dict) -> bool:
+def _only_link_text(reader: sa.Connection, old: dict, new: dict) -> bool:
     """Do the two texts differ only by the anchor text of citations added or removed?"""
     links = {}
     for document in (old, new):

@@ -24,7 +24,7 @@ from ..errors import InputError, StoreError
 NAMESPACE = "https://github.com/archiver/archiver/ns#"
 
 
-def _record_by(reader, target: str):
+def _record_by(reader: sa.Connection, target: str):
     r = cat.records
     if target.startswith(("<urn:", "urn:")):
         record_id = target if target.startswith("<") else f"<{target}>"
@@ -39,13 +39,13 @@ def _record_by(reader, target: str):
     return row
 
 
-def _location(reader, collection: Collection, row) -> dict[str, Any]:
+def _location(reader: sa.Connection, collection: Collection, row) -> dict[str, Any]:
     f = reader.execute(sa.select(cat.warc_files).where(cat.warc_files.c.id == row.warc_file_id)).first()
     return {"file": f.filename, "path": str(collection.resolve(f.path)), "offset": row.offset, "length": row.length,
             "file_sha256": f.sha256, "file_status": f.status, "warcinfo_id": f.warcinfo_id}
 
 
-def _record(reader, collection: Collection, row) -> dict[str, Any]:
+def _record(reader: sa.Connection, collection: Collection, row) -> dict[str, Any]:
     return {
         "record_id": row.warc_record_id, "record_type": row.record_type, "target_uri": row.target_uri,
         "warc_date": row.warc_date.isoformat(), "http_status": row.http_status, "http_reason": row.http_reason,
@@ -59,7 +59,7 @@ def _record(reader, collection: Collection, row) -> dict[str, Any]:
     }
 
 
-def _record_id(reader, pk: int | None) -> str | None:
+def _record_id(reader: sa.Connection, pk: int | None) -> str | None:
     if pk is None:
         return None
     return reader.execute(sa.select(cat.records.c.warc_record_id).where(cat.records.c.id == pk)).scalar_one()
@@ -79,14 +79,14 @@ def _request_headers(path, offset: int) -> dict[str, Any] | None:
         raise StoreError(f"cannot read {path}: {exc.strerror}") from None
 
 
-def _fetch(reader, fetch_id: int | None) -> dict[str, Any] | None:
+def _fetch(reader: sa.Connection, fetch_id: int | None) -> dict[str, Any] | None:
     if fetch_id is None:
         return None
     row = reader.execute(sa.select(cat.fetches).where(cat.fetches.c.id == fetch_id)).first()
     return dict(row._mapping) if row is not None else None
 
 
-def _chain(reader, fetch: dict) -> list[dict]:
+def _chain(reader: sa.Connection, fetch: dict) -> list[dict]:
     """Every hop of the redirect chain ``fetch`` belongs to, first to last."""
     first = fetch
     while first["redirect_from_id"] is not None:
@@ -99,21 +99,21 @@ def _chain(reader, fetch: dict) -> list[dict]:
         hops.append(dict(row._mapping))
 
 
-def _final_response(reader, fetch: dict) -> Any:
+def _final_response(reader: sa.Connection, fetch: dict) -> Any:
     final = _chain(reader, fetch)[-1]
     r = cat.records
     return reader.execute(sa.select(r).where(r.c.fetch_id == final["id"],
                                              r.c.record_type.in_(("response", "revisit")))).first()
 
 
-def _hop(reader, hop: dict) -> dict[str, Any]:
+def _hop(reader: sa.Connection, hop: dict) -> dict[str, Any]:
     r = cat.records
     record = reader.execute(sa.select(r.c.warc_record_id).where(
         r.c.fetch_id == hop["id"], r.c.record_type.in_(("response", "revisit")))).scalar_one_or_none()
     return {"url": hop["url"], "http_status": hop["http_status"], "outcome": hop["outcome"], "record_id": record}
 
 
-def _citations(reader, collection: Collection, row, fetch: dict | None) -> list[dict[str, Any]]:
+def _citations(reader: sa.Connection, collection: Collection, row, fetch: dict | None) -> list[dict[str, Any]]:
     """Each citation of the record's newest document, with the capture of it taken from this fetch."""
     d, links, f = cat.documents, cat.links, cat.fetches
     version = row.revisit_of_id or row.id
@@ -174,7 +174,7 @@ def provenance(collection: Collection, target: str) -> dict[str, Any]:
     return report
 
 
-def _found_on(reader, fetch: dict) -> dict[str, Any] | None:
+def _found_on(reader: sa.Connection, fetch: dict) -> dict[str, Any] | None:
     parent = _fetch(reader, fetch["parent_fetch_id"])
     if parent is None:
         return None

@@ -18,7 +18,7 @@ import sys
 import threading
 import zlib
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import Any, BinaryIO, Iterator, Protocol, TextIO
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import ChunkedDataReader
@@ -48,7 +48,7 @@ class RecordFacts:
     block_digest_ok: bool | None  # WARC-Block-Digest recomputed in its own algorithm; None: absent or unknown
     payload_digest_ok: bool | None
 
-    def catalogue_row(self) -> dict:
+    def catalogue_row(self) -> dict[str, Any]:
         """The ``records`` columns these bytes determine (no role, fetch or event)."""
         return {
             "warc_record_id": self.record_id,
@@ -116,8 +116,16 @@ class _Hashes:
         return actual == self.expected[1]
 
 
+class _LimitReader(Protocol):
+    """warcio's LimitReader (a record's ``raw_stream``): ``None`` reads to the limit."""
+
+    def read(self, size: int | None = ..., /) -> bytes: ...
+
+    def readline(self, size: int | None = ..., /) -> bytes: ...
+
+
 class _HashingReader:
-    def __init__(self, stream: BinaryIO, declared: str | None) -> None:
+    def __init__(self, stream: _LimitReader, declared: str | None) -> None:
         self.stream = stream
         self.hash = _Hashes(declared)
         self.count = 0
@@ -146,7 +154,7 @@ class _HashingReader:
 
 
 @contextlib.contextmanager
-def _record_at(path: Path, offset: int, *, parse_http: bool):
+def _record_at(path: Path, offset: int, *, parse_http: bool) -> Iterator[tuple[ArchiveIterator, Any]]:
     """(iterator, record) for the record at ``offset`` of ``path``, the file open meanwhile."""
     try:
         fh = open(path, "rb")
@@ -212,7 +220,7 @@ class _ThisThreadsStderr:
     writes is kept, what other threads write (a server's error report, a log line) goes on to the
     real stderr, so it is never taken for a complaint about the WARC."""
 
-    def __init__(self, real) -> None:
+    def __init__(self, real: TextIO) -> None:
         self._real = real
         self._thread = threading.get_ident()
         self._kept = io.StringIO()
@@ -223,7 +231,7 @@ class _ThisThreadsStderr:
     def getvalue(self) -> str:
         return self._kept.getvalue()
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         return getattr(self._real, name)
 
 
@@ -249,7 +257,7 @@ def _first_line(exc_or_text: BaseException | str) -> str:
     return text if len(text) <= 120 else text[:119] + "…"
 
 
-def _facts(iterator: ArchiveIterator, record, offset: int) -> RecordFacts:
+def _facts(iterator: ArchiveIterator, record: Any, offset: int) -> RecordFacts:
     """Read ``record`` (just returned by ``iterator``, starting at ``offset``) to its end, hashing it."""
     headers = {name: value for name, value in record.rec_headers.headers}
     block = _HashingReader(record.raw_stream, headers.get("WARC-Block-Digest"))
