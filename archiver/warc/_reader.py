@@ -18,7 +18,7 @@ import sys
 import threading
 import zlib
 from pathlib import Path
-from typing import Any, BinaryIO, Iterator, Protocol, TextIO
+from typing import Any, Iterator, Protocol, TextIO
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import ChunkedDataReader
@@ -175,6 +175,14 @@ def read_record(path: Path, offset: int) -> RecordFacts:
         return _facts(iterator, record, offset)
 
 
+class _Walked(Protocol):
+    """What :func:`walk_records` reads: a binary file, or anything with its ``read`` and ``tell``."""
+
+    def read(self, size: int = ..., /) -> bytes: ...
+
+    def tell(self) -> int: ...
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Unreadable:
     """Where :func:`walk_records` had to stop: the bytes at ``offset`` are not a readable record."""
@@ -183,7 +191,7 @@ class Unreadable:
     detail: str
 
 
-def walk_records(stream: BinaryIO) -> Iterator[RecordFacts | Unreadable]:
+def walk_records(stream: _Walked) -> Iterator[RecordFacts | Unreadable]:
     """Each record from the current position of ``stream`` to its end, in order, read once.
 
     ``stream`` needs ``read`` and ``tell`` only: nothing is read twice, nothing seeks. The walk
