@@ -32,7 +32,7 @@ import tempfile
 import threading
 import time
 import urllib.parse
-from typing import IO, Any, Iterator, Mapping, cast
+from typing import IO, Any, Generator, Mapping, cast
 
 import requests
 import urllib3
@@ -468,7 +468,7 @@ class Fetcher:
     def fetch(
         self, url: str, *, allow_private: bool, trust_first: bool = False, keep_body: bool = True,
         conditional: dict[str, str] | None = None,
-    ) -> Iterator[Exchange]:
+    ) -> Generator[Exchange, None, None]:
         """Yield one exchange per hop: redirects are followed up to ``limits.max_redirects``.
 
         ``trust_first``: the first hop may go to any address (a URL the operator
