@@ -20,20 +20,26 @@ import json
 import urllib.parse
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from .errors import CatalogueError
-from .parse import fingerprints
+from .parse import Document, fingerprints
 from .warc import CAPTURE_TYPES, RecordFacts, RecordType, parse_warc_date
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+    from .net import Exchange
 
 LOCK_TIMEOUT = 60.0  # seconds a write waits for another process's transaction (SQLite busy timeout)
 HEAD_REVISION = "0004"  # the newest migration in migrations/versions (a test holds them to each other)
 IN_LIST = 500  # values per ``IN (...)`` list: well under SQLite's limit on bound parameters
 
+_T = TypeVar("_T")
 
 class Role(enum.StrEnum):
     """Why a URL was fetched (``fetches.role``, ``records.role``)."""
@@ -81,20 +87,20 @@ class ChangeClass(enum.StrEnum):
     FAILED = "failed"
 
 
-class UTCDateTime(sa.TypeDecorator):
+class UTCDateTime(sa.TypeDecorator[dt.datetime]):
     """Aware datetimes in, aware UTC datetimes out; stored as naive UTC."""
 
     impl = sa.DateTime
     cache_ok = True
 
-    def process_bind_param(self, value: dt.datetime | None, dialect) -> dt.datetime | None:
+    def process_bind_param(self, value: dt.datetime | None, dialect: sa.Dialect) -> dt.datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to the catalogue")
         return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
 
-    def process_result_value(self, value: dt.datetime | None, dialect) -> dt.datetime | None:
+    def process_result_value(self, value: dt.datetime | None, dialect: sa.Dialect) -> dt.datetime | None:
         return value.replace(tzinfo=dt.timezone.utc) if value is not None else None
 
 
@@ -334,7 +340,7 @@ def migrations_dir() -> Path:
     return Path(str(resources.files("archiver.migrations")))
 
 
-def alembic_config(connection: sa.Connection | None = None):
+def alembic_config(connection: sa.Connection | None = None) -> Config:
     from alembic.config import Config
 
     config = Config()
@@ -346,7 +352,7 @@ def alembic_config(connection: sa.Connection | None = None):
 
 def _configure_sqlite(engine: Engine, lock_timeout: float, *, read_only: bool = False) -> None:
     @event.listens_for(engine, "connect")
-    def _connect(dbapi_connection, _record) -> None:
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout={int(lock_timeout * 1000)}")
@@ -357,7 +363,7 @@ def _configure_sqlite(engine: Engine, lock_timeout: float, *, read_only: bool = 
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _begin(connection) -> None:
+    def _begin(connection: sa.Connection) -> None:
         read_only = connection.get_execution_options().get("archiver_read_only")
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
@@ -459,14 +465,18 @@ class Catalogue:
 
     def insert(self, connection: sa.Connection, table: sa.Table, row: dict[str, Any]) -> int:
         # one statement object per table: SQLAlchemy compiles it once and caches it
-        return connection.execute(self._inserts[table.name], row).inserted_primary_key[0]
+        key = connection.execute(self._inserts[table.name], row).inserted_primary_key
+        assert key is not None  # always set by a one-row INSERT
+        row_id: int = key[0]
+        return row_id
 
-    def insert_many(self, connection: sa.Connection, table: sa.Table, rows: Iterable[dict]) -> None:
+    def insert_many(self, connection: sa.Connection, table: sa.Table, rows: Iterable[dict[str, Any]]) -> None:
         rows = list(rows)
         if rows:
             connection.execute(self._inserts[table.name], rows)
 
-    def insert_many_returning_ids(self, connection: sa.Connection, table: sa.Table, rows: list[dict]) -> list[int]:
+    def insert_many_returning_ids(self, connection: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]
+                                  ) -> list[int]:
         """Insert ``rows`` in one statement; their new ids, in the order of ``rows``. Where the database
         cannot return ids from a many-row insert (SQLite before 3.35), one statement per row."""
         if not connection.dialect.insert_executemany_returning_sort_by_parameter_order:
@@ -478,7 +488,7 @@ class Catalogue:
     def update(self, connection: sa.Connection, table: sa.Table, row_id: int, **values: Any) -> None:
         connection.execute(table.update().where(table.c.id == row_id).values(**values))
 
-    def insert_document(self, connection: sa.Connection, document, *, record_id: int,
+    def insert_document(self, connection: sa.Connection, document: Document, *, record_id: int,
                         parsed_at: dt.datetime) -> int:
         """Catalogue a parsed :class:`archiver.parse.Document` of the record ``record_id``."""
         data = document.as_json()
@@ -510,7 +520,8 @@ class Catalogue:
         """A connection for reading only: its transactions take no write lock."""
         return self.engine.connect().execution_options(archiver_read_only=True)
 
-    def rows(self, table: sa.Table, *where, order_by=None, connection: sa.Connection | None = None
+    def rows(self, table: sa.Table, *where: sa.ColumnElement[bool], order_by: sa.ColumnElement[Any] | None = None,
+             connection: sa.Connection | None = None
              ) -> list[dict[str, Any]]:
         query = sa.select(table).where(*where).order_by(order_by if order_by is not None else table.c.id)
         if connection is not None:
@@ -519,7 +530,7 @@ class Catalogue:
             return [dict(row._mapping) for row in reader.execute(query)]
 
 
-def record_row(facts: RecordFacts, *, exchange=None) -> dict[str, Any]:
+def record_row(facts: RecordFacts, *, exchange: Exchange | None = None) -> dict[str, Any]:
     """The ``records`` columns a WARC record determines, from what it says about itself: the record
     as written (:meth:`archiver.warc.Record.facts`) or as read back (:func:`archiver.warc.read_record`).
     ``exchange`` adds the HTTP ones to a response or revisit record just written. The caller adds
@@ -533,7 +544,7 @@ def record_row(facts: RecordFacts, *, exchange=None) -> dict[str, Any]:
         "length": facts.length,
         "record_type": facts.record_type,
         "target_uri": facts.target_uri,
-        "warc_date": parse_warc_date(field("WARC-Date")),
+        "warc_date": parse_warc_date(facts.headers["WARC-Date"]),
         "content_type": field("Content-Type"),
         "content_length": facts.content_length,
         "block_sha256": facts.block_sha256,
@@ -555,7 +566,7 @@ def record_row(facts: RecordFacts, *, exchange=None) -> dict[str, Any]:
     }
 
 
-def chunked(values: list) -> Iterable[list]:
+def chunked(values: list[_T]) -> Iterable[list[_T]]:
     """``values`` in slices of :data:`IN_LIST`, for ``column.in_(slice)`` queries."""
     for start in range(0, len(values), IN_LIST):
         yield values[start:start + IN_LIST]

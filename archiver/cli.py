@@ -16,7 +16,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import IO, Any, Callable, Iterator
 
 import click
 
@@ -58,7 +58,7 @@ class ArchiverGroup(click.Group):
             ctx.exit(1)
 
 
-def collection_options(command: Callable) -> Callable:
+def collection_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """``--home``, ``--db`` and ``--config``: which collection and catalogue to use."""
 
     @click.option("--home", type=click.Path(file_okay=False, path_type=Path),
@@ -70,13 +70,13 @@ def collection_options(command: Callable) -> Callable:
     @click.option("--lock-timeout", metavar="DURATION",
                   help="How long a write waits while another process writes the catalogue [60s].")
     @functools.wraps(command)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
         return command(*args, **kwargs)
 
     return wrapper
 
 
-def fetch_options(command: Callable) -> Callable:
+def fetch_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """The options that shape fetching and writing, shared by every command that captures."""
     options = [
         click.option("--allow-private", is_flag=True, default=None,
@@ -149,7 +149,8 @@ def cli() -> None:
 @collection_options
 @fetch_options
 @output_options
-def capture_command(urls: tuple[str, ...], input_file, every: str | None, output: str, **kwargs: Any) -> None:
+def capture_command(urls: tuple[str, ...], input_file: IO[str] | None, every: str | None, output: str,
+                    **kwargs: Any) -> None:
     """Capture posts: each URL, its images, CSS, JS and the pages it cites (one hop).
 
     Example:
@@ -229,6 +230,7 @@ def run_capture(seeds: list[str], settings: Settings, output: str) -> None:
 
 
 def capture_table(result: CaptureResult) -> str:
+    rows: list[tuple[Any, ...]]
     rows = [(r.role, r.http_status if r.record_type == RecordType.RESPONSE else f"{r.http_status} revisit",
              r.length, r.url)
             for r in result.records if r.record_type in CAPTURE_TYPES]
@@ -261,7 +263,7 @@ def capture_footer(result: CaptureResult, settings: Settings) -> str:
 @click.option("--url", help="The URL the page was served at, so relative links resolve [file://PATH].")
 @click.option("--content-type", help="The Content-Type it was served with, if its charset matters.")
 @output_options
-def extract(source, url: str | None, content_type: str | None, output: str) -> None:
+def extract(source: IO[bytes], url: str | None, content_type: str | None, output: str) -> None:
     """Parse a local HTML file (or - for stdin) as archiver parses captures; archive nothing.
 
     Example:
@@ -282,7 +284,7 @@ def extract(source, url: str | None, content_type: str | None, output: str) -> N
         message(f"Warning: {warning}")
 
 
-def document_text(data: dict) -> str:
+def document_text(data: dict[str, Any]) -> str:
     """A parsed document for people: metadata, text, captions, references, cited links."""
     lines = [f"{name.capitalize()}: {data[name]}" for name in ("title", "author", "published", "updated", "language")
              if data[name]]
@@ -419,7 +421,7 @@ def recrawl_command(urls: tuple[str, ...], output: str, **kwargs: Any) -> None:
         sys.exit(EXIT_INTERRUPTED)
 
 
-def changes_table(changes: list[dict]) -> str:
+def changes_table(changes: list[dict[str, Any]]) -> str:
     return render_table(("CHANGE", "AT", "URL"), [(item["change"], item["at"], item["url"]) for item in changes])
 
 
@@ -447,8 +449,9 @@ def watch(poll: float, **kwargs: Any) -> None:
         if error is not None:
             message(f"Error: {error} (the schedule goes on)")
             return
+        assert result is not None  # a round without an error has its result
         click.echo(json.dumps(result.as_json()["changes"]))
-        counts = {}
+        counts: dict[str, int] = {}
         for change in result.changes:
             counts[change.change] = counts.get(change.change, 0) + 1
         message(f"Re-crawled {len(result.changes)} URLs: "
@@ -526,7 +529,7 @@ def diff_command(url: str, since: str | None, until: str | None, output: str, **
     emit(output, document=data, rows=data["text"], table=lambda: diff_text(data))
 
 
-def diff_text(data: dict) -> str:
+def diff_text(data: dict[str, Any]) -> str:
     lines = [f"{data['url']}: {data['from']['captured_at']} -> {data['to']['captured_at']}"]
     if not data["changed"]:
         return "\n".join(lines + ["No change in text, captions or citations."])
@@ -611,7 +614,7 @@ def provenance_command(target: str, as_prov: bool, output: str, **kwargs: Any) -
     emit(output, document=report, rows=[report["record"]], table=lambda: provenance_text(report))
 
 
-def provenance_text(report: dict) -> str:
+def provenance_text(report: dict[str, Any]) -> str:
     record, event, fetch = report["record"], report["capture_event"], report["fetch"]
     lines = [f"Record    {record['record_id']} ({record['record_type']}, HTTP {record['http_status']})",
              f"URL       {record['target_uri']}",

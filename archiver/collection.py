@@ -23,6 +23,7 @@ import os
 import socket
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -185,7 +186,7 @@ def _reconcile(collection: Collection, repaired: list[Repaired]) -> None:
                                  ended_at=now)
 
 
-def _catalogue_repaired(collection: Collection, connection, item: Repaired, now: dt.datetime) -> None:
+def _catalogue_repaired(collection: Collection, connection: sa.Connection, item: Repaired, now: dt.datetime) -> None:
     """Mark a repaired file, and catalogue its complete records that have no row yet.
 
     A killed writer can leave records fsynced but not yet catalogued (and even a
@@ -193,8 +194,9 @@ def _catalogue_repaired(collection: Collection, connection, item: Repaired, now:
     so no byte in the store is untraceable.
     """
     catalogue = collection.catalogue
-    [row] = catalogue.rows(cat.warc_files, cat.warc_files.c.filename == item.path.name,
-                           connection=connection) or [None]
+    found: list[dict[str, Any] | None] = list(catalogue.rows(
+        cat.warc_files, cat.warc_files.c.filename == item.path.name, connection=connection))
+    [row] = found or [None]
     first = read_record(item.path, 0)
     if row is None:
         event = _event_of(catalogue, connection, item.path)
@@ -222,7 +224,7 @@ def _catalogue_repaired(collection: Collection, connection, item: Repaired, now:
             })
 
 
-def _event_of(catalogue: cat.Catalogue, connection, path: Path) -> int | None:
+def _event_of(catalogue: cat.Catalogue, connection: sa.Connection, path: Path) -> int | None:
     """The capture event the file's warcinfo record names in its ``capture-id`` field."""
     capture_id = warcinfo_fields(path).get("capture-id")
     if capture_id is None:

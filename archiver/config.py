@@ -179,7 +179,7 @@ def resolve(
 
 def _read_config(path: str | None, home: Path) -> dict[str, Any]:
     explicit = path is not None
-    config_path = Path(path) if explicit else home / CONFIG_NAME
+    config_path = Path(path) if path is not None else home / CONFIG_NAME
     if not config_path.exists():
         if explicit:
             raise ConfigError(f"config file {config_path} does not exist")

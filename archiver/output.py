@@ -13,20 +13,20 @@ from typing import Any, Callable, Iterator, Sequence
 import click
 
 
-def output_options(command: Callable) -> Callable:
+def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """Add ``--json``, ``--csv`` and ``--nl``; the command receives ``output`` (table|json|csv|nl)."""
 
     @click.option("--json", "output", flag_value="json", help="Output JSON.")
     @click.option("--csv", "output", flag_value="csv", help="Output CSV, one row per record.")
     @click.option("--nl", "output", flag_value="nl", help="Output newline-delimited JSON, one row per record.")
     @functools.wraps(command)
-    def wrapper(*args, output: str | None = None, **kwargs):
+    def wrapper(*args: Any, output: str | None = None, **kwargs: Any) -> Any:
         return command(*args, output=output or "table", **kwargs)
 
     return wrapper
 
 
-def emit(output: str, *, document: Any, rows: Sequence[dict], table: Callable[[], str]) -> None:
+def emit(output: str, *, document: Any, rows: Sequence[dict[str, Any]], table: Callable[[], str]) -> None:
     """Print ``document`` for --json, ``rows`` for --csv/--nl, else ``table()``."""
     if output == "json":
         click.echo(json.dumps(document, indent=2, ensure_ascii=False, default=str))

@@ -1,14 +1,14 @@
 """Alembic environment: archiver passes its own connection; the alembic CLI uses alembic.ini's URL."""
 
 from alembic import context
-from sqlalchemy import engine_from_config, pool
+from sqlalchemy import Connection, engine_from_config, pool
 
 from archiver.catalogue import metadata
 
 config = context.config
 
 
-def run(connection) -> None:
+def run(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
     with context.begin_transaction():
         context.run_migrations()

@@ -287,3 +287,14 @@ def test_a_slide_show_is_skipped_even_when_it_is_most_of_the_body():
     html = (f"<html><body><div class='post-body'><p>{STORY[0]}</p><div class='full-gallery'><ul>{slides}</ul></div>"
             f"<p>{STORY[1]}</p></div></body></html>")
     assert extract_document(html.encode(), url="http://x.example/a").text == story_text(STORY[0], STORY[1])
+
+
+@pytest.mark.parametrize("fields", ['"headline": ["A list"]', '"author": {"name": {"@id": "#me"}}',
+                                    '"author": [{"name": ["Two", "names"]}, {"name": "One"}]'])
+def test_json_ld_values_that_are_not_text_are_passed_over(fields):
+    """A JSON-LD headline or author name that is a list or an object is no title or author (it raised)."""
+    html = ('<html><head><title>Page title</title><script type="application/ld+json">{"@type": "NewsArticle", '
+            + fields + '}</script></head><body><article><p>' + "word " * 80 + "</p></article></body></html>")
+    document = extract_document(html.encode(), url="http://example.com/post", content_type="text/html")
+    assert document.title == "Page title"
+    assert document.author in (None, "One")

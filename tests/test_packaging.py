@@ -27,7 +27,7 @@ def test_wheel_holds_migrations_and_sample_site(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {"archiver/migrations/env.py", "archiver/migrations/script.py.mako",
             "archiver/migrations/versions/0001_capture_spine.py",
-            "archiver/sample_site/manifest.json"} <= names
+            "archiver/sample_site/manifest.json", "archiver/py.typed"} <= names
     assert any(name.startswith("archiver/sample_site/files/blog/2015/05/") for name in names)
     modules = {str(path.relative_to(ROOT)) for path in (ROOT / "archiver").rglob("*.py")}
     assert modules - names == set(), "a module is missing from the wheel: list its package in pyproject.toml"

@@ -23,7 +23,7 @@ import datetime as dt
 import json
 import re
 import urllib.parse
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 import sqlalchemy as sa
 
@@ -123,15 +123,15 @@ def classify_event(catalogue: cat.Catalogue, event_id: int, *, fetch_ids: set[in
     return pending
 
 
-class _Fetches(dict):
+class _Fetches(dict[int, dict[str, Any]]):
     """An event's fetch rows by id, and each redirect hop by the id of the hop before it."""
 
-    def __init__(self, rows) -> None:
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
         super().__init__((row["id"], row) for row in rows)
         self.next_hop = {row["redirect_from_id"]: row for row in rows if row["redirect_from_id"] is not None}
 
 
-def _event_fetches(reader, event_id: int) -> _Fetches:
+def _event_fetches(reader: sa.Connection, event_id: int) -> _Fetches:
     f = cat.fetches
     rows = reader.execute(sa.select(f.c.id, f.c.url, f.c.role, f.c.redirect_from_id, f.c.parent_fetch_id, f.c.outcome,
                                     f.c.link_kind, f.c.http_status, f.c.error_kind, f.c.started_at)
@@ -139,7 +139,7 @@ def _event_fetches(reader, event_id: int) -> _Fetches:
     return _Fetches([row._asdict() for row in rows])
 
 
-def _documents(reader, record_ids) -> dict[int, dict[str, Any]]:
+def _documents(reader: sa.Connection, record_ids: set[int]) -> dict[int, dict[str, Any]]:
     """The newest document row of each record, by record id."""
     d = cat.documents
     found: dict[int, dict[str, Any]] = {}
@@ -149,8 +149,11 @@ def _documents(reader, record_ids) -> dict[int, dict[str, Any]]:
     return found
 
 
-def _with_documents(reader, items: list[tuple[dict, "_Version", "_Previous | None"]]
-                    ) -> list[tuple[dict, "_Version", "_Previous | None"]]:
+_V = TypeVar("_V", "_Version", "_Previous")
+
+
+def _with_documents(reader: sa.Connection, items: list[tuple[dict[str, Any], "_Version", "_Previous | None"]]
+                    ) -> list[tuple[dict[str, Any], "_Version", "_Previous | None"]]:
     """``(first, new, before)`` items with the parsed documents filled in where classification reads
     them: where a good version differs from the one before. The same version is the same text, so an
     unchanged re-crawl reads no document text at all."""
@@ -159,11 +162,12 @@ def _with_documents(reader, items: list[tuple[dict, "_Version", "_Previous | Non
               for item in (new.version_record_id, before.version_record_id)}
     documents = _documents(reader, wanted) if wanted else {}
 
-    def filled(version):
-        found = documents.get(version.version_record_id) if version is not None else None
+    def filled(version: _V) -> _V:
+        found = documents.get(version.version_record_id) if version.version_record_id is not None else None
         return dataclasses.replace(version, document=found) if found is not None else version
 
-    return [(first, filled(new) if new.state == "ok" else new, filled(before)) for first, new, before in items]
+    return [(first, filled(new) if new.state == "ok" else new, filled(before) if before is not None else None)
+            for first, new, before in items]
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -175,7 +179,7 @@ class _Found:
     document_ids: dict[int, int]
 
     @classmethod
-    def read(cls, reader, event_id: int) -> "_Found":
+    def read(cls, reader: sa.Connection, event_id: int) -> "_Found":
         r = cat.records
         records: dict[int, Any] = {}
         for row in reader.execute(
@@ -191,7 +195,7 @@ class _Found:
         return cls(records=records, document_ids=document_ids)
 
 
-def _version(found: _Found, fetches: _Fetches, first: dict) -> _Version:
+def _version(found: _Found, fetches: _Fetches, first: dict[str, Any]) -> _Version:
     """Follow the redirect chain from ``first`` to its final hop and take that hop's record."""
     final = first
     while final["id"] in fetches.next_hop:
@@ -223,15 +227,15 @@ class _Previous:
     document: dict[str, Any] | None = None  # the last good version's, where read (_with_documents)
 
 
-def _previous(reader, urls: list[str], event_id: int) -> dict[str, _Previous]:
+def _previous(reader: sa.Connection, urls: list[str], event_id: int) -> dict[str, _Previous]:
     """Each URL's newest classification by another event; for its version, the last good one (not
     gone or failed). One query per :data:`archiver.catalogue.IN_LIST` URLs: both rows come from the
     same ranking, and a row that is both is read once."""
     c = cat.changes
     good = c.c.change.notin_((cat.ChangeClass.GONE, cat.ChangeClass.FAILED))
     order = (c.c.at.desc(), c.c.id.desc())
-    latest: dict[str, dict] = {}
-    last_good: dict[str, dict] = {}
+    latest: dict[str, dict[str, Any]] = {}
+    last_good: dict[str, dict[str, Any]] = {}
     for chunk in cat.chunked(sorted(set(urls))):
         ranked = sa.select(c.c.url, c.c.detail, good.label("good"),
                            sa.func.row_number().over(partition_by=c.c.url, order_by=order).label("newest"),
@@ -253,7 +257,7 @@ def _previous(reader, urls: list[str], event_id: int) -> dict[str, _Previous]:
     return found
 
 
-def _words(document: dict | None) -> int:
+def _words(document: dict[str, Any] | None) -> int:
     return len((document or {}).get("text", "").split())
 
 
@@ -277,14 +281,15 @@ def _anomaly(new: _Version, previous: _Previous | None) -> str | None:
     return None
 
 
-def _fingerprints(document: dict) -> Fingerprints | None:
+def _fingerprints(document: dict[str, Any]) -> Fingerprints | None:
     if document.get("fp_body") is None:
         return None
     return Fingerprints(**{part: document[f"fp_{part}"] for part in
                            ("title", "dates", "body", "captions", "citations")})
 
 
-def _classify(reader, new: _Version, previous: _Previous | None, anomaly: dict | None) -> Change:
+def _classify(reader: sa.Connection, new: _Version, previous: _Previous | None, anomaly: dict[str, Any] | None
+              ) -> Change:
     detail: dict[str, Any] = {"fetch_id": new.fetch_id, "state": new.state, "final_url": new.final_url,
                               "http_status": new.status, "error_kind": new.error_kind,
                               "version_record_id": new.version_record_id, "payload_sha256": new.payload_sha256,
@@ -299,7 +304,8 @@ def _classify(reader, new: _Version, previous: _Previous | None, anomaly: dict |
                   previous_record_id=previous.version_record_id if previous else None, detail=detail)
 
 
-def _judge(reader, new: _Version, previous: _Previous | None, anomaly: dict | None, detail: dict
+def _judge(reader: sa.Connection, new: _Version, previous: _Previous | None, anomaly: dict[str, Any] | None,
+           detail: dict[str, Any]
            ) -> tuple[str, bool]:
     if new.state == "failed":
         return cat.ChangeClass.FAILED, False
@@ -337,7 +343,7 @@ def _judge(reader, new: _Version, previous: _Previous | None, anomaly: dict | No
 _CONNECTIVES = {"and", "or", "&", "also", "see", "via"}
 
 
-def _only_link_text(reader, old: dict, new: dict) -> bool:
+def _only_link_text(reader: sa.Connection, old: dict[str, Any], new: dict[str, Any]) -> bool:
     """Do the two texts differ only by the anchor text of citations added or removed?"""
     links = {}
     for document in (old, new):

@@ -14,7 +14,7 @@ import dataclasses
 import datetime as dt
 import os
 import socket
-from typing import Iterable
+from typing import Any, Iterable
 
 import sqlalchemy as sa
 
@@ -52,7 +52,7 @@ class Leases:
                                    stale)
         return set(taken)
 
-    def _held_by_another(self, row, now: dt.datetime) -> bool:
+    def _held_by_another(self, row: sa.Row[Any], now: dt.datetime) -> bool:
         return row.holder != self.holder and row.expires_at > now and _alive(row)
 
     def release(self, catalogue: cat.Catalogue) -> None:
@@ -60,6 +60,6 @@ class Leases:
             connection.execute(cat.leases.delete().where(cat.leases.c.holder == self.holder))
 
 
-def _alive(row) -> bool:
+def _alive(row: sa.Row[Any]) -> bool:
     """A holder on another host is trusted until its lease expires; on this host, while its process lives."""
     return row.hostname != socket.gethostname() or pid_alive(row.pid)

@@ -15,6 +15,7 @@ import collections
 import dataclasses
 import datetime as dt
 import json
+import multiprocessing.synchronize
 import os
 import queue
 import socket
@@ -22,7 +23,7 @@ import threading
 import urllib.parse
 import uuid
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable, Protocol
 
 import sqlalchemy as sa
 
@@ -65,7 +66,8 @@ from ..warc import (
 from ._changes import Change, classify_event
 from ._leases import Leases
 
-FOLLOW_UP = {cat.Role.POST: (cat.Role.EMBED, cat.Role.CITED), cat.Role.CITED: (cat.Role.CITED_EMBED,)}
+FOLLOW_UP: dict[str, tuple[cat.Role, ...]] = {
+    cat.Role.POST: (cat.Role.EMBED, cat.Role.CITED), cat.Role.CITED: (cat.Role.CITED_EMBED,)}
 BATCH = 64
 ENDED = (cat.EventOutcome.COMPLETE, cat.EventOutcome.PARTIAL, cat.EventOutcome.FAILED)  # events that ran to their end
 ROBOTS_OBEYED = ("obey: followed links are fetched only if robots.txt (RFC 9309) allows them to archiver; "
@@ -94,6 +96,9 @@ class Task:
     @property
     def host(self) -> str:
         return host_of(self.url)
+
+
+_Robots = list[tuple[Task, list[Exchange], RobotsPolicy]]  # the robots.txt fetched for a task: its hops, its policy
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -151,7 +156,7 @@ class CaptureResult:
     warc_files: list[str] = dataclasses.field(default_factory=list)
     changes: list[Change] = dataclasses.field(default_factory=list)
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {
             "capture_id": self.capture_id,
             "outcome": self.outcome,
@@ -251,8 +256,9 @@ def capture(
     return result
 
 
-def _capture_and_classify(collection: Collection, seeds: list[str], *, event: CaptureEvent, command: str, stop,
-                          progress, recrawl: bool, leases: Leases | None, hosts: SharedHosts | None = None
+def _capture_and_classify(collection: Collection, seeds: list[str], *, event: CaptureEvent, command: str, stop: _Stop,
+                          progress: Callable[[int, int], None] | None, recrawl: bool, leases: Leases | None,
+                          hosts: HostGate | SharedHosts | None = None
                           ) -> CaptureResult:
     """Capture ``seeds`` in this process, then classify each URL it requested (unless interrupted).
     ``hosts``: the per-host limits shared with the capture's other processes."""
@@ -372,11 +378,17 @@ def _capture_in_processes(collection: Collection, seeds: list[str], *, event: Ca
     return result
 
 
-_part_stop = None  # in a part's process: its _StopWhenOrphaned
-_part_hosts = None  # in a part's process: the capture's SharedHosts
+class _Stop(Protocol):
+    """What a run asks of its stop event: a threading.Event, or a part's :class:`_StopWhenOrphaned`."""
+
+    def is_set(self) -> bool: ...
 
 
-def _start_part(stop, parent_pid: int, hosts: SharedHosts) -> None:
+_part_stop: _StopWhenOrphaned | None = None  # in a part's process: its _StopWhenOrphaned
+_part_hosts: SharedHosts | None = None  # in a part's process: the capture's SharedHosts
+
+
+def _start_part(stop: multiprocessing.synchronize.Event, parent_pid: int, hosts: SharedHosts) -> None:
     """A part's process ignores SIGINT/SIGTERM: the parent catches them and sets ``stop``
     (an event handed over at process start, the only way multiprocessing shares one)."""
     import signal
@@ -391,7 +403,7 @@ def _start_part(stop, parent_pid: int, hosts: SharedHosts) -> None:
 class _StopWhenOrphaned:
     """The parent's stop event, also set when the parent has gone."""
 
-    def __init__(self, event, parent_pid: int) -> None:
+    def __init__(self, event: multiprocessing.synchronize.Event, parent_pid: int) -> None:
         self._event = event
         self._parent_pid = parent_pid
 
@@ -402,19 +414,20 @@ class _StopWhenOrphaned:
 def _capture_part(settings: Settings, seeds: list[str], event: CaptureEvent, command: str, recrawl: bool,
                   leases: Leases | None) -> CaptureResult:
     """One process's share of a capture (runs in a child process)."""
+    assert _part_stop is not None  # set by _start_part, the process's initializer
     with open_collection(settings, mode=Mode.APPEND) as collection:
         return _capture_and_classify(collection, seeds, event=event, command=command, stop=_part_stop,
                                      progress=None, recrawl=recrawl, leases=leases, hosts=_part_hosts)
 
 
-def _record_select():
+def _record_select() -> sa.Select[Any]:
     r, f = cat.records, cat.warc_files
     return (sa.select(r.c.id, r.c.warc_record_id, r.c.fetch_id, r.c.target_uri, r.c.warc_date, r.c.payload_sha256,
                       r.c.offset, r.c.record_type, r.c.revisit_of_id, r.c.http_headers, f.c.path)
             .join(f, r.c.warc_file_id == f.c.id))
 
 
-def _previous_from(row, original, collection: Collection) -> Previous:
+def _previous_from(row: sa.Row[Any], original: sa.Row[Any], collection: Collection) -> Previous:
     """A :class:`Previous` for a response or revisit row; ``original`` is the response holding its payload
     (the row itself for a response)."""
     validators = dict((name.lower(), value) for name, value in json.loads(row.http_headers or "[]"))
@@ -476,18 +489,19 @@ class _Hop:
     its parsed document, and the cells its fetch id goes into (the next hop's ``redirect_from_id``,
     the follow-up tasks' ``parent_fetch_id``)."""
 
-    fetch: dict
+    fetch: dict[str, Any]
     role: str
-    rows: list
+    rows: list[tuple[dict[str, Any], Location]]
     document: Document | None
-    redirect_of: list
-    ids: list
+    redirect_of: list[int | None]
+    ids: list[int | None]
     fetch_id: int | None = None
 
 
 class _Run:
-    def __init__(self, *, collection: Collection, command: str, seeds: list[str], stop: threading.Event,
-                 progress, event: CaptureEvent, tasks: list[Task] | None = None, conditional: bool = False,
+    def __init__(self, *, collection: Collection, command: str, seeds: list[str], stop: _Stop,
+                 progress: Callable[[int, int], None] | None, event: CaptureEvent, tasks: list[Task] | None = None,
+                 conditional: bool = False,
                  hosts: HostGate | SharedHosts, claim: Callable[[list[str]], set[str]] | None = None) -> None:
         self.collection = collection
         self.tasks = tasks if tasks is not None else [Task(url=seed, role=cat.Role.POST, seed=seed, link_kind="seed")
@@ -519,7 +533,7 @@ class _Run:
         self.hosts = hosts  # whose turn it is to fetch from a host (archiver.net)
         self.robots = None if self.settings.ignore_robots else RobotsCache(self._fetch_robots)
         self.queue = HostQueue(self.settings.per_host)
-        self.results: queue.Queue = queue.Queue()
+        self.results: queue.Queue[tuple[Task, list[Exchange], _Robots]] = queue.Queue()
         self.seen: set[str] = set()
         self.duplicates: list[Task] = []
         self.fetch_ids_by_url: dict[str, int] = {}
@@ -528,7 +542,7 @@ class _Run:
         self.total = 0
         self.finished = 0
         self.file_ids: dict[str, int] = {}
-        self.pending_rows: list[Callable[[object], None] | _Hop] = []
+        self.pending_rows: list[Callable[[sa.Connection], None] | _Hop] = []
         self.event_id = event.id
         self.result = CaptureResult(capture_id=event.capture_id, outcome=cat.EventOutcome.RUNNING,
                                     started_at=event.started_at)
@@ -624,7 +638,7 @@ class _Run:
             task = self.queue.get()
             if task is None:
                 return
-            robots: list[tuple[Task, list[Exchange], RobotsPolicy]] = []
+            robots: _Robots = []
             try:
                 hops = self._fetch_task(task, robots)
             except Exception as exc:  # a bug must not hang the run: report it as a failed fetch
@@ -633,7 +647,7 @@ class _Run:
                 self.queue.done(task)
             self.results.put((task, hops, robots))
 
-    def _fetch_task(self, task: Task, robots: list) -> list[Exchange]:
+    def _fetch_task(self, task: Task, robots: _Robots) -> list[Exchange]:
         """The task's hops. A followed link, and each redirect it leads to, is first checked against
         its origin's robots.txt; the robots.txt exchanges fetched on the way are added to ``robots``
         (with their task and policy), and a disallowed URL ends the chain with a refusal."""
@@ -668,7 +682,7 @@ class _Run:
         with self.hosts.turn(url):
             return list(self.robots_fetcher.fetch(url, allow_private=self.settings.allow_private))
 
-    def _consult_robots(self, task: Task, url: str, robots: list) -> Exchange | None:
+    def _consult_robots(self, task: Task, url: str, robots: _Robots) -> Exchange | None:
         """A refusal exchange when robots.txt disallows ``url`` to the task (else None). A URL the
         operator typed, and a re-fetch to confirm an anomaly, are not subject to robots.txt."""
         if self.robots is None or task.role == cat.Role.POST or task.link_kind == "confirm":
@@ -686,7 +700,7 @@ class _Run:
     # -- writing ---------------------------------------------------------------------------
 
     def _store(self, task: Task, hops: list[Exchange], *, notes: list[tuple[str, str]] | None = None
-               ) -> list[tuple[Task, list]]:
+               ) -> list[tuple[Task, list[int | None]]]:
         """Write the hops' records and queue their catalogue rows. ``notes``: the fields of a
         metadata record about the last hop's response (a page's come from its parse).
 
@@ -747,7 +761,7 @@ class _Run:
         if task.role not in FOLLOW_UP or exchange.error is not None or exchange.status is None:
             return None, None
         if exchange.status == 304 and original is not None:
-            archived = self.archived.get(original.fetch_id)
+            archived = self.archived.get(original.fetch_id) if original.fetch_id is not None else None
             if archived is not None:
                 return archived, None
             payload, content_type = read_http_payload(original.path, original.offset, limit=self.settings.max_size)
@@ -765,7 +779,7 @@ class _Run:
             return None, (None if original is not None else Document(
                 url=exchange.url, warnings=[f"parser failed: {type(exc).__name__}: {exc}"]))
 
-    def _read_archived_links(self, batch: list[tuple[Task, list[Exchange], object]]) -> None:
+    def _read_archived_links(self, batch: list[tuple[Task, list[Exchange], _Robots]]) -> None:
         """For each page of ``batch`` the server answered 304, the links the capture of its original
         followed from it, when they stand for a parse of the same bytes now: the same role (so the same
         follow-up rules), the same link extractor, and a capture not cut short before its follow-ups were
@@ -812,7 +826,7 @@ class _Run:
         return None
 
     def _record_row(self, record: Record, location: Location, exchange: Exchange, original: "Previous | None"
-                    ) -> dict:
+                    ) -> dict[str, Any]:
         row = cat.record_row(record.facts(location), exchange=exchange)
         if record.type == RecordType.REVISIT and original is not None:
             row.update(payload_sha256=original.payload_sha256, revisit_of_id=original.record_pk)
@@ -838,7 +852,8 @@ class _Run:
 
     # -- catalogue rows ----------------------------------------------------------------------
 
-    def _rows_for(self, task, exchange, rows, document, *, redirect_of, ids) -> "_Hop":
+    def _rows_for(self, task: Task, exchange: Exchange, rows: list[tuple[dict[str, Any], Location]],
+                  document: Document | None, *, redirect_of: list[int | None], ids: list[int | None]) -> "_Hop":
         """This hop's fetch and record rows, inserted at commit time (see :meth:`_insert_hops`)."""
         outcome = cat.FetchOutcome.CAPTURED if exchange.has_response else cat.FetchOutcome.FAILED
         if exchange.error is not None and exchange.error.kind in (
@@ -860,7 +875,7 @@ class _Run:
         }
         return _Hop(fetch=fetch, role=task.role, rows=rows, document=document, redirect_of=redirect_of, ids=ids)
 
-    def _insert_hops(self, connection, hops: list["_Hop"]) -> None:
+    def _insert_hops(self, connection: sa.Connection, hops: list["_Hop"]) -> None:
         """Insert the hops' fetch rows in one statement per redirect step (a hop's row names the row
         of the hop before it), then all their records in one statement, then their documents."""
         waiting = hops
@@ -888,7 +903,8 @@ class _Run:
                 self.catalogue.insert_document(connection, hop.document, record_id=record_id,
                                                parsed_at=dt.datetime.now(dt.timezone.utc))
 
-    def _with_ids(self, row: dict, location: Location, *, role: str | None, fetch_id: int | None) -> dict:
+    def _with_ids(self, row: dict[str, Any], location: Location, *, role: str | None, fetch_id: int | None
+                  ) -> dict[str, Any]:
         return {**row, "capture_event_id": self.event_id, "fetch_id": fetch_id,
                 "warc_file_id": self.file_ids[str(location.path)], "role": role}
 
@@ -912,7 +928,8 @@ class _Run:
     def _on_open(self, warc_file: WarcFile, location: Location) -> None:
         self.result.warc_files.append(warc_file.path.name)
 
-        def insert(connection) -> None:
+        def insert(connection: sa.Connection) -> None:
+            assert warc_file.warcinfo is not None  # the writer sets it before on_open
             file_id = self.catalogue.insert(connection, cat.warc_files, {
                 "filename": warc_file.path.name,
                 "path": self.collection.relative(warc_file.path),
@@ -929,7 +946,7 @@ class _Run:
         self.pending_rows.append(insert)
 
     def _on_close(self, warc_file: WarcFile) -> None:
-        def update(connection) -> None:
+        def update(connection: sa.Connection) -> None:
             self.catalogue.update(connection, cat.warc_files, self.file_ids[str(warc_file.path)],
                                   status="closed", closed_at=warc_file.closed_at, size=warc_file.size,
                                   sha256=warc_file.sha256)
@@ -963,12 +980,12 @@ class _Run:
         self.result.ended_at = dt.datetime.now(dt.timezone.utc)
         ended = self.result.ended_at
 
-        def unfetched(task: Task, **values) -> dict:
+        def unfetched(task: Task, **values: Any) -> dict[str, Any]:
             return {"capture_event_id": self.event_id, "url": task.url, "role": task.role,
                     "parent_fetch_id": task.parent_fetch_id, "link_kind": task.link_kind, "link_text": task.link_text,
                     "started_at": ended, "ended_at": ended, "duplicate_of_id": None, "error": None, **values}
 
-        def finish(connection) -> None:
+        def finish(connection: sa.Connection) -> None:
             self.catalogue.insert_many(connection, cat.fetches, [
                 *(unfetched(task, outcome=cat.FetchOutcome.LEASED, error="held by another re-crawl")
                   for task in self.skipped),

@@ -23,6 +23,7 @@ import dataclasses
 import datetime as dt
 import functools
 import http.client
+import io
 import ipaddress
 import re
 import socket
@@ -31,7 +32,7 @@ import tempfile
 import threading
 import time
 import urllib.parse
-from typing import BinaryIO, Iterator
+from typing import IO, Any, Generator, Mapping, cast
 
 import requests
 import urllib3
@@ -78,7 +79,7 @@ class Exchange:
     url: str
     started_at: dt.datetime
     request: bytes = b""
-    response: BinaryIO = dataclasses.field(
+    response: IO[bytes] = dataclasses.field(
         default_factory=lambda: tempfile.SpooledTemporaryFile(SPOOL_IN_MEMORY)
     )
     response_length: int = 0
@@ -206,11 +207,11 @@ class _Context:
 class _RecordingReader:
     """Wraps http.client's socket file: tees every consumed byte into the exchange."""
 
-    def __init__(self, fp: BinaryIO, sock: socket.socket, ctx: _Context) -> None:
+    def __init__(self, fp: io.BufferedReader, sock: socket.socket, ctx: _Context) -> None:
         self._fp = fp
         self._sock = sock
         self._ctx = ctx
-        self._timeout = None  # what the socket's timeout was last set to
+        self._timeout: float | None = None  # what the socket's timeout was last set to
 
     def _before_read(self) -> None:
         remaining = self._ctx.remaining()
@@ -291,20 +292,21 @@ class _RecordingReader:
     def close(self) -> None:
         self._fp.close()
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         return getattr(self._fp, name)
 
 
 class _RecordingResponse(http.client.HTTPResponse):
-    def __init__(self, ctx: _Context, sock: socket.socket, *args, **kwargs) -> None:
+    def __init__(self, ctx: _Context, sock: socket.socket, *args: Any, **kwargs: Any) -> None:
         super().__init__(sock, *args, **kwargs)
-        self.fp = _RecordingReader(self.fp, sock, ctx)
+        self.fp = _RecordingReader(self.fp, sock, ctx)  # type: ignore[assignment]  # stands in for the BufferedReader
 
 
 class _RecordingMixin:
     """Shared by the HTTP and HTTPS connection classes."""
 
     peer_ip: str | None = None
+    response_class: type[http.client.HTTPResponse]  # HTTPConnection's
 
     def _new_conn(self) -> socket.socket:
         ctx: _Context = _current.context
@@ -316,7 +318,7 @@ class _RecordingMixin:
             raise ConnectFailed(f"{ctx.exchange.url}: cannot resolve {what or 'host '}{host!r} ({exc})") from None
         last_error: Exception | None = None
         for family, kind, proto, _, address in infos:
-            ctx.check_peer(address[0])
+            ctx.check_peer(str(address[0]))  # an IP address: getaddrinfo of an Internet host
             sock = socket.socket(family, kind, proto)
             try:
                 for option in self.socket_options or ():  # type: ignore[attr-defined]
@@ -330,21 +332,21 @@ class _RecordingMixin:
                 sock.close()
                 last_error = exc
                 continue
-            self.peer_ip = ctx.exchange.peer_ip = address[0]
+            self.peer_ip = ctx.exchange.peer_ip = str(address[0])
             return sock
         if isinstance(last_error, socket.timeout):
             raise FetchTimeout(f"{ctx.exchange.url}: connection to {what}{host} timed out")
         raise ConnectFailed(f"{ctx.exchange.url}: cannot connect to {what}{host}:{port} ({last_error})")
 
-    def putrequest(self, *args, **kwargs):
+    def putrequest(self, *args: Any, **kwargs: Any) -> None:
         ctx: _Context = _current.context
         if self.peer_ip is not None:
             ctx.check_peer(self.peer_ip)  # a pooled connection may come from an allowed fetch
             ctx.exchange.peer_ip = self.peer_ip
-        self.response_class = functools.partial(_RecordingResponse, ctx)
-        return super().putrequest(*args, **kwargs)  # type: ignore[misc]
+        self.response_class = functools.partial(_RecordingResponse, ctx)  # type: ignore[assignment]  # called as the class is
+        return super().putrequest(*args, **kwargs)  # type: ignore[misc,no-any-return]
 
-    def send(self, data) -> None:
+    def send(self, data: Any) -> None:  # bytes or str: a GET sends no body, so never a file
         ctx: _Context = _current.context
         if isinstance(data, str):
             data = data.encode("iso-8859-1")
@@ -385,12 +387,12 @@ _RECORDING_POOLS = {"http": _RecordingHTTPPool, "https": _RecordingHTTPSPool}
 class _RecordingAdapter(HTTPAdapter):
     """requests' adapter with the recording pools, direct and through a proxy alike."""
 
-    def init_poolmanager(self, *args, **kwargs) -> None:
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = _RECORDING_POOLS
 
-    def proxy_manager_for(self, proxy: str, **proxy_kwargs):
-        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> urllib3.PoolManager:
+        manager: urllib3.PoolManager = super().proxy_manager_for(proxy, **proxy_kwargs)
         manager.pool_classes_by_scheme = _RECORDING_POOLS
         return manager
 
@@ -412,15 +414,19 @@ class _Transport:
                         "Accept": "text/html,application/xhtml+xml,*/*;q=0.8", "Connection": "keep-alive"}
         self.origins: dict[tuple[str, str], HTTPConnectionPool] = {}
 
-    def open(self, url: str, environment: dict, headers: dict[str, str] | None) -> urllib3.BaseHTTPResponse:
+    def open(self, url: str, environment: Mapping[str, Any], headers: dict[str, str] | None
+             ) -> urllib3.BaseHTTPResponse:
         prepared = requests.PreparedRequest()
         prepared.prepare_url(url, None)  # IDNA host, percent-encoded path: the bytes requests would send
+        assert prepared.url is not None  # set by prepare_url
         origin = urllib.parse.urlsplit(prepared.url)[:2]
         pool = self.origins.get(origin)
         if pool is None:
-            pool = self.origins[origin] = self.adapter.get_connection_with_tls_context(
-                prepared, environment["verify"], proxies=environment["proxies"])
-            self.adapter.cert_verify(pool, prepared.url, environment["verify"], None)
+            # an HTTP(S)ConnectionPool, as urllib3's PoolManager returns it (requests' stubs say ConnectionPool)
+            pool = self.origins[origin] = cast(HTTPConnectionPool, self.adapter.get_connection_with_tls_context(
+                prepared, environment["verify"], proxies=environment["proxies"]))
+            self.adapter.cert_verify(  # type: ignore[no-untyped-call]  # unannotated in requests' stubs
+                pool, prepared.url, environment["verify"], None)
         return pool.urlopen(
             method="GET",
             url=self.adapter.request_url(prepared, environment["proxies"]),  # absolute through an HTTP proxy
@@ -441,7 +447,7 @@ class Fetcher:
     def __init__(self, *, limits: Limits) -> None:
         self.limits = limits
         self._local = threading.local()
-        self._environment: dict[str, dict] = {}
+        self._environment: dict[tuple[str, str], Mapping[str, Any]] = {}
 
     def _transport(self) -> _Transport:
         transport = getattr(self._local, "transport", None)
@@ -449,7 +455,7 @@ class Fetcher:
             transport = self._local.transport = _Transport(self.limits)
         return transport
 
-    def _environment_for(self, url: str) -> dict:
+    def _environment_for(self, url: str) -> Mapping[str, Any]:
         """requests' settings from the environment (CA bundle, proxies), looked up once per host."""
         key = urllib.parse.urlsplit(url)[:2]
         settings = self._environment.get(key)
@@ -462,7 +468,7 @@ class Fetcher:
     def fetch(
         self, url: str, *, allow_private: bool, trust_first: bool = False, keep_body: bool = True,
         conditional: dict[str, str] | None = None,
-    ) -> Iterator[Exchange]:
+    ) -> Generator[Exchange, None, None]:
         """Yield one exchange per hop: redirects are followed up to ``limits.max_redirects``.
 
         ``trust_first``: the first hop may go to any address (a URL the operator

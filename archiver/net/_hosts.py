@@ -13,6 +13,7 @@ A worker takes one turn per HTTP hop and never holds two at once, so turns canno
 from __future__ import annotations
 
 import contextlib
+import multiprocessing.context
 import threading
 import time
 import urllib.parse
@@ -58,7 +59,7 @@ class SharedHosts:
     """The per-host limits of one capture, shared by its processes (made in the parent, handed to
     each process when it starts: multiprocessing shares semaphores no other way)."""
 
-    def __init__(self, context, *, per_host: int, delay: float) -> None:
+    def __init__(self, context: multiprocessing.context.BaseContext, *, per_host: int, delay: float) -> None:
         self._delay = delay
         self._slots = [context.BoundedSemaphore(per_host) for _ in range(SLOTS)]
         self._locks = [context.Lock() for _ in range(SLOTS)]

@@ -58,6 +58,7 @@ class RobotsPolicy:
 
     def allows(self, url: str) -> bool:
         if self.verdict == RULES:
+            assert self.rules is not None  # the RULES verdict comes with its rules
             return self.rules.can_fetch(url, PRODUCT_TOKEN)
         return self.verdict != DISALLOW_ALL
 

@@ -21,7 +21,7 @@ import dataclasses
 import datetime as dt
 import json
 import re
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from lxml import etree
 
@@ -30,6 +30,8 @@ from ._links import (
     _CHROME,
     _COMMENT,
     _SHARE,
+    Element,
+    Link,
     Loaded,
     Page,
     _absolute,
@@ -195,7 +197,8 @@ def page_only(payload: bytes, *, url: str, content_type: str | None = None) -> P
     return read_page(load(payload[:MAX_PARSED_BYTES], url=url, content_type=content_type))[0]
 
 
-def _document(loaded: Loaded, body, found_by: str | None, classified: list, *, vote: bool = False) -> Document:
+def _document(loaded: Loaded, body: Element | None, found_by: str | None, classified: list[Link], *,
+              vote: bool = False) -> Document:
     url = loaded.url
     document = Document(url=url, encoding=loaded.encoding, encoding_source=loaded.encoding_source)
     if loaded.encoding_source in ("detected", "default"):
@@ -208,7 +211,7 @@ def _document(loaded: Loaded, body, found_by: str | None, classified: list, *, v
     root = loaded.root
     structured = _json_ld(root, document)
     _metadata(root, body, loaded, structured, document)
-    if body is not None and found_by != "readability":
+    if body is not None and found_by is not None and found_by != "readability":
         document.text, document.body_found_by = _main_text(root, body, found_by, vote=vote)
         document.captions = _captions(_article_scope(root, body), loaded)
         document.references = _references(body, loaded)
@@ -228,12 +231,12 @@ def _document(loaded: Loaded, body, found_by: str | None, classified: list, *, v
 # -- main text --------------------------------------------------------------------------------
 
 
-def _invisible(element) -> bool:
+def _invisible(element: Element) -> bool:
     return element.get("hidden") is not None or element.get("aria-hidden") == "true" or bool(
         _INVISIBLE.search(element.get("style") or ""))
 
 
-def _skipped(element) -> bool:
+def _skipped(element: Element) -> bool:
     """Not prose by its tag or its class names (a guess: never applied to most of a body)."""
     tag = element.tag if isinstance(element.tag, str) else ""
     if tag in _SKIP:
@@ -244,14 +247,14 @@ def _skipped(element) -> bool:
         names(element, _CHROME) and tag not in ("article", "main", "body"))
 
 
-def _most(element) -> float:
+def _most(element: Element) -> float:
     """The share of a body's text above which a block named as chrome is kept all the same (a class
     name is a guess, never applied to most of a body); a slide show is skipped unless it is
     nearly the whole body, however many slides it has."""
     return MEDIA_MOST if names(element, _MEDIA) else 0.5
 
 
-def _paragraphs(node) -> list[str]:
+def _paragraphs(node: Element) -> list[str]:
     """The text of ``node`` as paragraphs: block elements and <br> break, chrome and captions skipped,
     and short blocks that are mostly link text (lists of related stories, tags, menus) dropped."""
     paragraphs: list[str] = []
@@ -307,7 +310,7 @@ def _paragraphs(node) -> list[str]:
     return paragraphs
 
 
-def _fallback_text(root, readability_body) -> tuple[str, str | None]:
+def _fallback_text(root: Element, readability_body: Element | None) -> tuple[str, str | None]:
     """trafilatura's main text when no structural evidence exists; readability's when trafilatura
     found nothing, or when readability's text holds most of trafilatura's and is much longer
     (trafilatura stopped short of the body: bench/RESULTS.md, "by how archiver found the body")."""
@@ -318,7 +321,7 @@ def _fallback_text(root, readability_body) -> tuple[str, str | None]:
     return (text, "trafilatura") if text else ("", None)
 
 
-def _trafilatura_paragraphs(root) -> list[str]:
+def _trafilatura_paragraphs(root: Element) -> list[str]:
     import trafilatura
 
     html = etree.tostring(root, encoding="unicode", method="html")
@@ -326,7 +329,7 @@ def _trafilatura_paragraphs(root) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
-def _readability_paragraphs(root) -> list[str]:
+def _readability_paragraphs(root: Element) -> list[str]:
     readable, _ = readability_body(root)
     return _paragraphs(readable) if readable is not None else []
 
@@ -337,7 +340,7 @@ def _holds_and_exceeds(longer: str, shorter: str) -> bool:
     return sum(big.values()) > FALLBACK_LONGER * size and sum((big & small).values()) >= FALLBACK_HOLDS * size
 
 
-def _main_text(root, body, found_by: str, *, vote: bool) -> tuple[str, str]:
+def _main_text(root: Element, body: Element, found_by: str, *, vote: bool) -> tuple[str, str]:
     """The main text of a body found by structural evidence, and what decided it.
 
     The element bounds the post, but what is inside it is not all prose: an ``<article>`` or an
@@ -437,7 +440,7 @@ def split_credit(text: str) -> tuple[str, str | None]:
     return caption, credit
 
 
-def _captions(body, loaded: Loaded) -> list[Caption]:
+def _captions(body: Element, loaded: Loaded) -> list[Caption]:
     captions = []
     for table in body.xpath('.//table[contains(concat(" ", normalize-space(@class), " "), " tr-caption-container ")]'):
         cells = table.xpath('.//*[contains(concat(" ", normalize-space(@class), " "), " tr-caption ")]')
@@ -455,7 +458,7 @@ def _captions(body, loaded: Loaded) -> list[Caption]:
     return captions
 
 
-def _caption(element, container, loaded: Loaded) -> list[Caption]:
+def _caption(element: Element | None, container: Element, loaded: Loaded) -> list[Caption]:
     if element is None:
         return []
     raw = " ".join(element.text_content().split())
@@ -466,11 +469,11 @@ def _caption(element, container, loaded: Loaded) -> list[Caption]:
     return [Caption(text=text, credit=credit, image_url=_image_url(image, loaded) if image is not None else None)]
 
 
-def _image_url(image, loaded: Loaded) -> str | None:
+def _image_url(image: Element, loaded: Loaded) -> str | None:
     return _absolute(loaded.base, image.get("src") or image.get("data-src"))
 
 
-def _text_right_after(image) -> str:
+def _text_right_after(image: Element) -> str:
     """Text directly under an image: its tail, a caption element after it, or the next block
     (line breaks between the image and its caption are passed over)."""
     anchor = image.getparent() if image.getparent() is not None and image.getparent().tag == "a" else image
@@ -491,11 +494,11 @@ def _text_right_after(image) -> str:
     return ""
 
 
-def _caption_like(element) -> bool:
+def _caption_like(element: Element) -> bool:
     return "caption" in (element.get("class") or "").lower() or element.tag in ("figcaption", "em", "small")
 
 
-def _looks_like_caption(image) -> bool:
+def _looks_like_caption(image: Element) -> bool:
     following = image.getnext()
     while following is not None and following.tag == "br" and not (following.tail or "").strip():
         following = following.getnext()
@@ -509,7 +512,7 @@ def _without_captions(text: str, captions: list[Caption]) -> str:
     return "\n\n".join(paragraph for paragraph in text.split("\n\n") if tuple(_words(paragraph)) not in known)
 
 
-def _references(body, loaded: Loaded) -> list[Reference]:
+def _references(body: Element, loaded: Loaded) -> list[Reference]:
     """Entries of the reference list: "Publisher: Title (Language) – [link]" lines, or the items
     under a "References"/"Sources" heading."""
     references: list[Reference] = []
@@ -529,7 +532,7 @@ def _references(body, loaded: Loaded) -> list[Reference]:
         if len(anchors) != 1:
             continue
         url = _absolute(loaded.base, anchors[0].get("href"))
-        if url in seen or _site(url) == page_site and not under_heading:
+        if url is None or url in seen or _site(url) == page_site and not under_heading:
             continue
         label = " ".join(anchors[0].text_content().split())
         entry = re.sub(r"\s+[–—-]+\s*\[?\s*" + re.escape(label) + r"\s*\]?\s*$", "", text) if label else text
@@ -549,7 +552,7 @@ def _references(body, loaded: Loaded) -> list[Reference]:
 # -- metadata ---------------------------------------------------------------------------------
 
 
-def _json_ld(root, document: Document) -> dict[str, Any]:
+def _json_ld(root: Element, document: Document) -> dict[str, Any]:
     """The first schema.org article-like object in the page's JSON-LD, or {}."""
     for script in root.xpath('//script[@type="application/ld+json"]'):
         try:
@@ -565,7 +568,7 @@ def _json_ld(root, document: Document) -> dict[str, Any]:
     return {}
 
 
-def _walk_json_ld(data):
+def _walk_json_ld(data: Any) -> Iterator[dict[str, Any]]:
     """Each object of a JSON-LD block, and of its @graph, in document order (with a stack of our
     own: a block may nest as deep as the JSON parser allows)."""
     stack = [data]
@@ -579,17 +582,19 @@ def _walk_json_ld(data):
                 stack.append(data["@graph"])
 
 
-def _metadata(root, body, loaded: Loaded, structured: dict, document: Document) -> None:
+def _metadata(root: Element, body: Element | None, loaded: Loaded, structured: dict[str, Any],
+              document: Document) -> None:
     meta = {}
     for element in root.iter("meta"):
         key = (element.get("property") or element.get("name") or element.get("itemprop") or "").strip().lower()
         if key and element.get("content") and key not in meta:
             meta[key] = " ".join(element.get("content").split())
 
-    def pick(field: str, candidates) -> str | None:
+    def pick(field: str, candidates: list[tuple[str, object]]) -> str | None:
         for source, value in candidates:
-            if isinstance(value, str):
-                value = " ".join(value.split())
+            if not isinstance(value, str):
+                continue  # None, or JSON-LD's list or object where a text belongs
+            value = " ".join(value.split())
             if value:
                 document.sources[field] = source
                 return value
@@ -652,7 +657,7 @@ def _guess_language(sample: str) -> str | None:
     return None
 
 
-def _article_scope(root, body):
+def _article_scope(root: Element, body: Element | None) -> Element:
     """Where a post's own metadata sits: around the body, else around the first <h1>."""
     if body is not None and body.getparent() is not None:
         return body.getparent()
@@ -662,7 +667,7 @@ def _article_scope(root, body):
     return root
 
 
-def _first_date(scope, xpath: str) -> str | None:
+def _first_date(scope: Element, xpath: str) -> str | None:
     """The first element matching ``xpath`` whose text (or title/datetime) reads as a date."""
     for element in scope.xpath(xpath):
         for value in (element.get("datetime"), element.get("title"), element.text_content()):
@@ -672,7 +677,7 @@ def _first_date(scope, xpath: str) -> str | None:
     return None
 
 
-def _first_text(scope, xpath: str) -> str | None:
+def _first_text(scope: Element, xpath: str) -> str | None:
     for element in scope.xpath(xpath):
         text = " ".join(element.text_content().split())
         if text:
@@ -680,23 +685,25 @@ def _first_text(scope, xpath: str) -> str | None:
     return None
 
 
-def _attribute(scope, xpath: str, names: tuple[str, ...]) -> str | None:
+def _attribute(scope: Element, xpath: str, names: tuple[str, ...]) -> str | None:
     for element in scope.xpath(xpath):
         for name in names:
             if element.get(name):
-                return element.get(name).strip()
+                value: str = element.get(name)
+                return value.strip()
         text = " ".join(element.text_content().split())
         if text:
             return text
     return None
 
 
-def _json_ld_name(value) -> str | None:
+def _json_ld_name(value: object) -> str | None:
     if isinstance(value, list):
         names = [_json_ld_name(item) for item in value]
         return ", ".join(name for name in names if name) or None
     if isinstance(value, dict):
-        return value.get("name")
+        name = value.get("name")
+        return name if isinstance(name, str) else None  # a name may itself be an object
     return value if isinstance(value, str) else None
 
 
@@ -727,8 +734,10 @@ def _iso(value: str | None) -> str | None:
 # -- links ------------------------------------------------------------------------------------
 
 
-def _links(loaded: Loaded, body, found_by: str | None, classified: list) -> list[DocumentLink]:
-    classified = {link.url: link for link in classified if link.tag in ("a", "area")}
+def _links(loaded: Loaded, body: Element | None, found_by: str | None, classified: list[Link]) -> list[DocumentLink]:
+    if loaded.root is None:
+        return []
+    anchors = {link.url: link for link in classified if link.tag in ("a", "area")}
     context: dict[str, str] = {}
     order: dict[str, int] = {}
     in_body = set(body.iter("a")) if body is not None and found_by != "readability" else set()
@@ -742,11 +751,11 @@ def _links(loaded: Loaded, body, found_by: str | None, classified: list) -> list
     return [
         DocumentLink(url=url, text=link.text, kind=link.kind, context=context.get(url, ""),
                      position=order.get(url, -1))
-        for url, link in sorted(classified.items(), key=lambda item: order.get(item[0], 1 << 30))
+        for url, link in sorted(anchors.items(), key=lambda item: order.get(item[0], 1 << 30))
     ]
 
 
-def _sentence_around(anchor) -> str:
+def _sentence_around(anchor: Element) -> str:
     block = anchor
     while block.getparent() is not None and block.tag not in _BLOCK:
         block = block.getparent()

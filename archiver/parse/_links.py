@@ -22,11 +22,18 @@ import codecs
 import dataclasses
 import re
 import urllib.parse
+from typing import Any, Iterator
 
 import lxml.html
 from lxml import etree
 
 from ..net import quote_unsafe
+
+# An lxml.html element (HtmlElement). lxml-stubs give what iter(), xpath() and the ancestors return as
+# plain etree elements (no text_content()) or unions, so the precise type would need a cast at every step.
+Element = Any
+# _has_ancestor's answers: (ancestor, words, stop) -> found
+_Known = dict[tuple[Element, frozenset[str], Element | None], bool]
 
 FOLLOWED_KINDS = ("citation", "inline")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -53,7 +60,7 @@ _CHROME = frozenset({"nav", "navbar", "navigation", "menu", "sidebar", "widget",
                      "breadcrumbs", "related", "share", "social", "comment", "comments", "pager", "tags", "labels"})
 
 
-def names(element, words: frozenset[str]) -> bool:
+def names(element: Element, words: frozenset[str]) -> bool:
     """Does a class or id token of ``element`` name one of ``words``?
 
     A token names a word when it is the word, or starts or ends with it as a
@@ -191,7 +198,7 @@ class Loaded:
 
     url: str
     base: str  # for resolving links: the URL, or the document's <base href>
-    root: object | None  # lxml root element; None when nothing could be parsed
+    root: Element | None  # lxml root element; None when nothing could be parsed
     encoding: str
     encoding_source: str
 
@@ -244,11 +251,11 @@ def _cut_long_tags(text: str) -> str:
     return "".join(parts)
 
 
-def classify_links(loaded: Loaded, body, found_by: str | None) -> list[Link]:
+def classify_links(loaded: Loaded, body: Element | None, found_by: str | None) -> list[Link]:
     """Every requisite and anchor of the page, one per URL, classified."""
     if loaded.root is None:
         return []
-    known: dict = {}  # _has_ancestor's answers, shared by every link of the page
+    known: _Known = {}  # _has_ancestor's answers, shared by every link of the page
     links = list(_requisites(loaded.root, loaded.base, known)) + list(
         _anchors(loaded.root, body, loaded.base, page_host=_site(loaded.url), detached=found_by == "readability",
                  known=known))
@@ -260,7 +267,7 @@ def parse(payload: bytes, *, url: str, content_type: str | None) -> Page:
     return read_page(load(payload, url=url, content_type=content_type))[0]
 
 
-def read_page(loaded: Loaded) -> tuple[Page, object | None]:
+def read_page(loaded: Loaded) -> tuple[Page, Element | None]:
     """The :class:`Page` of a loaded document, and the element holding its body (None if none was found)."""
     if loaded.root is None:
         return Page(url=loaded.url, encoding=loaded.encoding, encoding_source=loaded.encoding_source, title="",
@@ -271,7 +278,7 @@ def read_page(loaded: Loaded) -> tuple[Page, object | None]:
                 links=classify_links(loaded, body, found_by)), body
 
 
-def find_body(root) -> tuple[object | None, str | None]:
+def find_body(root: Element) -> tuple[Element | None, str | None]:
     """The element holding the post or article text, and which evidence found it."""
     for xpath, name in (
         ('//*[@itemprop="articleBody"]', "schema.org-articleBody"),
@@ -295,13 +302,13 @@ def find_body(root) -> tuple[object | None, str | None]:
     return readability_body(root)
 
 
-def _in_chrome(element) -> bool:
+def _in_chrome(element: Element) -> bool:
     """A candidate body inside comments, sidebars or related blocks is not the post's body."""
     return any(names(ancestor, _COMMENT) or names(ancestor, _CHROME - {"header", "widget"})
                for ancestor in element.iterancestors())
 
 
-def readability_body(root) -> tuple[object | None, str | None]:
+def readability_body(root: Element) -> tuple[Element | None, str | None]:
     """readability-lxml's choice of the article, as a detached fragment; (None, None) when it finds too
     little text to be a post."""
     from readability import Document
@@ -316,7 +323,7 @@ def readability_body(root) -> tuple[object | None, str | None]:
     return fragment, "readability"
 
 
-def _requisites(root, base: str, known: dict):
+def _requisites(root: Element, base: str, known: _Known) -> Iterator[Link]:
     for element in root.iter("img", "script", "link", "iframe", "embed", "source", "video", "audio",
                              "input"):
         if names(element, _AD) or _has_ancestor(element, _AD, stop=None, known=known):
@@ -343,7 +350,7 @@ def _requisites(root, base: str, known: dict):
                 yield Link(url=target, kind="embed", tag=tag)
 
 
-def _sources(element, attribute: str):
+def _sources(element: Element, attribute: str) -> Iterator[str]:
     if element.get(attribute):
         yield element.get(attribute)
     for candidate in (element.get("srcset") or "").split(","):
@@ -352,7 +359,8 @@ def _sources(element, attribute: str):
             yield candidate
 
 
-def _anchors(root, body, base: str, *, page_host: str, detached: bool, known: dict):
+def _anchors(root: Element, body: Element | None, base: str, *, page_host: str, detached: bool, known: _Known
+             ) -> Iterator[Link]:
     """Classified anchors; a ``detached`` body (readability's copy) is matched by href."""
     in_body = set(body.iter("a")) if body is not None and not detached else set()
     body_hrefs = {a.get("href") for a in body.iter("a")} if body is not None and detached else set()
@@ -374,7 +382,7 @@ def _anchors(root, body, base: str, *, page_host: str, detached: bool, known: di
         yield Link(url=target, kind=_kind(anchor, target, body=stop, page_host=page_host, known=known), text=text)
 
 
-def _kind(anchor, target: str, *, body, page_host: str, known: dict) -> str:
+def _kind(anchor: Element, target: str, *, body: Element | None, page_host: str, known: _Known) -> str:
     """Classify an anchor; ``body`` is the body element it sits in, or None."""
     def inside(words: frozenset[str]) -> bool:
         return _has_ancestor(anchor, words, stop=body, known=known)
@@ -388,7 +396,7 @@ def _kind(anchor, target: str, *, body, page_host: str, known: dict) -> str:
     return "navigation"
 
 
-def _has_ancestor(element, words: frozenset[str], *, stop, known: dict) -> bool:
+def _has_ancestor(element: Element, words: frozenset[str], *, stop: Element | None, known: _Known) -> bool:
     """Is there, between ``element`` and ``stop`` (or <body>), a container named by ``words``?
 
     ``known`` keeps the answer for each ancestor passed, so that the links of a page cost their
@@ -412,7 +420,7 @@ def _has_ancestor(element, words: frozenset[str], *, stop, known: dict) -> bool:
     return found
 
 
-def _is_image_link(anchor, target: str) -> bool:
+def _is_image_link(anchor: Element, target: str) -> bool:
     """``<a href=big.jpg><img></a>``: Blogger's full-size image behind a thumbnail."""
     path = urllib.parse.urlsplit(target).path
     return bool(_IMAGE_EXT.search(path)) and anchor.find(".//img") is not None

@@ -21,7 +21,7 @@ from typing import Any, Iterable
 
 _UNITS = r"(?:second|sec|minute|min|hour|hr|day|week|month|year)s?"
 _NUMBER = r"(?:\d[\d,.\s]*|an?|one|a\s+few|few|several)"
-_MASKS: list[tuple[re.Pattern, str]] = [
+_MASKS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?"), "‹time›"),
     (re.compile(r"\b\d{1,2}:\d{2}:\d{2}(?:\s*[ap]\.?m\.?)?", re.I), "‹time›"),
     (re.compile(rf"\b{_NUMBER}\s*{_UNITS}\s+ago\b|\bjust\s+now\b|\bmoments?\s+ago\b", re.I), "‹ago›"),

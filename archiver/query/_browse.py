@@ -17,12 +17,15 @@ import sqlite3
 import sys
 import threading
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import sqlalchemy as sa
 
 from .. import catalogue as cat
 from ..errors import CatalogueError, InputError
+
+if TYPE_CHECKING:
+    from datasette.app import Datasette
 
 DATABASE = "archiver"  # the name (and URL path) the catalogue is served under, whatever its file is called
 
@@ -209,13 +212,13 @@ def require_datasette() -> None:
         raise InputError("archiver browse needs Datasette: pip install 'archiver[browse]'") from None
 
 
-def datasette(*, catalogue: Path):
+def datasette(*, catalogue: Path) -> Datasette:
     """A Datasette serving ``catalogue`` read-only as ``/archiver``, with :func:`metadata`."""
     require_datasette()
     from datasette.app import Datasette
     from datasette.database import Database
 
-    class ReadOnlyDatabase(Database):
+    class ReadOnlyDatabase(Database):  # type: ignore[misc]  # Database is Any: datasette has no type information
         """Every connection read-only, the one Datasette would write through too."""
 
         def connect(self, write: bool = False) -> sqlite3.Connection:
@@ -251,7 +254,7 @@ def serve(*, catalogue: Path, host: str = "127.0.0.1", port: int = 8001,
     url = f"http://{f'[{host}]' if ':' in host else host}:{bound}/{DATABASE}"
 
     class Server(uvicorn.Server):
-        async def startup(self, sockets=None) -> None:
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
             await app.invoke_startup()
             await app.refresh_schemas()
             await super().startup(sockets=sockets)

@@ -96,8 +96,8 @@ class Query:
     roles: tuple[str, ...] = ()
     types: tuple[str, ...] = ()
 
-    def where(self) -> list:
-        conditions = []
+    def where(self) -> list[sa.ColumnElement[bool]]:
+        conditions: list[sa.ColumnElement[bool]] = []
         if self.url is not None:
             conditions.append(_r.c.target_uri == self.url)
         if self.since is not None:
@@ -120,7 +120,7 @@ def cdxj_query(query: Query) -> Query:
     return dataclasses.replace(query, types=query.types or CDXJ_TYPES)
 
 
-def _cdxj_where(query: Query) -> list:
+def _cdxj_where(query: Query) -> list[sa.ColumnElement[bool]]:
     return [*cdxj_query(query).where(),
             sa.or_(_r.c.record_type.in_(CAPTURE_TYPES),
                    sa.func.coalesce(_r.c.content_type, "") != "application/warc-fields")]
@@ -200,7 +200,7 @@ def rows(collection: Collection, query: Query) -> Iterator[dict[str, Any]]:
         yield item
 
 
-def _stream(collection: Collection, select) -> Iterator[sa.Row]:
+def _stream(collection: Collection, select: sa.Select[Any]) -> Iterator[sa.Row[Any]]:
     with collection.catalogue.reader() as reader:
         yield from reader.execution_options(yield_per=_FETCH_ROWS).execute(select)
 
@@ -243,7 +243,7 @@ def cdxj_lines(collection: Collection, query: Query, *, sort_buffer: int = SORT_
     return sorted_lines((cdxj_line(row) for row in _stream(collection, select)), buffer=sort_buffer)
 
 
-def cdxj_line(row) -> str:
+def cdxj_line(row: sa.Row[Any]) -> str:
     """One record's CDXJ line, from its catalogue row (record_type, target_uri, warc_date,
     content_type, http_content_type, http_status, payload_digest, offset, length, filename)."""
     if row.record_type == RecordType.REVISIT:
@@ -269,9 +269,10 @@ def cdxj_line(row) -> str:
 def url_key(url: str | None) -> str:
     """The SURT of ``url`` as pywb keys it (``-`` for none); the URL itself where surt fails."""
     try:
-        return surt.surt(url)
+        key: str = surt.surt(url)
+        return key
     except Exception:  # cdxj-indexer keys such a URL by itself, and so must we
-        return url
+        return url if url is not None else "-"
 
 
 def sorted_lines(lines: Iterable[str], *, buffer: int) -> Iterator[str]:

@@ -19,7 +19,7 @@ from ..warc import CAPTURE_TYPES
 _EDITS = ("body", "captions", "citations")
 
 
-def captures(url, *columns) -> sa.Select:
+def captures(url: str | sa.BindParameter[str], *columns: Any) -> sa.Select[Any]:
     """``columns`` of each response or revisit record of ``url`` (a value or a bind parameter) and its
     WARC file, oldest first: the one definition of a URL's captures (history, timemap)."""
     r, f = cat.records, cat.warc_files
@@ -65,7 +65,7 @@ def changes_since(catalogue: cat.Catalogue, since: dt.datetime | None = None) ->
         return out
 
 
-def citing(reader, url: str) -> list[str]:
+def citing(reader: sa.Connection, url: str) -> list[str]:
     """The pages whose parsed documents cite ``url``."""
     d, links = cat.documents, cat.links
     query = (sa.select(d.c.url).distinct().join(links, links.c.document_id == d.c.id)
@@ -73,7 +73,7 @@ def citing(reader, url: str) -> list[str]:
     return [row.url for row in reader.execute(query)]
 
 
-def _last_good(reader, url: str, *, before: dt.datetime) -> dict[str, Any] | None:
+def _last_good(reader: sa.Connection, url: str, *, before: dt.datetime) -> dict[str, Any] | None:
     c, r = cat.changes, cat.records
     for row in reader.execute(sa.select(c).where(c.c.url == url, c.c.at < before,
                                                  c.c.change.notin_((cat.ChangeClass.GONE, cat.ChangeClass.FAILED)))
@@ -103,7 +103,7 @@ def dead_citations(catalogue: cat.Catalogue, document_id: int) -> list[dict[str,
 # -- diffs ----------------------------------------------------------------------------------------
 
 
-def _versions(reader, url: str) -> list[dict[str, Any]]:
+def _versions(reader: sa.Connection, url: str) -> list[dict[str, Any]]:
     """The captures of ``url`` that yielded a document, oldest first: (at, change, document row)."""
     c, d = cat.changes, cat.documents
     out = []
@@ -118,16 +118,16 @@ def _versions(reader, url: str) -> list[dict[str, Any]]:
     return out
 
 
-def _at_or_before(versions: list[dict], moment: dt.datetime | None) -> dict | None:
+def _at_or_before(versions: list[dict[str, Any]], moment: dt.datetime | None) -> dict[str, Any] | None:
     chosen = [version for version in versions if moment is None or version["at"] <= moment]
     return chosen[-1] if chosen else None
 
 
-def _marks(document: dict) -> tuple:
+def _marks(document: dict[str, Any]) -> tuple[Any, ...]:
     return tuple(document[f"fp_{part}"] for part in _EDITS)
 
 
-def _parts(reader, document_id: int) -> tuple[list[str], list[str]]:
+def _parts(reader: sa.Connection, document_id: int) -> tuple[list[str], list[str]]:
     captions = [dict(row._mapping) for row in reader.execute(
         sa.select(cat.captions).where(cat.captions.c.document_id == document_id).order_by(cat.captions.c.position))]
     links = [dict(row._mapping) for row in reader.execute(
@@ -146,6 +146,7 @@ def diff(catalogue: cat.Catalogue, url: str, *, since: dt.datetime | None = None
             raise InputError(f"{url}: no parsed capture in the catalogue (archiver capture {url} archives it)")
         new = _at_or_before(versions, until)
         if new is None:
+            assert until is not None  # without a bound the newest version is chosen
             raise InputError(f"{url}: no capture at or before {until.isoformat()}")
         if since is not None:
             old = _at_or_before(versions, since)
@@ -173,7 +174,7 @@ def diff(catalogue: cat.Catalogue, url: str, *, since: dt.datetime | None = None
     }
 
 
-def newest_document(collection: Collection, url: str) -> dict:
+def newest_document(collection: Collection, url: str) -> dict[str, Any]:
     """The newest parse of the newest capture of ``url``, shaped like ``Document.as_json``."""
     records, documents = cat.records, cat.documents
     query = (sa.select(documents, records.c.warc_date, records.c.warc_record_id)
@@ -191,7 +192,7 @@ def newest_document(collection: Collection, url: str) -> dict:
             for name, table in (("captions", cat.captions), ("links", cat.links),
                                 ("references", cat.reference_entries))
         }
-    def keep(items, fields):
+    def keep(items: list[dict[str, Any]], fields: tuple[str, ...]) -> list[dict[str, Any]]:
         return [{field: item[field] for field in fields} for item in items]
 
     return {

@@ -25,7 +25,7 @@ from ..warc import CAPTURE_TYPES, RecordType, bracketed_record_id
 NAMESPACE = "https://github.com/archiver/archiver/ns#"
 
 
-def _record_by(reader, target: str):
+def _record_by(reader: sa.Connection, target: str) -> sa.Row[Any]:
     r = cat.records
     if target.startswith(("<urn:", "urn:")):
         record_id = bracketed_record_id(target)
@@ -40,13 +40,14 @@ def _record_by(reader, target: str):
     return row
 
 
-def _location(reader, collection: Collection, row) -> dict[str, Any]:
+def _location(reader: sa.Connection, collection: Collection, row: sa.Row[Any]) -> dict[str, Any]:
     f = reader.execute(sa.select(cat.warc_files).where(cat.warc_files.c.id == row.warc_file_id)).first()
+    assert f is not None  # a record's warc_file_id references its file
     return {"file": f.filename, "path": str(collection.resolve(f.path)), "offset": row.offset, "length": row.length,
             "file_sha256": f.sha256, "file_status": f.status, "warcinfo_id": f.warcinfo_id}
 
 
-def _record(reader, collection: Collection, row) -> dict[str, Any]:
+def _record(reader: sa.Connection, collection: Collection, row: sa.Row[Any]) -> dict[str, Any]:
     return {
         "record_id": row.warc_record_id, "record_type": row.record_type, "target_uri": row.target_uri,
         "warc_date": row.warc_date.isoformat(), "http_status": row.http_status, "http_reason": row.http_reason,
@@ -60,13 +61,14 @@ def _record(reader, collection: Collection, row) -> dict[str, Any]:
     }
 
 
-def _record_id(reader, pk: int | None) -> str | None:
+def _record_id(reader: sa.Connection, pk: int | None) -> str | None:
     if pk is None:
         return None
-    return reader.execute(sa.select(cat.records.c.warc_record_id).where(cat.records.c.id == pk)).scalar_one()
+    record_id: str = reader.execute(sa.select(cat.records.c.warc_record_id).where(cat.records.c.id == pk)).scalar_one()
+    return record_id
 
 
-def _request_headers(path, offset: int) -> dict[str, Any] | None:
+def _request_headers(path: str, offset: int) -> dict[str, Any] | None:
     """The request line and headers as sent, read from the request record's own bytes."""
     try:
         with open(path, "rb") as fh:
@@ -80,18 +82,20 @@ def _request_headers(path, offset: int) -> dict[str, Any] | None:
         raise StoreError(f"cannot read {path}: {exc.strerror}") from None
 
 
-def _fetch(reader, fetch_id: int | None) -> dict[str, Any] | None:
+def _fetch(reader: sa.Connection, fetch_id: int | None) -> dict[str, Any] | None:
     if fetch_id is None:
         return None
     row = reader.execute(sa.select(cat.fetches).where(cat.fetches.c.id == fetch_id)).first()
     return dict(row._mapping) if row is not None else None
 
 
-def _chain(reader, fetch: dict) -> list[dict]:
+def _chain(reader: sa.Connection, fetch: dict[str, Any]) -> list[dict[str, Any]]:
     """Every hop of the redirect chain ``fetch`` belongs to, first to last."""
     first = fetch
     while first["redirect_from_id"] is not None:
-        first = _fetch(reader, first["redirect_from_id"])
+        previous = _fetch(reader, first["redirect_from_id"])
+        assert previous is not None  # redirect_from_id references a fetch
+        first = previous
     hops = [first]
     while True:
         row = reader.execute(sa.select(cat.fetches).where(cat.fetches.c.redirect_from_id == hops[-1]["id"])).first()
@@ -100,21 +104,22 @@ def _chain(reader, fetch: dict) -> list[dict]:
         hops.append(dict(row._mapping))
 
 
-def _final_response(reader, fetch: dict) -> Any:
+def _final_response(reader: sa.Connection, fetch: dict[str, Any]) -> sa.Row[Any] | None:
     final = _chain(reader, fetch)[-1]
     r = cat.records
     return reader.execute(sa.select(r).where(r.c.fetch_id == final["id"],
                                              r.c.record_type.in_(CAPTURE_TYPES))).first()
 
 
-def _hop(reader, hop: dict) -> dict[str, Any]:
+def _hop(reader: sa.Connection, hop: dict[str, Any]) -> dict[str, Any]:
     r = cat.records
     record = reader.execute(sa.select(r.c.warc_record_id).where(
         r.c.fetch_id == hop["id"], r.c.record_type.in_(CAPTURE_TYPES))).scalar_one_or_none()
     return {"url": hop["url"], "http_status": hop["http_status"], "outcome": hop["outcome"], "record_id": record}
 
 
-def _citations(reader, collection: Collection, row, fetch: dict | None) -> list[dict[str, Any]]:
+def _citations(reader: sa.Connection, collection: Collection, row: sa.Row[Any], fetch: dict[str, Any] | None
+               ) -> list[dict[str, Any]]:
     """Each citation of the record's newest document, with the capture of it taken from this fetch."""
     d, links, f = cat.documents, cat.links, cat.fetches
     version = row.revisit_of_id or row.id
@@ -123,13 +128,14 @@ def _citations(reader, collection: Collection, row, fetch: dict | None) -> list[
     if document is None:
         return []
     out = []
+    taken: dict[str, Any] | None
     for link in reader.execute(sa.select(links).where(links.c.document_id == document, links.c.kind == "citation")
                                .order_by(links.c.position)):
         taken = None
         if fetch is not None:
-            child = reader.execute(sa.select(f).where(f.c.parent_fetch_id == fetch["id"], f.c.url == link.url)
+            found = reader.execute(sa.select(f).where(f.c.parent_fetch_id == fetch["id"], f.c.url == link.url)
                                    .order_by(f.c.id).limit(1)).first()
-            child = dict(child._mapping) if child is not None else None
+            child = dict(found._mapping) if found is not None else None
             if child is not None and child["duplicate_of_id"] is not None:
                 child = _fetch(reader, child["duplicate_of_id"])
             cited = _final_response(reader, child) if child is not None else None
@@ -155,7 +161,7 @@ def provenance(collection: Collection, target: str) -> dict[str, Any]:
         where = _location(reader, collection, request) if request is not None else None
         report = {
             "record": _record(reader, collection, row),
-            "request": None if request is None else {
+            "request": None if request is None or where is None else {
                 "record_id": request.warc_record_id, **(_request_headers(where["path"], request.offset) or {}),
                 **where},
             "capture_event": None if event is None else {
@@ -175,7 +181,7 @@ def provenance(collection: Collection, target: str) -> dict[str, Any]:
     return report
 
 
-def _found_on(reader, fetch: dict) -> dict[str, Any] | None:
+def _found_on(reader: sa.Connection, fetch: dict[str, Any]) -> dict[str, Any] | None:
     parent = _fetch(reader, fetch["parent_fetch_id"])
     if parent is None:
         return None
@@ -193,10 +199,10 @@ def _uuid(record_id: str) -> str:
 def as_prov(report: dict[str, Any]) -> dict[str, Any]:
     """The report as a W3C PROV-JSON document (https://www.w3.org/submissions/prov-json/)."""
     record, event, fetch = report["record"], report["capture_event"], report["fetch"]
-    entity: dict[str, dict] = {}
-    activity: dict[str, dict] = {}
-    agent: dict[str, dict] = {}
-    relations: dict[str, dict[str, dict]] = {name: {} for name in (
+    entity: dict[str, dict[str, Any]] = {}
+    activity: dict[str, dict[str, Any]] = {}
+    agent: dict[str, dict[str, Any]] = {}
+    relations: dict[str, dict[str, dict[str, str]]] = {name: {} for name in (
         "wasGeneratedBy", "used", "wasAssociatedWith", "wasInformedBy", "wasDerivedFrom", "actedOnBehalfOf")}
 
     def relate(kind: str, **values: str) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -32,7 +33,7 @@ class Hit:
     record_id: str
     document_id: int
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
 
@@ -62,7 +63,7 @@ def search(catalogue: cat.Catalogue, *, text: str, site: str | None = None, sinc
         return _fts(reader, text, filters, limit)
 
 
-def _fts(reader, text: str, filters: list, limit: int) -> list[Hit]:
+def _fts(reader: sa.Connection, text: str, filters: list[sa.ColumnElement[bool]], limit: int) -> list[Hit]:
     """Rank in FTS5 alone (its ``rank``: BM25, computed in C), then filter the best candidates, fetching
     more while too few survive the filters; snippets only for the results."""
     d, r = cat.documents, cat.records
@@ -81,7 +82,7 @@ def _fts(reader, text: str, filters: list, limit: int) -> list[Hit]:
                 break
             wanted *= 4
         rows = sorted(rows, key=lambda row: (order[row.id], -row.warc_date.timestamp()))[:limit]
-        snippets = dict(reader.execute(
+        snippets: dict[int, str] = dict(reader.execute(
             sa.select(fts.c.rowid, sa.literal_column(f"snippet({cat.FTS_TABLE}, -1, '[', ']', '…', {SNIPPET_WORDS})"))
             .select_from(fts).where(match, fts.c.rowid.in_([row.id for row in rows]))).all()) if rows else {}
     except sa.exc.OperationalError as exc:

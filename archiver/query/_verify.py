@@ -152,7 +152,7 @@ def check(collection: Collection, *, scope: Scope = Scope(),
 
 
 def _plan(collection: Collection, reader: sa.Connection, scope: Scope
-          ) -> Iterator[tuple[dict, Path | None, Any]]:
+          ) -> Iterator[tuple[dict[str, Any], Path | None, sa.ColumnElement[bool] | None]]:
     """(file row, path given for it or None, records filter or None for the whole file), after
     checking that every target is known. Only file rows are held: a few per target at most."""
     f, r = cat.warc_files, cat.records
@@ -185,13 +185,13 @@ def _plan(collection: Collection, reader: sa.Connection, scope: Scope
         yield dict(reader.execute(sa.select(f).where(f.c.id == file_id)).one()._mapping), None, wanted
 
 
-def _catalogued_name(reader: sa.Connection, filename: str) -> dict | None:
+def _catalogued_name(reader: sa.Connection, filename: str) -> dict[str, Any] | None:
     f = cat.warc_files
     row = reader.execute(sa.select(f).where(f.c.filename == filename)).first()
     return dict(row._mapping) if row is not None else None
 
 
-def _rows_query(file_id: int, record_filter) -> sa.Select:
+def _rows_query(file_id: int, record_filter: sa.ColumnElement[bool] | None) -> sa.Select[Any]:
     """The records of a file in offset order, each with the original a revisit refers to."""
     r = cat.records
     original = r.alias("original")
@@ -237,7 +237,8 @@ class _Reader:
             self.hash = hashlib.sha256()
         while self.read(READ_SIZE):
             pass
-        return self.hash.hexdigest()
+        digest: str = self.hash.hexdigest()
+        return digest
 
 
 class _Checker:
@@ -250,8 +251,8 @@ class _Checker:
 
     # -- one catalogued file ---------------------------------------------------------------
 
-    def check_file(self, reader: sa.Connection, file_row: dict, *, given: Path | None,
-                   record_filter) -> Iterator[Finding]:
+    def check_file(self, reader: sa.Connection, file_row: dict[str, Any], *, given: Path | None,
+                   record_filter: sa.ColumnElement[bool] | None) -> Iterator[Finding]:
         stored = self.collection.resolve(file_row["path"])
         place = given if given is not None else stored
         count = reader.execute(sa.select(sa.func.count()).select_from(_rows_query(file_row["id"], record_filter)
@@ -292,7 +293,7 @@ class _Checker:
                       if problems else None, detail="; ".join(problems), bytes_read=file.bytes_read)
 
     @staticmethod
-    def _file_problems(file_row: dict, size: int, sha256: str) -> list[str]:
+    def _file_problems(file_row: dict[str, Any], size: int, sha256: str) -> list[str]:
         problems = []
         if file_row["size"] is not None and size != file_row["size"]:
             problems.append(f"{size} bytes, catalogued {file_row['size']}")
@@ -300,7 +301,7 @@ class _Checker:
             problems.append(f"sha256 {sha256[:16]}…, catalogued {file_row['sha256'][:16]}…")
         return problems
 
-    def _walk(self, file: _Reader, rows: Iterable, size: int, display: str) -> Iterator[Finding]:
+    def _walk(self, file: _Reader, rows: Iterable[sa.Row[Any]], size: int, display: str) -> Iterator[Finding]:
         """Every record of the file in one pass, merged with its catalogue rows by offset."""
         rows = iter(rows)
         pending = next(rows, None)
@@ -322,7 +323,7 @@ class _Checker:
             yield self._absent(pending, size, display)
             pending = next(rows, None)
 
-    def _pick(self, file: _Reader, rows: Iterable, size: int, display: str) -> Iterator[Finding]:
+    def _pick(self, file: _Reader, rows: Iterable[sa.Row[Any]], size: int, display: str) -> Iterator[Finding]:
         """Only the records asked for, each read at its catalogued offset."""
         for row in rows:
             if row.offset >= size:
@@ -337,7 +338,7 @@ class _Checker:
 
     # -- one record ------------------------------------------------------------------------
 
-    def _judge(self, row, item: RecordFacts | Unreadable, size: int, display: str) -> Finding:
+    def _judge(self, row: sa.Row[Any] | None, item: RecordFacts | Unreadable, size: int, display: str) -> Finding:
         if row is None:
             if isinstance(item, Unreadable):
                 return Finding(kind="record", file=display, reason=UNREADABLE, offset=item.offset,
@@ -358,7 +359,7 @@ class _Checker:
         return _record(row, display, None, "")
 
     @staticmethod
-    def _absent(row, size: int, display: str) -> Finding:
+    def _absent(row: sa.Row[Any], size: int, display: str) -> Finding:
         if row.offset >= size:
             return _record(row, display, LOST, f"starts past the end of the file ({size} bytes): cut off")
         if row.offset + row.length > size:
@@ -367,7 +368,7 @@ class _Checker:
 
     # -- files the catalogue does not name where they are -----------------------------------
 
-    def _moved(self, file_row: dict, stored: Path) -> tuple[Path | None, int]:
+    def _moved(self, file_row: dict[str, Any], stored: Path) -> tuple[Path | None, int]:
         """Another file in the collection with the catalogued file's name (and sha256, if catalogued)."""
         read = 0
         for candidate in self._warc_files().get(file_row["filename"], []):
@@ -412,12 +413,12 @@ class _Checker:
                               detail="a WARC file the catalogue does not know")
 
 
-def _record(row, display: str, reason: str | None, detail: str) -> Finding:
+def _record(row: sa.Row[Any], display: str, reason: str | None, detail: str) -> Finding:
     return Finding(kind="record", file=display, reason=reason, record_id=row.warc_record_id,
                    target_uri=row.target_uri, offset=row.offset, detail=detail)
 
 
-def _differences(row, facts: RecordFacts) -> list[str]:
+def _differences(row: sa.Row[Any], facts: RecordFacts) -> list[str]:
     """How the record read back differs from its catalogue row and from its own declared digests."""
     headers = facts.headers
     problems = []
@@ -453,7 +454,7 @@ def _differences(row, facts: RecordFacts) -> list[str]:
     return problems
 
 
-def _revisit_problem(row) -> str:
+def _revisit_problem(row: sa.Row[Any]) -> str:
     """A revisit holds no payload: its catalogued payload digest is its original's, which must exist."""
     if row.record_type != RecordType.REVISIT or row.revisit_of_id is None:
         return ""

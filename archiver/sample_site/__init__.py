@@ -24,7 +24,7 @@ from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 HOSTS: dict[str, str] = {
@@ -213,7 +213,7 @@ class _HostServer(ThreadingHTTPServer):
     def server_bind(self) -> None:
         """Bind without HTTPServer's reverse DNS lookup of the address, which can be slow."""
         socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = self.server_address[:2]
+        self.server_name, self.server_port = cast("tuple[str, int]", self.server_address[:2])  # AF_INET: (host, port)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._connections_lock:
@@ -256,7 +256,8 @@ class SampleSite:
 
     def manifest(self) -> dict[str, Any]:
         """``manifest.json`` with every placeholder expanded for this run."""
-        return json.loads(self.url(MANIFEST_PATH.read_text(encoding="utf-8")))
+        manifest: dict[str, Any] = json.loads(self.url(MANIFEST_PATH.read_text(encoding="utf-8")))
+        return manifest
 
     def close(self) -> None:
         """Stop every server, end open connections and free the ports. Safe to call twice."""

@@ -14,7 +14,7 @@ import binascii
 import hashlib
 import zlib
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, Protocol
 
 FILE_READ_SIZE = 1 << 20
 
@@ -63,7 +63,7 @@ class Hashes:
             return None
         algorithm, digest = self.expected
         actual = {"sha256": self.sha256, "sha1": self.sha1}.get(algorithm) or self.other
-        return actual.digest() == digest
+        return None if actual is None else actual.digest() == digest
 
 
 def file_sha256(path: Path | str) -> tuple[Any, int]:
@@ -78,7 +78,13 @@ def file_sha256(path: Path | str) -> tuple[Any, int]:
     return digest, size
 
 
-def dechunked(body: BinaryIO, transfer_encoding: str | None) -> BinaryIO:
+class Readable(Protocol):
+    """What reads bytes: a file, a response, warcio's readers."""
+
+    def read(self, size: int = ..., /) -> bytes: ...
+
+
+def dechunked(body: Readable, transfer_encoding: str | None) -> Readable:
     """An HTTP body read from its start with ``Transfer-Encoding: chunked`` removed if it was
     chunked: the payload, as WARC 1.1 (section 6.3.2) takes it. Bytes that are not valid chunks
     pass through as they are."""
@@ -86,7 +92,8 @@ def dechunked(body: BinaryIO, transfer_encoding: str | None) -> BinaryIO:
         return body
     from warcio.bufferedreaders import ChunkedDataReader
 
-    return ChunkedDataReader(body, raise_exceptions=False)
+    reader: Readable = ChunkedDataReader(body, raise_exceptions=False)
+    return reader
 
 
 def decode_content(payload: bytes, content_encoding: str | None, *, limit: int) -> bytes:

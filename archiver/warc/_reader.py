@@ -15,7 +15,7 @@ import sys
 import threading
 import zlib
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import Any, Iterator, Protocol, TextIO
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
@@ -50,8 +50,16 @@ def parse_warc_date(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(dt.timezone.utc)
 
 
+class _LimitReader(Protocol):
+    """warcio's LimitReader (a record's ``raw_stream``): ``None`` reads to the limit."""
+
+    def read(self, size: int | None = ..., /) -> bytes: ...
+
+    def readline(self, size: int | None = ..., /) -> bytes: ...
+
+
 class _HashingReader:
-    def __init__(self, stream: BinaryIO, declared: str | None) -> None:
+    def __init__(self, stream: _LimitReader, declared: str | None) -> None:
         self.stream = stream
         self.hash = Hashes(declared=declared)
         self.count = 0
@@ -80,7 +88,7 @@ class _HashingReader:
 
 
 @contextlib.contextmanager
-def _record_at(path: Path, offset: int, *, parse_http: bool):
+def _record_at(path: Path, offset: int, *, parse_http: bool) -> Iterator[tuple[ArchiveIterator, Any]]:
     """(iterator, record) for the record at ``offset`` of ``path``, the file open meanwhile."""
     try:
         fh = open(path, "rb")
@@ -101,6 +109,14 @@ def read_record(path: Path, offset: int) -> RecordFacts:
         return _facts(iterator, record, offset)
 
 
+class _Walked(Protocol):
+    """What :func:`walk_records` reads: a binary file, or anything with its ``read`` and ``tell``."""
+
+    def read(self, size: int = ..., /) -> bytes: ...
+
+    def tell(self) -> int: ...
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Unreadable:
     """Where :func:`walk_records` had to stop: the bytes at ``offset`` are not a readable record."""
@@ -109,7 +125,7 @@ class Unreadable:
     detail: str
 
 
-def walk_records(stream: BinaryIO) -> Iterator[RecordFacts | Unreadable]:
+def walk_records(stream: _Walked) -> Iterator[RecordFacts | Unreadable]:
     """Each record from the current position of ``stream`` to its end, in order, read once.
 
     ``stream`` needs ``read`` and ``tell`` only: nothing is read twice, nothing seeks. The walk
@@ -146,7 +162,7 @@ class _ThisThreadsStderr:
     writes is kept, what other threads write (a server's error report, a log line) goes on to the
     real stderr, so it is never taken for a complaint about the WARC."""
 
-    def __init__(self, real) -> None:
+    def __init__(self, real: TextIO) -> None:
         self._real = real
         self._thread = threading.get_ident()
         self._kept = io.StringIO()
@@ -157,7 +173,7 @@ class _ThisThreadsStderr:
     def getvalue(self) -> str:
         return self._kept.getvalue()
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         return getattr(self._real, name)
 
 
@@ -183,7 +199,7 @@ def _first_line(exc_or_text: BaseException | str) -> str:
     return text if len(text) <= 120 else text[:119] + "…"
 
 
-def _facts(iterator: ArchiveIterator, record, offset: int) -> RecordFacts:
+def _facts(iterator: ArchiveIterator, record: Any, offset: int) -> RecordFacts:
     """Read ``record`` (just returned by ``iterator``, starting at ``offset``) to its end, hashing it."""
     headers = {name: value for name, value in record.rec_headers.headers}
     block = _HashingReader(record.raw_stream, headers.get("WARC-Block-Digest"))

@@ -24,7 +24,7 @@ import threading
 import uuid
 import zlib
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterator
+from typing import IO, BinaryIO, Callable, Iterator, Protocol
 
 from .. import faults
 from ..errors import StoreError
@@ -76,9 +76,10 @@ def warc_date(moment: dt.datetime) -> str:
     return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def digest_label(algorithm: str, hashes) -> str:
+def digest_label(algorithm: str, hashes: Hashes) -> str:
     """``sha256:<hex>`` (as browsertrix-crawler writes) or ``sha1:<BASE32>`` (legacy indexes)."""
     if algorithm == "sha1":
+        assert hashes.sha1 is not None  # hashes of a sha1 writer take sha1 too
         return "sha1:" + base64.b32encode(hashes.sha1.digest()).decode("ascii")
     return "sha256:" + hashes.sha256.hexdigest()
 
@@ -87,7 +88,7 @@ def digest_label(algorithm: str, hashes) -> str:
 class Block:
     """A record's content: a seekable stream, its length and its digests."""
 
-    stream: BinaryIO
+    stream: IO[bytes]
     length: int
     hashes: Hashes
 
@@ -99,7 +100,7 @@ class Block:
         return cls(stream=io.BytesIO(data), length=len(data), hashes=hashes)
 
     @classmethod
-    def from_stream(cls, stream: BinaryIO, length: int, hashes) -> "Block":
+    def from_stream(cls, stream: IO[bytes], length: int, hashes: Hashes) -> "Block":
         return cls(stream=stream, length=length, hashes=hashes)
 
 
@@ -192,7 +193,7 @@ class WarcWriter:
         self.host = re.sub(r"[^A-Za-z0-9.-]", "_", socket.gethostname()) or "localhost"
         self.current: WarcFile | None = None
         self._fh: BinaryIO | None = None
-        self._file_hash = None
+        self._file_hash = hashlib.sha256()  # of the current file
         self._size = 0  # bytes written to the current file (tell() on a buffered file is slow)
         self._serial = 0
         self.files: list[WarcFile] = []
@@ -265,7 +266,7 @@ class WarcWriter:
 
     def sync(self) -> None:
         """Make everything written so far durable (fsync)."""
-        if self._fh is not None:
+        if self._fh is not None and self.current is not None:
             try:
                 os.fsync(self._fh.fileno())
             except OSError as exc:
@@ -301,6 +302,7 @@ class WarcWriter:
 
     def _cut_back(self, offset: int) -> None:
         """Truncate the current file to ``offset`` (no space needed) and re-hash what is kept."""
+        assert self._fh is not None  # a write into the current file failed
         try:
             os.ftruncate(self._fh.fileno(), offset)
             os.fsync(self._fh.fileno())
@@ -312,7 +314,7 @@ class WarcWriter:
         self._file_hash = digest
 
     def _write_member(self, record: Record) -> Location:
-        assert self._fh is not None
+        assert self._fh is not None and self.current is not None
         offset = self._size
         head = [WARC_VERSION, f"WARC-Type: {record.type}", f"WARC-Record-ID: {record.record_id}",
                 f"WARC-Date: {warc_date(record.date)}"]
@@ -347,6 +349,7 @@ class WarcWriter:
     def _emit(self, data: bytes) -> None:
         """Hand ``data`` to the kernel now (the file is unbuffered): a full disk fails this write,
         in the record being written, not a later flush after the record was reported written."""
+        assert self._fh is not None
         view = memoryview(data)
         while view:
             view = view[self._fh.write(view):]
@@ -354,7 +357,7 @@ class WarcWriter:
         self._size += len(data)
 
 
-def _read_block(record: Record, stream: BinaryIO, size: int) -> bytes:
+def _read_block(record: Record, stream: IO[bytes], size: int) -> bytes:
     data = stream.read(size)
     if len(data) < size:
         raise StoreError(f"block of {record.record_id} ended {size - len(data)} bytes early")
@@ -362,6 +365,30 @@ def _read_block(record: Record, stream: BinaryIO, size: int) -> bytes:
 
 
 # -- record builders ------------------------------------------------------------------
+
+
+class _Exchange(Protocol):
+    """What the record builders read of a fetched exchange (an :class:`archiver.net.Exchange`)."""
+
+    url: str
+    started_at: dt.datetime
+    request: bytes
+    response: IO[bytes]
+    response_length: int
+    response_hashes: Hashes
+    payload_hashes: Hashes
+    payload_offset: int
+    peer_ip: str | None
+    status: int | None
+    truncated: str | None
+
+    def header(self, name: str) -> str | None: ...
+
+    @property
+    def content_type(self) -> str | None: ...
+
+    @property
+    def has_response(self) -> bool: ...
 
 
 def warcinfo_record(*, filename: str, fields: list[tuple[str, str]], digest: str) -> Record:
@@ -392,7 +419,7 @@ def is_compressed(content_type: str | None, content_encoding: str | None) -> boo
     return bool(content_type and _COMPRESSED_TYPES.match(content_type))
 
 
-def exchange_records(exchange, *, digest: str) -> list[Record]:
+def exchange_records(exchange: _Exchange, *, digest: str) -> list[Record]:
     """The response record (if any bytes came back) and the request record (if any were sent)
     of one fetched exchange (a :class:`archiver.net.Exchange`), tied by WARC-Concurrent-To."""
     records = []
@@ -417,7 +444,7 @@ def exchange_records(exchange, *, digest: str) -> list[Record]:
     return records + ([request] if request else [])
 
 
-def request_record(exchange, *, digest: str, concurrent_to: str | None) -> Record | None:
+def request_record(exchange: _Exchange, *, digest: str, concurrent_to: str | None) -> Record | None:
     """The request record of an exchange (None if nothing was sent), concurrent to its response."""
     if not exchange.request:
         return None
@@ -445,7 +472,7 @@ class Original:
     date: dt.datetime
 
 
-def revisit_records(exchange, *, digest: str, profile: str, original: Original) -> list[Record]:
+def revisit_records(exchange: _Exchange, *, digest: str, profile: str, original: Original) -> list[Record]:
     """A revisit record (the response's HTTP headers only, referring to ``original``) and the request
     record, for an exchange whose payload is already archived (``PROFILE_IDENTICAL``) or that the
     server answered 304 Not Modified (``PROFILE_NOT_MODIFIED``).
