@@ -20,8 +20,9 @@ import sqlalchemy as sa
 from .. import catalogue as cat
 from ..collection import Collection
 from ..errors import ArchiverError, InputError
+from ._capture import capture
 from ._leases import Leases
-from ._run import CaptureResult, capture
+from ._results import CaptureResult
 
 _INTERVAL = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w)\s*$", re.I)
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}

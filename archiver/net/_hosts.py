@@ -1,7 +1,7 @@
 """Per-host politeness: at least ``--host-delay`` between the starts of two fetches from one host,
 and (across the processes of one capture) at most ``--per-host`` fetches at once on it.
 
-Within a process, :class:`archiver.capture._run.HostQueue` hands a host's tasks to at most ``per_host``
+Within a process, :class:`archiver.capture._tasks.HostQueue` hands a host's tasks to at most ``per_host``
 workers, and :class:`HostGate` spaces their starts. A capture shared among processes
 (``--processes``) holds the same limits across all of them with :class:`SharedHosts`: each host
 hashes to one of :data:`SLOTS` slots, each slot a process-shared semaphore of ``per_host`` fetches
