@@ -6,7 +6,8 @@ import gzip
 
 import pytest
 
-from archiver.parse._links import decide_encoding, parse
+from archiver.parse._html import decide_encoding
+from archiver.parse._links import parse
 from archiver.warc import decode_content
 
 BLOGGER = """<!DOCTYPE html><html><head><title>A post</title>

@@ -128,6 +128,16 @@ def test_the_contract_catches_what_it_forbids(tmp_path, monkeypatch):
     ]
 
 
+def test_no_module_takes_another_modules_private_names():
+    taken = []
+    for module, path in MODULES.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("archiver")):
+                taken += [f"{module}:{node.lineno} {alias.name}" for alias in node.names
+                          if alias.name.startswith("_") and not alias.name.startswith("__")]
+    assert taken == []
+
+
 @pytest.mark.parametrize("stage", STAGES)
 def test_each_stage_is_a_package_of_private_modules_with_a_sorted_curated_all(stage):
     folder = PACKAGE / stage

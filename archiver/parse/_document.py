@@ -25,22 +25,8 @@ from typing import Any, Callable, Iterator
 
 from lxml import etree
 
-from ._links import (
-    _AD,
-    _CHROME,
-    _COMMENT,
-    _SHARE,
-    Element,
-    Link,
-    Loaded,
-    Page,
-    _absolute,
-    _site,
-    load,
-    names,
-    read_page,
-    readability_body,
-)
+from ._html import AD, CHROME, COMMENT, SHARE, Element, Loaded, absolute, load, names, site
+from ._links import Link, Page, read_page, readability_body
 
 PARSER_NAME = "archiver-document"
 PARSER_VERSION = "3"
@@ -243,8 +229,8 @@ def _skipped(element: Element) -> bool:
         return True
     if tag == "table" and "tr-caption-container" in (element.get("class") or ""):
         return True
-    return names(element, _SHARE) or names(element, _COMMENT) or names(element, _AD) or names(element, _MEDIA) or (
-        names(element, _CHROME) and tag not in ("article", "main", "body"))
+    return names(element, SHARE) or names(element, COMMENT) or names(element, AD) or names(element, _MEDIA) or (
+        names(element, CHROME) and tag not in ("article", "main", "body"))
 
 
 def _most(element: Element) -> float:
@@ -470,7 +456,7 @@ def _caption(element: Element | None, container: Element, loaded: Loaded) -> lis
 
 
 def _image_url(image: Element, loaded: Loaded) -> str | None:
-    return _absolute(loaded.base, image.get("src") or image.get("data-src"))
+    return absolute(loaded.base, image.get("src") or image.get("data-src"))
 
 
 def _text_right_after(image: Element) -> str:
@@ -517,7 +503,7 @@ def _references(body: Element, loaded: Loaded) -> list[Reference]:
     under a "References"/"Sources" heading."""
     references: list[Reference] = []
     seen: set[str] = set()
-    page_site = _site(loaded.url)
+    page_site = site(loaded.url)
     under_heading = False
     for block in body.iter("p", "div", "li", "h2", "h3", "h4", "h5", "h6", "span", "strong", "b"):
         if block.find(".//div") is not None or block.find(".//p") is not None:
@@ -528,11 +514,11 @@ def _references(body: Element, loaded: Loaded) -> list[Reference]:
         if _REFERENCE_HEADING.match(text):
             under_heading = True
             continue
-        anchors = [a for a in block.iter("a") if _absolute(loaded.base, a.get("href"))]
+        anchors = [a for a in block.iter("a") if absolute(loaded.base, a.get("href"))]
         if len(anchors) != 1:
             continue
-        url = _absolute(loaded.base, anchors[0].get("href"))
-        if url is None or url in seen or _site(url) == page_site and not under_heading:
+        url = absolute(loaded.base, anchors[0].get("href"))
+        if url is None or url in seen or site(url) == page_site and not under_heading:
             continue
         label = " ".join(anchors[0].text_content().split())
         entry = re.sub(r"\s+[–—-]+\s*\[?\s*" + re.escape(label) + r"\s*\]?\s*$", "", text) if label else text
@@ -632,8 +618,8 @@ def _metadata(root: Element, body: Element | None, loaded: Loaded, structured: d
         ("itemprop dateModified", _iso(_attribute(root, '//*[@itemprop="dateModified"]', _DATE_ATTRIBUTES))),
     ])
     document.canonical = pick("canonical", [
-        ("link canonical", _absolute(loaded.base, _attribute(root, '//link[@rel="canonical"]', ("href",)))),
-        ("og:url", _absolute(loaded.base, meta.get("og:url"))),
+        ("link canonical", absolute(loaded.base, _attribute(root, '//link[@rel="canonical"]', ("href",)))),
+        ("og:url", absolute(loaded.base, meta.get("og:url"))),
     ])
     document.language = pick("language", [
         ("html lang", (root.get("lang") or root.get("xml:lang") or "").split("-")[0].lower() or None),
@@ -742,7 +728,7 @@ def _links(loaded: Loaded, body: Element | None, found_by: str | None, classifie
     order: dict[str, int] = {}
     in_body = set(body.iter("a")) if body is not None and found_by != "readability" else set()
     for position, anchor in enumerate(loaded.root.iter("a", "area")):
-        url = _absolute(loaded.base, anchor.get("href"))
+        url = absolute(loaded.base, anchor.get("href"))
         if url is None or url in order:
             continue
         order[url] = position
