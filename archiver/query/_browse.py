@@ -20,9 +20,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import sqlite
 
 from .. import catalogue as cat
 from ..errors import CatalogueError, InputError
+from ._history import history_query
 
 if TYPE_CHECKING:
     from datasette.app import Datasette
@@ -50,15 +52,10 @@ def _citing(url: str) -> str:
             "order by d.url))")
 
 
-HISTORY_SQL = f"""select {_iso('r.warc_date')} as captured_at, r.http_status, r.record_type,
-  c.change, coalesce(c.changed, 0) as changed, r.payload_sha256, r.warc_record_id as record_id,
-  w.filename as warc_file, r."offset", r.length, e.uuid as capture_id
-from records r
-join warc_files w on w.id = r.warc_file_id
-left join capture_events e on e.id = r.capture_event_id
-left join changes c on c.record_id = r.id
-where r.target_uri = :url and r.record_type in ('response', 'revisit')
-order by r.warc_date, r.id"""
+HISTORY_SQL = (f"select {_iso('captured_at')} as captured_at, http_status, record_type, change, "
+               "coalesce(changed, 0) as changed, payload_sha256, record_id, warc_file, \"offset\", length, capture_id "
+               "from (" + str(history_query(sa.literal_column(":url")).compile(
+                   dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True})) + ")")
 
 CHANGES_SQL = f"""select c.url, {_iso('c.at')} as at, c.change,
   json_extract(c.detail, '$.http_status') as http_status,

@@ -19,7 +19,7 @@ from ..warc import CAPTURE_TYPES
 _EDITS = ("body", "captions", "citations")
 
 
-def captures(url: str | sa.BindParameter[str], *columns: Any) -> sa.Select[Any]:
+def captures(url: Any, *columns: Any) -> sa.Select[Any]:
     """``columns`` of each response or revisit record of ``url`` (a value or a bind parameter) and its
     WARC file, oldest first: the one definition of a URL's captures (history, timemap)."""
     r, f = cat.records, cat.warc_files
@@ -28,22 +28,23 @@ def captures(url: str | sa.BindParameter[str], *columns: Any) -> sa.Select[Any]:
             .order_by(r.c.warc_date, r.c.id))
 
 
+def history_query(url: Any) -> sa.Select[Any]:
+    """The history of ``url`` (a value, or SQL standing for one), its columns named as
+    :func:`history` answers: the one definition, which ``archiver browse`` serves as SQL too."""
+    r, f, e, c = cat.records, cat.warc_files, cat.capture_events, cat.changes
+    return (captures(url, r.c.warc_date.label("captured_at"), r.c.http_status, r.c.record_type, c.c.change,
+                     c.c.changed, r.c.payload_sha256, r.c.warc_record_id.label("record_id"),
+                     f.c.filename.label("warc_file"), r.c.offset, r.c.length, e.c.uuid.label("capture_id"))
+            .outerjoin(e, r.c.capture_event_id == e.c.id).outerjoin(c, c.c.record_id == r.c.id))
+
+
 def history(catalogue: cat.Catalogue, url: str) -> list[dict[str, Any]]:
     """Every response or revisit archived for ``url``, oldest first, with its classification."""
-    r, f, e, c = cat.records, cat.warc_files, cat.capture_events, cat.changes
-    query = (captures(url, r.c.id, r.c.warc_date, r.c.http_status, r.c.record_type, r.c.payload_sha256, r.c.offset,
-                      r.c.length, r.c.warc_record_id, r.c.revisit_of_id, f.c.filename, e.c.uuid,
-                      c.c.change, c.c.changed)
-             .outerjoin(e, r.c.capture_event_id == e.c.id).outerjoin(c, c.c.record_id == r.c.id))
     with catalogue.reader() as reader:
-        rows = reader.execute(query).all()
+        rows = reader.execute(history_query(url)).mappings().all()
     if not rows:
         raise InputError(f"{url}: not in the catalogue (archiver capture {url} archives it)")
-    return [{"captured_at": row.warc_date.isoformat(), "http_status": row.http_status,
-             "record_type": row.record_type, "payload_sha256": row.payload_sha256,
-             "changed": bool(row.changed), "change": row.change, "record_id": row.warc_record_id,
-             "warc_file": row.filename, "offset": row.offset, "length": row.length, "capture_id": row.uuid}
-            for row in rows]
+    return [{**row, "captured_at": row["captured_at"].isoformat(), "changed": bool(row["changed"])} for row in rows]
 
 
 def changes_since(catalogue: cat.Catalogue, since: dt.datetime | None = None) -> list[dict[str, Any]]:
