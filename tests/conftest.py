@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -74,6 +75,24 @@ def help_width() -> int:
     return max(min(columns, 80) - 2, 50)
 
 
+@contextlib.contextmanager
+def warnings_as_a_new_process():
+    """The warning filters a new Python process starts with, a warning printed to sys.stderr (the
+    command's, in CliRunner) as Python prints it, instead of pytest's recording them: a warning the
+    real command would print is in the stderr a test compares."""
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+    with warnings.catch_warnings():
+        warnings.resetwarnings()
+        warnings.filterwarnings("default", category=DeprecationWarning, module="__main__")
+        for category in (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning):
+            warnings.filterwarnings("ignore", category=category, append=True)
+        warnings.showwarning = show
+        yield
+
+
 def invoke_archiver(*args: str, env: dict | None = None, cwd: Path | None = None,
                     input: str | bytes | None = None) -> Invoked:
     """Run the command in this process with click's CliRunner: what :func:`run_archiver` does, less
@@ -84,7 +103,8 @@ def invoke_archiver(*args: str, env: dict | None = None, cwd: Path | None = None
     capture events and fixity events record). The exit code and stdout and stderr are the command's
     own: ArchiverGroup maps errors to one line and a code itself. Any exception it lets out fails
     the test (a subprocess would print a traceback and exit 1). Process-wide state a command
-    touches is put back afterwards: the current directory, sys.argv, the SIGINT/SIGTERM handlers.
+    touches is put back afterwards: the current directory, sys.argv, the SIGINT/SIGTERM handlers, the
+    warning filters.
     Crash points (ARCHIVER_CRASH_AT) kill the process they run in: use run_archiver for those.
     """
     from click.testing import CliRunner
@@ -103,8 +123,9 @@ def invoke_archiver(*args: str, env: dict | None = None, cwd: Path | None = None
         if cwd is not None:
             os.chdir(cwd)
         sys.argv = ["archiver", *args]  # as `python -m archiver ARGS` sees them (cli.command_line reads them)
-        result = runner.invoke(cli, list(args), input=input, env=environment, prog_name="archiver",
-                               catch_exceptions=False, terminal_width=help_width())
+        with warnings_as_a_new_process():
+            result = runner.invoke(cli, list(args), input=input, env=environment, prog_name="archiver",
+                                   catch_exceptions=False, terminal_width=help_width())
     finally:
         sys.argv = argv
         os.chdir(here)
