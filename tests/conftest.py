@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
 import os
+import signal
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -50,6 +54,86 @@ def run_archiver(*args: str, env: dict | None = None, cwd: Path | None = None,
     environment.update(env or {})
     return subprocess.run([sys.executable, "-m", "archiver", *args], capture_output=True, text=True,
                           env=environment, cwd=cwd, timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+@dataclasses.dataclass
+class Invoked:
+    """What :func:`invoke_archiver` ran and what came of it: the attributes tests read from a
+    CompletedProcess (``returncode``, ``stdout``, ``stderr``)."""
+
+    args: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def help_width() -> int:
+    """The width click wraps --help to in a subprocess whose stdout is a pipe: COLUMNS, else
+    shutil's fallback of 80, at most 80, less 2 (CliRunner forces 80; the context's own width wins)."""
+    columns = os.environ.get("COLUMNS", "")
+    columns = int(columns) if columns.isdigit() and int(columns) > 0 else 80
+    return max(min(columns, 80) - 2, 50)
+
+
+@contextlib.contextmanager
+def warnings_as_a_new_process():
+    """The warning filters a new Python process starts with, a warning printed to sys.stderr (the
+    command's, in CliRunner) as Python prints it, instead of pytest's recording them: a warning the
+    real command would print is in the stderr a test compares."""
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+    with warnings.catch_warnings():
+        warnings.resetwarnings()
+        warnings.filterwarnings("default", category=DeprecationWarning, module="__main__")
+        for category in (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning):
+            warnings.filterwarnings("ignore", category=category, append=True)
+        warnings.showwarning = show
+        yield
+
+
+def invoke_archiver(*args: str, env: dict | None = None, cwd: Path | None = None,
+                    input: str | bytes | None = None) -> Invoked:
+    """Run the command in this process with click's CliRunner: what :func:`run_archiver` does, less
+    the start of a Python process, for the tests where the process itself is not what is tested.
+
+    As run_archiver does, it clears every ARCHIVER_* variable (then sets ``env``), runs in ``cwd``,
+    reads an empty stdin (or ``input``) and sees ``archiver ARGS...`` as its command line (which
+    capture events and fixity events record). The exit code and stdout and stderr are the command's
+    own: ArchiverGroup maps errors to one line and a code itself. Any exception it lets out is
+    raised here and fails the test (catch_exceptions=False; a subprocess would print a traceback
+    and exit 1). Process-wide state a command touches is put back afterwards: the current
+    directory, sys.argv, the SIGINT/SIGTERM handlers, the warning filters. Crash points
+    (ARCHIVER_CRASH_AT) kill the process they run in: use run_archiver for those.
+    """
+    from click.testing import CliRunner
+
+    from archiver.cli import cli
+
+    environment: dict[str, str | None] = {key: None for key in os.environ if key.startswith("ARCHIVER_")}
+    environment.update(env or {})
+    # archiver.faults reads ARCHIVER_CRASH_AT once, at import: set for pytest, it would kill pytest
+    if environment.get("ARCHIVER_CRASH_AT") or os.environ.get("ARCHIVER_CRASH_AT"):
+        raise AssertionError("a crash point kills the process it runs in: use run_archiver")
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    argv, here = sys.argv, os.getcwd()
+    runner = CliRunner()  # click >= 8.2: stdout and stderr kept apart
+    try:
+        if cwd is not None:
+            os.chdir(cwd)
+        sys.argv = ["archiver", *args]  # as `python -m archiver ARGS` sees them (cli.command_line reads them)
+        with warnings_as_a_new_process():
+            result = runner.invoke(cli, list(args), input=input, env=environment, prog_name="archiver",
+                                   catch_exceptions=False, terminal_width=help_width())
+    finally:
+        sys.argv = argv
+        os.chdir(here)
+        for sig, handler in handlers.items():
+            with contextlib.suppress(ValueError, TypeError):
+                if signal.getsignal(sig) is not handler:
+                    signal.signal(sig, handler)
+    return Invoked(args=list(args), returncode=result.exit_code, stdout=result.stdout, stderr=result.stderr)
 
 
 def tool(name: str) -> str:

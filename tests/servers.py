@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import http.server
+import sys
 import threading
+import traceback
 from typing import Callable
 
 Handler = Callable[[http.server.BaseHTTPRequestHandler], None]
+POLL_INTERVAL = 0.05  # how soon serve_forever sees a shutdown (its default, 0.5 s, is paid at every close)
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        """As socketserver reports a handler's exception, but on the process's own stderr (pytest still
+        shows it with the test): sys.stderr is the command's own output while invoke_archiver runs one."""
+        print(f"Exception occurred during processing of request from {client_address}", file=sys.__stderr__)
+        traceback.print_exc(file=sys.__stderr__)
 
 
 class ScriptedServer:
@@ -31,10 +42,11 @@ class ScriptedServer:
             def log_message(self, *args) -> None:
                 pass
 
-        self.httpd = http.server.ThreadingHTTPServer((host, 0), _Handler)
+        self.httpd = _Server((host, 0), _Handler)
         self.httpd.daemon_threads = True
         self.base = f"http://{host}:{self.httpd.server_port}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": POLL_INTERVAL},
+                                       daemon=True)
         self.thread.start()
 
     def route(self, path: str, handler: Handler) -> str:

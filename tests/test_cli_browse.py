@@ -22,7 +22,7 @@ import requests
 from archiver import catalogue as cat
 from archiver.query import QUERIES
 
-from .conftest import run_archiver
+from .conftest import invoke_archiver
 
 READY = re.compile(r"Browsing (.+) read-only at (http://127\.0\.0\.1:\d+/archiver) \(Ctrl-C stops\)\n")
 
@@ -30,7 +30,7 @@ READY = re.compile(r"Browsing (.+) read-only at (http://127\.0\.0\.1:\d+/archive
 @pytest.fixture(scope="module")
 def captured(site, tmp_path_factory):
     home = tmp_path_factory.mktemp("browse") / "collection"
-    made = run_archiver("capture", site.post_url, "--home", str(home), "--allow-private")
+    made = invoke_archiver("capture", site.post_url, "--home", str(home), "--allow-private")
     assert made.returncode == 0, made.stderr
     return home
 
@@ -83,8 +83,8 @@ def sha256(path) -> str:
 
 
 def test_browse_answers_the_canned_queries_and_writes_nothing(site, captured):
-    history = json.loads(run_archiver("history", site.post_url, "--home", str(captured), "--json").stdout)
-    changes = json.loads(run_archiver("changes", "--home", str(captured), "--json").stdout)
+    history = json.loads(invoke_archiver("history", site.post_url, "--home", str(captured), "--json").stdout)
+    changes = json.loads(invoke_archiver("changes", "--home", str(captured), "--json").stdout)
     before, files = counts(captured), contents(captured)
     with browsing(captured) as process:
         assert READY.search(process.said).group(1) == str((captured / "archiver.db").resolve())
@@ -143,7 +143,7 @@ def test_open_shows_the_catalogue_in_the_web_browser(captured, tmp_path):
 def test_a_busy_port_is_one_line_and_exit_2(captured):
     with socket.create_server(("127.0.0.1", 0)) as taken:
         port = taken.getsockname()[1]
-        result = run_archiver("browse", "--home", str(captured), "--port", str(port))
+        result = invoke_archiver("browse", "--home", str(captured), "--port", str(port))
     assert (result.returncode, result.stdout, result.stderr) == (
         2, "", f"Error: cannot listen on 127.0.0.1:{port}: Address already in use\n")
 
@@ -181,7 +181,7 @@ def test_a_catalogue_it_cannot_browse_is_one_line(home, prepare, args, code, err
     if prepare:
         prepare(home)
     files = contents(home)
-    result = run_archiver("browse", "--home", str(home), *args)
+    result = invoke_archiver("browse", "--home", str(home), *args)
     message = error.format(home=home, db=(home / "archiver.db").resolve(), head=cat.HEAD_REVISION)
     assert (result.returncode, result.stdout, result.stderr) == (code, "", f"Error: {message}\n")
     assert contents(home) == files
@@ -196,6 +196,6 @@ def contents(home) -> dict[str, str] | None:
 
 
 def test_a_port_out_of_range_is_a_usage_error(captured):
-    result = run_archiver("browse", "--home", str(captured), "--port", "70000")
+    result = invoke_archiver("browse", "--home", str(captured), "--port", "70000")
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr.splitlines()[-1] == "Error: Invalid value for '--port': 70000 is not in the range 0<=x<=65535."

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from archiver import catalogue as cat
 
 from .conftest import assert_warcs_valid as check_warcs
-from .conftest import run_archiver
+from .conftest import invoke_archiver, run_archiver
 from .servers import page, send
 
 POST = ('<html><head><title>Post</title></head><body><article><p>Body citing '
@@ -36,7 +36,7 @@ def assert_warcs_valid(home):
 
 
 def test_json_summary(site, manifest, home):
-    result = run_archiver("capture", site.post_url, "--home", str(home), "--allow-private", "--json")
+    result = invoke_archiver("capture", site.post_url, "--home", str(home), "--allow-private", "--json")
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     assert summary["outcome"] == "complete"
@@ -50,7 +50,7 @@ def test_json_summary(site, manifest, home):
 
 
 def test_table_output(site, home):
-    result = run_archiver("capture", site.post_url, "--home", str(home), "--allow-private")
+    result = invoke_archiver("capture", site.post_url, "--home", str(home), "--allow-private")
     assert result.returncode == 0
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["ROLE", "STATUS", "WARC", "BYTES", "URL"]
@@ -59,13 +59,13 @@ def test_table_output(site, home):
 
 
 def test_nl_and_csv(site, home):
-    nl = run_archiver("capture", site.post_url, "--home", str(home), "--allow-private", "--nl")
+    nl = invoke_archiver("capture", site.post_url, "--home", str(home), "--allow-private", "--nl")
     rows = [json.loads(line) for line in nl.stdout.splitlines()]
     assert rows[0]["record_type"] == "response" and rows[0]["role"] == "post"
-    again = run_archiver("capture", site.post_url, "--home", str(home), "--allow-private", "--nl")
+    again = invoke_archiver("capture", site.post_url, "--home", str(home), "--allow-private", "--nl")
     rows = [json.loads(line) for line in again.stdout.splitlines()]
     assert rows[0]["record_type"] == "revisit" and rows[0]["role"] == "post"  # same payload: stored once
-    csv_out = run_archiver("capture", site.post_url, "--home", str(home), "--allow-private", "--csv")
+    csv_out = invoke_archiver("capture", site.post_url, "--home", str(home), "--allow-private", "--csv")
     assert csv_out.stdout.splitlines()[0] == ("url,role,record_type,http_status,warc_file,offset,length,"
                                                "payload_sha256,record_id")
 
@@ -74,14 +74,14 @@ def test_input_file_and_several_posts(site, server, home, tmp_path):
     other = server.route("/other.html", page("<html><body><article><p>other</p></article></body></html>"))
     urls = tmp_path / "urls.txt"
     urls.write_text(f"# posts\n{site.post_url}\n\n{other}\n")
-    result = run_archiver("capture", "--input", str(urls), "--home", str(home), "--allow-private", "--json")
+    result = invoke_archiver("capture", "--input", str(urls), "--home", str(home), "--allow-private", "--json")
     assert result.returncode == 0, result.stderr
     posts = {r["url"] for r in json.loads(result.stdout)["records"] if r["role"] == "post"}
     assert posts == {site.post_url, other}
 
 
 def test_followed_links_to_private_addresses_need_allow_private(site, home):
-    result = run_archiver("capture", site.post_url, "--home", str(home), "--json")
+    result = invoke_archiver("capture", site.post_url, "--home", str(home), "--json")
     assert result.returncode == 0  # the post itself was typed, so it is fetched
     summary = json.loads(result.stdout)
     assert {r["role"] for r in summary["records"]} == {"post"}
@@ -99,12 +99,12 @@ def test_followed_links_to_private_addresses_need_allow_private(site, home):
     (["http://x.example/", "--max-size", "lots"], "Error: --max-size: 'lots' is not a size (try 50MB or 1GiB)\n"),
 ])
 def test_unusable_input_exits_2_with_one_line(home, args, message):
-    result = run_archiver("capture", *args, "--home", str(home))
+    result = invoke_archiver("capture", *args, "--home", str(home))
     assert (result.returncode, result.stderr, result.stdout) == (2, message, "")
 
 
 def failed_capture(home, url, *extra):
-    result = run_archiver("capture", url, "--home", str(home), *extra)
+    result = invoke_archiver("capture", url, "--home", str(home), *extra)
     assert result.returncode == 3, result.stderr
     assert "Traceback" not in result.stderr
     assert_warcs_valid(home)
@@ -171,7 +171,7 @@ def test_non_html_post(server, home):
 
 def test_one_bad_post_among_good_ones_is_partial(site, server, home):
     bad = server.route("/gone", page("gone", 410))
-    result = run_archiver("capture", site.post_url, bad, "--home", str(home), "--allow-private")
+    result = invoke_archiver("capture", site.post_url, bad, "--home", str(home), "--allow-private")
     assert result.returncode == 3
     [event] = catalogue_rows(home, cat.capture_events)
     assert event["outcome"] == "partial"
@@ -229,7 +229,7 @@ def test_kill_9_is_repaired_on_next_start(stalled_capture, home, server):
     process.wait(timeout=60)
     assert list((home / "snapshots").glob("*.warc.gz.open"))
     other = server.route("/other", page("<html><body><article>x</article></body></html>"))
-    result = run_archiver("capture", other, "--home", str(home))
+    result = invoke_archiver("capture", other, "--home", str(home))
     assert result.returncode == 0, result.stderr
     assert result.stderr.startswith("Repaired archiver-")
     assert_warcs_valid(home)
@@ -269,7 +269,7 @@ def test_posts_shared_among_processes_make_one_capture_event(site, server, home)
 
 
 def test_sha1_digests_for_legacy_indexes(site, home):
-    result = run_archiver("capture", site.post_url, "--home", str(home), "--allow-private", "--digest", "sha1")
+    result = invoke_archiver("capture", site.post_url, "--home", str(home), "--allow-private", "--digest", "sha1")
     assert result.returncode == 0, result.stderr
     records = catalogue_rows(home, cat.records)
     assert all(r["block_digest"].startswith("sha1:") and len(r["block_digest"]) == 37 for r in records)
@@ -282,7 +282,7 @@ def test_a_50_mb_page_is_captured_whole(server, home):
         b"<p>paragraph %d</p>\n" % n for n in range(2_500_000)) + b"</article></body></html>"
     assert len(body) > 50_000_000
     url = server.route("/huge.html", lambda r: send(r, 200, body))
-    result = run_archiver("capture", url, "--home", str(home), "--json")
+    result = invoke_archiver("capture", url, "--home", str(home), "--json")
     assert result.returncode == 0, result.stderr
     [response] = [r for r in json.loads(result.stdout)["records"] if r["record_type"] == "response"]
     import hashlib
@@ -295,7 +295,7 @@ def test_broken_charset_is_archived_as_sent(server, home):
     body = "<html><body><article><p>caf\u00e9 \u0627\u0644\u0642\u0644\u0645\u0648\u0646</p></article></body></html>"
     raw = body.encode("utf-8")[:-30] + b"\xff\xfe\xc3" + body.encode("utf-8")[-30:]
     url = server.route("/broken.html", lambda r: send(r, 200, raw, "text/html; charset=utf-8"))
-    result = run_archiver("capture", url, "--home", str(home), "--json")
+    result = invoke_archiver("capture", url, "--home", str(home), "--json")
     assert result.returncode == 0, result.stderr
     [response] = [r for r in catalogue_rows(home, cat.records) if r["record_type"] == "response"]
     import hashlib

@@ -17,7 +17,7 @@ import pytest
 
 from archiver import catalogue as cat
 
-from .conftest import ROOT, run_archiver, tool
+from .conftest import ROOT, invoke_archiver, tool
 
 
 @pytest.fixture(scope="module")
@@ -25,13 +25,13 @@ def home(site, tmp_path_factory):
     """The sample post captured twice with the real command: the second capture writes revisits."""
     home = tmp_path_factory.mktemp("cli-export") / "collection"
     for _ in range(2):
-        made = run_archiver("capture", site.post_url, "--home", str(home), "--allow-private")
+        made = invoke_archiver("capture", site.post_url, "--home", str(home), "--allow-private")
         assert made.returncode == 0, made.stderr
     return home
 
 
 def archiver(home, *args):
-    return run_archiver(*args, "--home", str(home))
+    return invoke_archiver(*args, "--home", str(home))
 
 
 def catalogue(home, sql: str, *params) -> list[tuple]:

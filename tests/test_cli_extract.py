@@ -8,7 +8,7 @@ import sys
 
 import requests
 
-from .conftest import run_archiver
+from .conftest import invoke_archiver
 
 
 def test_extract_json_from_stdin(site, tmp_path):
@@ -29,7 +29,7 @@ def test_extract_json_from_stdin(site, tmp_path):
 def test_extract_text_output(site, tmp_path):
     page = tmp_path / "post.html"
     page.write_bytes(requests.get(site.post_url, timeout=10).content)
-    result = run_archiver("extract", str(page), "--url", site.post_url)
+    result = invoke_archiver("extract", str(page), "--url", site.post_url)
     assert result.returncode == 0
     lines = result.stdout.splitlines()
     assert lines[0] == "Title: 2015 Qalamoun Offensive"
@@ -37,7 +37,7 @@ def test_extract_text_output(site, tmp_path):
 
 
 def test_extract_missing_file():
-    result = run_archiver("extract", "/no/such/file.html")
+    result = invoke_archiver("extract", "/no/such/file.html")
     assert result.returncode == 2
     assert result.stderr.splitlines()[-1] == (
         "Error: Invalid value for 'SOURCE': '/no/such/file.html': No such file or directory")

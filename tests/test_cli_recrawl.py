@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from .changing_site import ChangingSite
-from .conftest import assert_warcs_valid, run_archiver
+from .conftest import assert_warcs_valid, invoke_archiver, run_archiver
 
 
 @pytest.fixture
@@ -23,11 +23,11 @@ def changing():
 
 
 def archiver(home, *args):
-    return run_archiver(*args, "--home", str(home))
+    return invoke_archiver(*args, "--home", str(home))
 
 
 def test_capture_every_sets_a_policy_that_schedule_lists(changing, home):
-    made = run_archiver("capture", changing.post_url, "--home", str(home), "--allow-private", "--every", "6h")
+    made = invoke_archiver("capture", changing.post_url, "--home", str(home), "--allow-private", "--every", "6h")
     assert made.returncode == 0, made.stderr
     assert "Re-crawl every 6h: 1 posts" in made.stderr
     listed = archiver(home, "schedule", "--list", "--json")
@@ -64,10 +64,10 @@ def test_recrawl_with_nothing_due(home):
 
 
 def test_recrawl_history_changes_and_diff_as_json(changing, home):
-    assert run_archiver("capture", changing.post_url, "--home", str(home), "--allow-private").returncode == 0
+    assert invoke_archiver("capture", changing.post_url, "--home", str(home), "--allow-private").returncode == 0
     changing.state.dead = 46
     changing.state.b_status = 404
-    result = run_archiver("recrawl", changing.post_url, "--home", str(home), "--allow-private", "--json")
+    result = invoke_archiver("recrawl", changing.post_url, "--home", str(home), "--allow-private", "--json")
     assert result.returncode == 0, result.stderr
     found = {item["url"]: item["change"] for item in json.loads(result.stdout)["changes"]}
     assert found == {changing.post_url: "edited", changing.b_url: "gone", changing.a_url: "unchanged",
@@ -95,7 +95,7 @@ def test_recrawl_history_changes_and_diff_as_json(changing, home):
 
 
 def test_watch_recrawls_what_is_due_and_stops_cleanly_on_sigterm(changing, home):
-    made = run_archiver("capture", changing.a_url, "--home", str(home), "--allow-private", "--every", "1s")
+    made = invoke_archiver("capture", changing.a_url, "--home", str(home), "--allow-private", "--every", "1s")
     assert made.returncode == 0, made.stderr
     watch = subprocess.Popen([sys.executable, "-m", "archiver", "watch", "--home", str(home), "--allow-private",
                               "--poll", "0.2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -120,7 +120,7 @@ def test_sigterm_mid_recrawl_closes_files_releases_leases_and_classifies_nothing
 
     from .test_cli_capture import Stall, catalogue_rows
 
-    assert run_archiver("capture", changing.post_url, "--home", str(home), "--allow-private").returncode == 0
+    assert invoke_archiver("capture", changing.post_url, "--home", str(home), "--allow-private").returncode == 0
     stall = Stall()
     changing.blog.route("/logo.png", stall)
     process = subprocess.Popen([sys.executable, "-m", "archiver", "recrawl", changing.post_url, "--home", str(home),

@@ -13,7 +13,7 @@ from archiver.capture import capture, reparse
 from archiver.parse import _document as document_module
 from archiver.query import newest_document
 
-from .conftest import run_archiver
+from .conftest import invoke_archiver, run_archiver
 
 
 @pytest.fixture
@@ -60,7 +60,7 @@ def test_reparse_all_reads_every_page_from_the_warcs(collection):
 
 
 def test_show_json_from_the_command_line(collection, site):
-    result = run_archiver("show", site.post_url, "--home", str(collection.settings.home), "--json")
+    result = invoke_archiver("show", site.post_url, "--home", str(collection.settings.home), "--json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["title"] == "2015 Qalamoun Offensive" and data["captured_at"]
@@ -78,7 +78,7 @@ def test_show_unknown_url(tmp_path):
 
 
 def test_reparse_needs_urls_or_all(tmp_path):
-    result = run_archiver("reparse", "--home", str(tmp_path))
+    result = invoke_archiver("reparse", "--home", str(tmp_path))
     assert (result.returncode, result.stderr) == (2, "Error: give URLs to re-parse, or --all (not both)\n")
 
 

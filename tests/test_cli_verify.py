@@ -13,7 +13,7 @@ import pytest
 from archiver import catalogue as cat
 from archiver.output import render_table
 
-from .conftest import run_archiver
+from .conftest import invoke_archiver, run_archiver
 from .test_fixity import (  # noqa: F401 - captured_fixture and home_fixture: the fixtures `captured` and `home`
     captured_fixture,
     cut_short,
@@ -29,7 +29,7 @@ SUMMARY = re.compile(r"Verified (\d+) records in (\d+) files \((\d+(?:\.\d)? k?B
 
 
 def verify(home, *args):
-    return run_archiver("verify", *args, "--home", str(home))
+    return invoke_archiver("verify", *args, "--home", str(home))
 
 
 def summary(stderr: str) -> tuple[int, int, str]:
@@ -175,6 +175,6 @@ def test_a_read_only_catalogue_still_verifies_and_says_the_event_was_not_recorde
 
 
 def test_help_documents_exit_6():
-    result = run_archiver("verify", "--help")
+    result = invoke_archiver("verify", "--help")
     assert result.returncode == 0
     assert "Exits 0 when everything checked is intact, 6 when anything is not." in " ".join(result.stdout.split())

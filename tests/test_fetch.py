@@ -206,7 +206,7 @@ def tls_server(tmp_path):
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     certificate.configure_cert(context)
     httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     bundle = tmp_path / "ca.pem"
     authority.cert_pem.write_to_path(str(bundle))
     yield f"https://127.0.0.1:{httpd.server_port}/", bundle
@@ -294,7 +294,7 @@ def tunnel_proxy():
 
     proxy = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Tunnel)
     proxy.daemon_threads = True
-    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    threading.Thread(target=proxy.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     yield f"http://127.0.0.1:{proxy.server_address[1]}", connects
     proxy.shutdown()
     proxy.server_close()

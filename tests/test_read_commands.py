@@ -12,14 +12,13 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from archiver import catalogue as cat
 from archiver.capture import capture
-from archiver.cli import cli
 from archiver.collection import Mode, open_collection
 from archiver.config import resolve
 
+from .conftest import invoke_archiver as invoke
 from .test_collection import dead_pid
 
 
@@ -56,13 +55,6 @@ def collection_home(site, tmp_path_factory) -> Path:
     return home
 
 
-def invoke(*args: str):
-    result = CliRunner().invoke(cli, list(args), prog_name="archiver", env={"ARCHIVER_HOME": None,
-                                                                         "ARCHIVER_DB": None})
-    assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit), result.exception
-    return result
-
-
 def catalogue_files(home: Path) -> dict[str, str]:
     """SHA-256 of the catalogue and its write-ahead log (the -shm index is SQLite's shared memory)."""
     return {path.name: hashlib.sha256(path.read_bytes()).hexdigest()
@@ -88,7 +80,7 @@ def test_a_read_command_leaves_the_catalogue_byte_identical(collection_home, sit
     try:
         before, files = catalogue_files(collection_home), tree(collection_home)
         result = invoke(*args, "--home", str(collection_home))
-        assert result.exit_code == 0, result.stderr
+        assert result.returncode == 0, result.stderr
         assert result.stdout and "Error" not in result.stderr
         assert catalogue_files(collection_home) == before
         assert tree(collection_home) - {"archiver.db-shm"} == files - {"archiver.db-shm"}
@@ -107,7 +99,7 @@ def test_verify_reads_and_adds_its_fixity_event_only(collection_home):
     before, files = dump(), tree(collection_home)
     events = len(_rows(collection_home, "fixity_events"))
     result = invoke("verify", "--home", str(collection_home))
-    assert result.exit_code == 0, result.stderr
+    assert result.returncode == 0, result.stderr
     assert dump() == before
     assert len(_rows(collection_home, "fixity_events")) == events + 1
     assert tree(collection_home) - {"archiver.db-shm", "archiver.db-wal"} == files - {"archiver.db-shm",
@@ -124,7 +116,7 @@ def test_a_typo_in_home_is_one_line_and_creates_nothing(tmp_path, name):
     typo = tmp_path / "colection"
     args = {**read_commands("http://x.example/"), "verify": ["verify"], "browse": ["browse", "--port", "0"]}[name]
     result = invoke(*args, "--home", str(typo))
-    assert (result.exit_code, result.stdout) == (2, "")
+    assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == (f"Error: no collection at {typo}: {(typo / 'archiver.db').resolve()} does not exist "
                              "(give --home, or capture something first)\n")
     assert list(tmp_path.iterdir()) == []
@@ -133,7 +125,7 @@ def test_a_typo_in_home_is_one_line_and_creates_nothing(tmp_path, name):
 def test_a_typo_in_db_is_one_line_and_creates_nothing(tmp_path):
     typo = tmp_path / "catalog.db"
     result = invoke("history", "http://x.example/", "--home", str(tmp_path), "--db", f"sqlite:///{typo}")
-    assert (result.exit_code, result.stdout) == (2, "")
+    assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == f"Error: no catalogue at {typo}: check --db, or capture something into it first\n"
     assert list(tmp_path.iterdir()) == []
 
@@ -147,13 +139,13 @@ def test_an_older_catalogue_names_the_upgrade_and_is_left_as_it_is(tmp_path):
     engine.dispose()
     before = catalogue_files(tmp_path)
     result = invoke("history", "http://x.example/", "--home", str(tmp_path))
-    assert (result.exit_code, result.stdout) == (4, "")
+    assert (result.returncode, result.stdout) == (4, "")
     assert result.stderr == (f"Error: the catalogue {(tmp_path / 'archiver.db').resolve()} is at revision 0003; "
                              f"this archiver reads revision {cat.HEAD_REVISION}: upgrade it first "
                              "(archiver db upgrade)\n")
     assert catalogue_files(tmp_path) == before
     current = invoke("db", "current", "--home", str(tmp_path))
     assert current.stdout == f"0003 (newest: {cat.HEAD_REVISION}; upgraded by `archiver db upgrade` or a capture)\n"
-    assert invoke("db", "upgrade", "--home", str(tmp_path)).exit_code == 0
+    assert invoke("db", "upgrade", "--home", str(tmp_path)).returncode == 0
     assert invoke("history", "http://x.example/", "--home", str(tmp_path)).stderr == (
         "Error: http://x.example/: not in the catalogue (archiver capture http://x.example/ archives it)\n")

@@ -22,7 +22,7 @@ from archiver.config import resolve
 from archiver.errors import InputError
 from archiver.query import replay_base, timemap
 
-from .conftest import run_archiver
+from .conftest import invoke_archiver
 from .servers import ScriptedServer, page
 from .test_export import capture_twice
 
@@ -67,7 +67,7 @@ def captures(home, url: str) -> list[tuple[dt.datetime, str]]:
 
 
 def test_the_timemap_lists_every_capture_as_link_format(home, site):
-    result = run_archiver("timemap", site.post_url, "--home", str(home))
+    result = invoke_archiver("timemap", site.post_url, "--home", str(home))
     assert (result.returncode, result.stderr) == (0, "")
     links = parse_link_format(result.stdout)
     expected = captures(home, site.post_url)
@@ -90,19 +90,19 @@ def test_the_timemap_lists_every_capture_as_link_format(home, site):
 
 
 def test_json_and_csv_carry_the_mementos(home, site):
-    document = json.loads(run_archiver("timemap", site.post_url, "--home", str(home), "--json").stdout)
+    document = json.loads(invoke_archiver("timemap", site.post_url, "--home", str(home), "--json").stdout)
     expected = captures(home, site.post_url)
     assert (document["original"], document["from"], document["until"]) == (
         site.post_url, expected[0][0].isoformat(), expected[-1][0].isoformat())
     assert [(dt.datetime.fromisoformat(item["datetime"]), item["record_type"]) for item in document["mementos"]] \
         == expected
-    table = run_archiver("timemap", site.post_url, "--home", str(home), "--csv")
+    table = invoke_archiver("timemap", site.post_url, "--home", str(home), "--csv")
     assert [row["uri"] for row in csv.DictReader(io.StringIO(table.stdout))] == [
         item["uri"] for item in document["mementos"]]
 
 
 def test_the_replay_base_is_where_mementos_point(home, site):
-    result = run_archiver("timemap", site.post_url, "--home", str(home), "--replay-base",
+    result = invoke_archiver("timemap", site.post_url, "--home", str(home), "--replay-base",
                           "https://replay.example.org/my-archive")
     links = parse_link_format(result.stdout)
     assert all(uri.startswith("https://replay.example.org/my-archive/") for uri, params in links
@@ -122,7 +122,7 @@ def test_a_single_capture_is_first_and_last(tmp_path):
             opened.close()
     finally:
         server.close()
-    links = parse_link_format(run_archiver("timemap", url, "--home", str(tmp_path)).stdout)
+    links = parse_link_format(invoke_archiver("timemap", url, "--home", str(tmp_path)).stdout)
     [(when, _)] = captures(tmp_path, url)
     assert links[3:] == [(f"http://localhost:8080/archive/{when:%Y%m%d%H%M%S}/{url}",
                           {"rel": "first last memento", "datetime": email.utils.format_datetime(when, usegmt=True)})]
@@ -155,7 +155,7 @@ def test_urls_are_escaped_where_link_format_needs_it(home, site, tmp_path):
      "http://localhost:8080/archive/\n"),
 ])
 def test_bad_input_is_one_line_and_exit_2(home, args, message):
-    result = run_archiver("timemap", *args, "--home", str(home))
+    result = invoke_archiver("timemap", *args, "--home", str(home))
     assert (result.returncode, result.stderr, result.stdout) == (2, message, "")
 
 
@@ -166,7 +166,7 @@ def test_a_deleted_warc_is_a_store_error(home, site, tmp_path):
         [(name,)] = db.execute("SELECT f.filename FROM records r JOIN warc_files f ON f.id = r.warc_file_id "
                                "WHERE r.target_uri = ? AND r.record_type = 'revisit'", (site.post_url,)).fetchall()
     (copy / "snapshots" / name).unlink()
-    result = run_archiver("timemap", site.post_url, "--home", str(copy))
+    result = invoke_archiver("timemap", site.post_url, "--home", str(copy))
     assert (result.returncode, result.stdout) == (5, "")
     assert result.stderr == (f"Error: {copy / 'snapshots' / name} is missing (1 catalogued record): mementos of "
                              f"{site.post_url} are in it (restore the file from a copy)\n")

@@ -7,7 +7,6 @@ import enum
 
 import click
 import pytest
-from click.testing import CliRunner
 
 from archiver import Settings, open_collection
 from archiver import catalogue as cat
@@ -16,6 +15,7 @@ from archiver.cli import cli
 from archiver.errors import ErrorKind, FetchError
 from archiver.warc import RecordType, WarcWriter
 
+from .conftest import invoke_archiver
 from .test_collection import dead_pid, die, start_event
 from .test_warc import WARCINFO, resource
 
@@ -110,7 +110,6 @@ def test_every_value_the_catalogue_holds_is_a_member(home):
 
 
 def test_every_role_and_type_the_catalogue_holds_is_accepted_by_the_cli(home):
-    runner = CliRunner()
     collection = open_collection(Settings(home=home), mode="read")
     try:
         with collection.catalogue.reader() as reader:
@@ -120,12 +119,12 @@ def test_every_role_and_type_the_catalogue_holds_is_accepted_by_the_cli(home):
         collection.close()
     for role in sorted(roles):
         for command in (["export", "--role", role], ["search", "Hezbollah", "--role", role]):
-            result = runner.invoke(cli, [*command, "--home", str(home)])
-            assert result.exit_code == 0, (command, result.output)
+            result = invoke_archiver(*command, "--home", str(home))
+            assert result.returncode == 0, (command, result.stderr)
     for record_type in sorted(types):
-        result = runner.invoke(cli, ["export", "--type", record_type, "--home", str(home)])
-        assert result.exit_code == 0, (record_type, result.output)
-        assert f'"record_type":"{record_type}"' in result.output.replace(" ", "")
+        result = invoke_archiver("export", "--type", record_type, "--home", str(home))
+        assert result.returncode == 0, (record_type, result.stderr)
+        assert f'"record_type":"{record_type}"' in result.stdout.replace(" ", "")
 
 
 def sa_select_distinct(column):

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from ..conftest import assert_warcs_valid, run_archiver
+from ..conftest import assert_warcs_valid, invoke_archiver
 from .badserver import BadServer
 
 
@@ -80,7 +80,7 @@ def invalid_warcs(snapshots: Path) -> list[str]:
 
 def check_store(home: Path) -> dict:
     """Verify a collection the way an archivist would, count it, and assert nothing was lost."""
-    result = run_archiver("verify", "--home", str(home), "--json")
+    result = invoke_archiver("verify", "--home", str(home), "--json")
     summary = json.loads(result.stdout)
     invalid = invalid_warcs(home / "snapshots")
     TALLY.stores += 1

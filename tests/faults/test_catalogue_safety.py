@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from ..conftest import run_archiver
+from ..conftest import invoke_archiver, run_archiver
 from ..servers import page, send
 from .conftest import check_store, rows
 
@@ -50,34 +50,34 @@ def test_hostile_text_and_urls_are_stored_and_queried_verbatim(hostile_site, hom
     for case in ("quotes and SQL in text", "quotes and SQL in URLs", "NUL bytes", "100 KB text", "100 KB URL",
                  "invalid UTF-8 in a page", "surrogate character references", "CR/LF aimed at WARC headers"):
         tally.tried(f"catalogue: {case}")
-    captured = run_archiver("capture", hostile_site["post"], "--home", str(home), "--allow-private", "--json")
+    captured = invoke_archiver("capture", hostile_site["post"], "--home", str(home), "--allow-private", "--json")
     assert captured.returncode == 0, captured.stderr
     counts = {table: len(rows(home, table)) for table in TABLES}
     fetched = {row["url"] for row in rows(home, "fetches")}
     assert {hostile_site["as_uri"], hostile_site["long"]} <= fetched
     assert not [url for url in fetched if set(url) & set(' "\r\n\x00')]  # URIs, no header line breaks
 
-    shown = run_archiver("show", hostile_site["post"], "--home", str(home), "--json")
+    shown = invoke_archiver("show", hostile_site["post"], "--home", str(home), "--json")
     document = json.loads(shown.stdout)
     assert document["title"] == TITLE and LONG.strip() in document["text"]
     assert {link["url"] for link in document["links"]} >= {hostile_site["as_uri"], hostile_site["long"]}
     assert document["captions"][0]["credit"] == "O'Brien; DROP TABLE captions"
-    history = run_archiver("history", hostile_site["quoted"], "--home", str(home), "--json")
+    history = invoke_archiver("history", hostile_site["quoted"], "--home", str(home), "--json")
     assert history.returncode == 0 and len(json.loads(history.stdout)) == 1, history.stderr
-    exported = run_archiver("export", "--url", hostile_site["quoted"], "--home", str(home))
+    exported = invoke_archiver("export", "--url", hostile_site["quoted"], "--home", str(home))
     assert {record["url"] for record in json.loads(exported.stdout)} == {hostile_site["as_uri"]}, exported.stderr
-    long = run_archiver("history", hostile_site["long"], "--home", str(home), "--json")
+    long = invoke_archiver("history", hostile_site["long"], "--home", str(home), "--json")
     assert (long.returncode, long.stderr.count("\n")) == (2, 1)  # refused, so never archived: "not in the catalogue"
     assert long.stderr.startswith(f"Error: {hostile_site['long']}: not in the catalogue")
     [refused] = rows(home, "fetches", url=hostile_site["long"])
     assert (refused["outcome"], refused["error_kind"]) == ("blocked", "refused-url")
     assert refused["error"].endswith("characters long: longer than 8192, not fetched")
-    provenance = run_archiver("provenance", hostile_site["quoted"], "--home", str(home), "--json")
+    provenance = invoke_archiver("provenance", hostile_site["quoted"], "--home", str(home), "--json")
     assert json.loads(provenance.stdout)["record"]["target_uri"] == hostile_site["as_uri"]
-    found = run_archiver("search", "zebrafish", "--home", str(home), "--json")
+    found = invoke_archiver("search", "zebrafish", "--home", str(home), "--json")
     assert [hit["url"] for hit in json.loads(found.stdout)] == [hostile_site["post"]]
     for words in (SQL, TITLE, '"', "zebra*) OR 1=1 --", "caf\u00e9 \u2028 \x01"):
-        searched = run_archiver("search", words, "--home", str(home))
+        searched = invoke_archiver("search", words, "--home", str(home))
         assert searched.returncode in (0, 2) and "Traceback" not in searched.stderr, searched.stderr
         assert searched.returncode == 0 or searched.stderr.count("\n") == 1
     assert {table: len(rows(home, table)) for table in TABLES} == counts  # nothing dropped, nothing added
@@ -96,14 +96,14 @@ def test_input_file_that_is_not_utf8_is_refused_in_one_line(home, tmp_path, tall
     tally.tried("--input file not UTF-8")
     urls = tmp_path / "urls.txt"
     urls.write_bytes(b"http://example.org/\xff\n")
-    result = run_archiver("capture", "--input", str(urls), "--home", str(home))
+    result = invoke_archiver("capture", "--input", str(urls), "--home", str(home))
     assert (result.returncode, result.stderr) == (2, f"Error: {urls}: not UTF-8 text\n")
 
 
 def test_search_site_is_a_host_not_a_pattern(server, home, tally):
     tally.tried("search --site with LIKE wildcards")
     url = server.route("/p", page("<html><body><article><p>a findable page</p></article></body></html>"))
-    assert run_archiver("capture", url, "--home", str(home)).returncode == 0
+    assert invoke_archiver("capture", url, "--home", str(home)).returncode == 0
     for site, expected in (("127.0.0.1", [url]), ("%", []), ("127_0_0_1", []), ("1%", [])):
-        result = run_archiver("search", "findable", "--site", site, "--home", str(home), "--json")
+        result = invoke_archiver("search", "findable", "--site", site, "--home", str(home), "--json")
         assert [hit["url"] for hit in json.loads(result.stdout)] == expected, site

@@ -12,7 +12,7 @@ import threading
 from archiver import catalogue as cat
 from archiver.warc import warcinfo_fields
 
-from ..conftest import run_archiver
+from ..conftest import invoke_archiver
 from ..servers import ScriptedServer, send
 from .crashkit import clean_env, inspect_store, record_case, rows
 
@@ -53,7 +53,7 @@ class BusySite:
 def test_four_captures_and_a_recrawl_at_once(home, request):
     site = BusySite()
     try:
-        first = run_archiver("capture", site.url(4), "--home", str(home), "--allow-private")
+        first = invoke_archiver("capture", site.url(4), "--home", str(home), "--allow-private")
         assert first.returncode == 0, first.stderr
         site.together = threading.Barrier(PROCESSES)
         commands = [["capture", site.url(n)] for n in range(4)] + [["recrawl", site.url(4)]]

@@ -17,7 +17,7 @@ from archiver.capture import capture, recrawl
 from archiver.collection import open_collection
 from archiver.warc._writer import COPY_SIZE
 
-from ..conftest import run_archiver, tool
+from ..conftest import invoke_archiver, tool
 from ..servers import send
 from .crashkit import (
     CrashSite,
@@ -102,7 +102,7 @@ def test_kill_9_at_a_seeded_point_then_redo(crash_site, tmp_path, seed, request)
                                                    cat.records.c.http_status == 200)}
     store = inspect_store(home)
     lost = len(crash_site.expected - archived) + sum(not f.startswith("orphan") for f in store.failures)
-    verified = run_archiver("verify", "--home", str(home)) if seed % 10 == 9 else None  # the command too
+    verified = invoke_archiver("verify", "--home", str(home)) if seed % 10 == 9 else None  # the command too
     ok = ((killed["outcome"], again["outcome"]) == ("interrupted", "complete") and store.clean and lost == 0
           and (verified is None or verified.returncode == 0))
     record_case(case=f"{case} (seed {seed}), then {'recrawl' if seed % 2 else 'capture'}",
@@ -118,12 +118,12 @@ def test_kill_9_at_a_seeded_point_then_redo(crash_site, tmp_path, seed, request)
 def test_warcio_check_alone_passes_a_warc_cut_off_mid_record_verify_does_not(crash_site, home, request):
     """The known trap: `warcio check` exits 0 on a truncated WARC, so the fault cases also compare
     each file's size and sha256, and every record's offset and length, with the catalogue."""
-    result = run_archiver("capture", crash_site.post_url, "--home", str(home), "--allow-private")
+    result = invoke_archiver("capture", crash_site.post_url, "--home", str(home), "--allow-private")
     assert result.returncode == 0, result.stderr
     [path] = (home / "snapshots").glob("*.warc.gz")
     path.write_bytes(path.read_bytes()[:-300])  # the last record loses its end
     warcio = subprocess.run([tool("warcio"), "check", str(path)], capture_output=True, text=True)
-    verified = run_archiver("verify", "--home", str(home))
+    verified = invoke_archiver("verify", "--home", str(home))
     store = inspect_store(home)
     record_case(case="a WARC cut off mid-record behind the catalogue's back", test=request.node.name,
                 expected="warcio check exits 0 (the trap); archiver verify exits 6; counted invalid here",
@@ -146,7 +146,7 @@ def one_line_error(result) -> str:
 
 def test_disk_full_cuts_the_record_back_and_exits_5(crash_site, home, request):
     with tiny_store(home / "snapshots", "128k") as snapshots:
-        result = run_archiver("capture", crash_site.post_url, "--home", str(home), "--allow-private")
+        result = invoke_archiver("capture", crash_site.post_url, "--home", str(home), "--allow-private")
         [warc] = snapshots.glob("*.warc.gz")
         line = one_line_error(result)
         store = inspect_store(home)
@@ -160,7 +160,7 @@ def test_disk_full_cuts_the_record_back_and_exits_5(crash_site, home, request):
         assert event["outcome"] == "interrupted"
         assert crash_site.url("/big.jpg") not in archived_by(home, event["id"])
         subprocess.run(["mount", "-o", "remount,size=4m", str(snapshots)], check=True)
-        again = run_archiver("capture", crash_site.post_url, "--home", str(home), "--allow-private")
+        again = invoke_archiver("capture", crash_site.post_url, "--home", str(home), "--allow-private")
         assert again.returncode == 0, again.stderr
         assert archived_by(home, rows(home, cat.capture_events)[-1]["id"]) == crash_site.expected
         assert inspect_store(home).clean
@@ -168,10 +168,10 @@ def test_disk_full_cuts_the_record_back_and_exits_5(crash_site, home, request):
 
 def test_disk_full_under_the_catalogue_too_is_one_line_and_repaired_next_time(crash_site, home, request):
     with tiny_store(home, "320k"):
-        result = run_archiver("capture", crash_site.post_url, "--home", str(home), "--allow-private")
+        result = invoke_archiver("capture", crash_site.post_url, "--home", str(home), "--allow-private")
         line = one_line_error(result)
         subprocess.run(["mount", "-o", "remount,size=4m", str(home)], check=True)
-        again = run_archiver("capture", crash_site.post_url, "--home", str(home), "--allow-private")
+        again = invoke_archiver("capture", crash_site.post_url, "--home", str(home), "--allow-private")
         store = inspect_store(home)
         events = rows(home, cat.capture_events)
         redone = archived_by(home, events[-1]["id"])
@@ -190,7 +190,7 @@ def test_disk_full_under_the_catalogue_too_is_one_line_and_repaired_next_time(cr
 
 def test_read_only_store_exits_5_and_writes_nothing(crash_site, home, request):
     with read_only_store(home / "snapshots") as snapshots:
-        result = run_archiver("capture", crash_site.post_url, "--home", str(home), "--allow-private")
+        result = invoke_archiver("capture", crash_site.post_url, "--home", str(home), "--allow-private")
         line = one_line_error(result)
         written = list(snapshots.iterdir())
         [event] = rows(home, cat.capture_events)
@@ -203,11 +203,11 @@ def test_read_only_store_exits_5_and_writes_nothing(crash_site, home, request):
 
 
 def test_a_locked_catalogue_exits_4_before_writing(crash_site, home, request):
-    first = run_archiver("capture", crash_site.post_url, "--home", str(home), "--allow-private")
+    first = invoke_archiver("capture", crash_site.post_url, "--home", str(home), "--allow-private")
     assert first.returncode == 0, first.stderr
     before = sorted(path.name for path in (home / "snapshots").iterdir())
     with catalogue_locked(home / "archiver.db"):
-        result = run_archiver("capture", crash_site.post_url, "--home", str(home), "--allow-private",
+        result = invoke_archiver("capture", crash_site.post_url, "--home", str(home), "--allow-private",
                               "--lock-timeout", "0.5")
     line = one_line_error(result)
     after = sorted(path.name for path in (home / "snapshots").iterdir())
@@ -232,7 +232,7 @@ def test_a_catalogue_locked_mid_capture_leaves_the_warc_for_the_next_start(crash
         4, f"Error: the catalogue {home / 'archiver.db'} is locked by another process (waited 0.5s; "
            "--lock-timeout waits longer)")
     assert list((home / "snapshots").glob("*.open"))  # its rows could not be written: left for the next start
-    again = run_archiver("capture", crash_site.post_url, "--home", str(home), "--allow-private")
+    again = invoke_archiver("capture", crash_site.post_url, "--home", str(home), "--allow-private")
     store = inspect_store(home)
     killed, redone = rows(home, cat.capture_events)
     record_case(case="catalogue locked by another process in the middle of a capture", test=request.node.name,
@@ -248,7 +248,7 @@ def test_a_catalogue_locked_mid_capture_leaves_the_warc_for_the_next_start(crash
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_a_signal_stops_recrawl_cleanly(crash_site, home, sig, request):
-    first = run_archiver("capture", crash_site.post_url, "--home", str(home), "--allow-private")
+    first = invoke_archiver("capture", crash_site.post_url, "--home", str(home), "--allow-private")
     assert first.returncode == 0, first.stderr
     crash_site.stall("/big.jpg", 5000)
     process = subprocess.Popen([sys.executable, "-m", "archiver", "recrawl", crash_site.post_url, "--home", str(home),
@@ -271,7 +271,7 @@ def test_a_signal_stops_recrawl_cleanly(crash_site, home, sig, request):
 
 
 def test_sigterm_stops_watch_cleanly(crash_site, home, request):
-    first = run_archiver("capture", crash_site.post_url, "--every", "1s", "--home", str(home), "--allow-private")
+    first = invoke_archiver("capture", crash_site.post_url, "--every", "1s", "--home", str(home), "--allow-private")
     assert first.returncode == 0, first.stderr
     crash_site.stall("/big.jpg", 5000)
     process = subprocess.Popen([sys.executable, "-m", "archiver", "watch", "--poll", "0.2", "--home", str(home),
@@ -316,7 +316,7 @@ def test_a_capture_process_dying_is_repaired_by_the_parent_at_once(crash_site, h
            "catalogued; capture again to redo what was missed")
     assert store.clean and store.warc_files >= 1, store  # the other process may not have begun a file
     assert event["outcome"] == "interrupted"
-    again = run_archiver("capture", crash_site.post_url, other, "--home", str(home), "--allow-private")
+    again = invoke_archiver("capture", crash_site.post_url, other, "--home", str(home), "--allow-private")
     assert again.returncode == 0, again.stderr
     assert archived_by(home, rows(home, cat.capture_events)[-1]["id"]) == crash_site.expected | {other}
     assert inspect_store(home).clean

@@ -20,7 +20,7 @@ import pytest
 from archiver.net import Fetcher, Limits
 from archiver.net._fetch import MAX_HEAD, READ_SIZE
 
-from ..conftest import run_archiver
+from ..conftest import invoke_archiver
 from . import badserver as b
 from .conftest import check_store, rows
 
@@ -209,7 +209,7 @@ def test_bombs_captured_as_posts_are_reparsed_within_the_cap(bad, bombs, home, t
     than the cap (warcio inflated a whole block at once, and failed on brotli: an internal error)."""
     tally.tried("compression bombs re-parsed from the WARC")
     urls = [bad.route(f"/{encoding}.html", bomb_page(bombs[encoding], encoding)) for encoding in ("gzip", "br")]
-    assert run_archiver("capture", *urls, "--home", str(home), "--max-size", "10MB").returncode == 0
+    assert invoke_archiver("capture", *urls, "--home", str(home), "--max-size", "10MB").returncode == 0
     result, peak = peak_run("reparse", *urls, "--home", str(home), env={"ARCHIVER_MAX_SIZE": "10MB"})
     assert (result.returncode, result.stderr) == (0, "Re-parsed 2 pages\n")
     tally.peak_mb["reparse of a gzip and a brotli bomb (10 MB cap)"] = peak
@@ -269,7 +269,7 @@ def test_typed_posts_on_hostile_servers_fail_with_one_line_each(bad, home, tally
     whatever was received still archived, marked, and catalogued."""
     failing = [case for case in CASES if case.kind]
     urls = [bad.route(f"/{case.name}", case.behaviour()) for case in failing]
-    result = run_archiver("capture", *urls, "--home", str(home), "--processes", "1", "--workers", "32",
+    result = invoke_archiver("capture", *urls, "--home", str(home), "--processes", "1", "--workers", "32",
                           "--per-host", "32", *LIMITS)
     assert result.returncode == 3, result.stderr
     assert "Traceback" not in result.stderr

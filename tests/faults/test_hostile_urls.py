@@ -23,7 +23,7 @@ from archiver.config import resolve
 from archiver.errors import InvalidURL
 from archiver.net import Fetcher, Limits, check_url
 
-from ..conftest import run_archiver
+from ..conftest import invoke_archiver
 from ..servers import send
 from . import badserver as b
 from .conftest import check_store, rows
@@ -123,13 +123,13 @@ def test_redirects_to_other_schemes_in_a_capture(bad, home, tally):
     tally.tried("redirect to another scheme, in a capture")
     cited = bad.route("/cited", b.redirect("file:///etc/passwd"))
     post = bad.route("/post", b.ok(b'<html><body><article><p><a href="/cited">cited</a></p></article></body></html>'))
-    result = run_archiver("capture", post, "--home", str(home), "--allow-private")
+    result = invoke_archiver("capture", post, "--home", str(home), "--allow-private")
     assert result.returncode == 0, result.stderr
     [refused] = rows(home, "fetches", url="file:///etc/passwd")
     assert (refused["outcome"], refused["error_kind"], refused["error"]) == ("blocked", "refused-url", (
         f"{cited}: redirect to 'file:///etc/passwd' has the scheme 'file': only http and https can be captured"))
     typed = bad.route("/typed", b.redirect("javascript:alert(1)"))
-    result = run_archiver("capture", typed, "--home", str(home))
+    result = invoke_archiver("capture", typed, "--home", str(home))
     assert (result.returncode, result.stderr.splitlines()[-1]) == (3, (
         f"Error: {typed}: redirect to 'javascript:alert(1)' has the scheme 'javascript': only http and https "
         "can be captured"))
@@ -188,7 +188,7 @@ def test_a_post_citing_every_hostile_url(server, canary, home, tally):
     html = (f'<html><body><article>{anchors}<img src="{private[0]}x.png">'
             f'<iframe src="{NEVER_FETCHED[0]}"></iframe></article></body></html>')
     post = server.route("/post.html", lambda request: send(request, 200, html.encode()))
-    result = run_archiver("capture", post, "--home", str(home), "--json", "--connect-timeout", "1s",
+    result = invoke_archiver("capture", post, "--home", str(home), "--json", "--connect-timeout", "1s",
                           "--total-timeout", "2s", "--workers", "16", "--per-host", "16")
     assert result.returncode == 0, result.stderr
     assert canary.hits == []
@@ -209,7 +209,7 @@ def test_a_post_citing_every_hostile_url(server, canary, home, tally):
 
 
 def test_typed_url_with_the_backslash_trick_is_unusable_input(home):
-    result = run_archiver("capture", "http://127.0.0.1:9\\@example.org/", "--home", str(home))
+    result = invoke_archiver("capture", "http://127.0.0.1:9\\@example.org/", "--home", str(home))
     assert (result.returncode, result.stderr) == (2, (
         "Error: 'http://127.0.0.1:9\\\\@example.org/' names the host 'example.org', but a connection "
         "would go to '127.0.0.1': refused\n"))
@@ -248,7 +248,7 @@ def test_nothing_from_the_network_chooses_a_path(server, home, tmp_path, tally):
     cwd = tmp_path / "cwd"
     cwd.mkdir()
     before = tree(tmp_path)
-    result = run_archiver("capture", server.base + "/post", "--home", str(home), "--allow-private", cwd=cwd,
+    result = invoke_archiver("capture", server.base + "/post", "--home", str(home), "--allow-private", cwd=cwd,
                           env={"ARCHIVER_WARC_PREFIX": "../../climb"})
     assert result.returncode == 0, result.stderr
     for case in ("content-disposition ../", "url path ../ and %2e%2e", "long names", "warc prefix ../"):

@@ -16,7 +16,7 @@ from archiver import __version__
 from archiver import catalogue as cat
 from archiver.capture import ROBOTS_IGNORED, ROBOTS_OBEYED
 
-from ..conftest import run_archiver
+from ..conftest import invoke_archiver, run_archiver
 from ..servers import ScriptedServer, send
 from .crashkit import record_case, rows
 
@@ -81,7 +81,8 @@ def polite():
 
 
 def capture(home, *args, env=None):
-    result = run_archiver("capture", *args, "--home", str(home), "--allow-private", "--json", env=env)
+    run = run_archiver if "--processes" in args else invoke_archiver  # limits across processes: the real command
+    result = run("capture", *args, "--home", str(home), "--allow-private", "--json", env=env)
     assert "Traceback" not in result.stderr
     return result
 
