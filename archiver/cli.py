@@ -555,7 +555,8 @@ def parse_time(text: str) -> dt.datetime:
 @click.option("--site", metavar="HOST", help="Only pages of HOST (and its subdomains).")
 @click.option("--since", metavar="TIME", help="Only captures at or after TIME (ISO 8601).")
 @click.option("--until", metavar="TIME", help="Only captures at or before TIME (ISO 8601).")
-@click.option("--role", type=click.Choice(ROLES), help="Only posts, or only cited pages.")
+@click.option("--role", type=click.Choice(ROLES),
+              help="Only pages of this role (posts and cited pages are the ones parsed).")
 @click.option("--limit", type=int, default=20, show_default=True, help="At most this many results.")
 @collection_options
 @output_options
