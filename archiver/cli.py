@@ -31,6 +31,7 @@ from .output import emit, human_size, message, output_options, progress_bar, ren
 from .warc import CAPTURE_TYPES, RecordType
 
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # as a shell reports a writer killed by SIGPIPE
 # the choices of the options that filter by a vocabulary: every value the catalogue holds
 ROLES = [role.value for role in cat.Role]
 RECORD_TYPES = [record_type.value for record_type in RecordType]
@@ -41,7 +42,13 @@ class ArchiverGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            finally:
+                sys.stdout.flush()  # what is still buffered goes now, not at interpreter exit
+        except BrokenPipeError:  # a reader that went away (`... | head -1`): the command ends quietly
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+            ctx.exit(EXIT_BROKEN_PIPE)
         except ArchiverError as exc:
             message(f"Error: {exc}")
             ctx.exit(exc.exit_code)
@@ -692,9 +699,6 @@ def browse_command(host: str, port: int, open_browser: bool, **kwargs: Any) -> N
     sys.exit(EXIT_INTERRUPTED)
 
 
-EXIT_BROKEN_PIPE = 141  # as a shell reports a writer killed by SIGPIPE
-
-
 @cli.command(name="export")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv", "cdxj"]), default="json", show_default=True,
               help="json: an array, one object a line; csv: a header row, then the rows; cdxj: pywb's index.")
@@ -745,28 +749,16 @@ def export_command(fmt: str, nl: bool, url: str | None, since: str | None, until
                              "(restore the file from a copy)")
         for problem in problems:
             message(f"Warning: {problem}; its records are exported as catalogued")
-        with writing_stdout():
-            if fmt == "cdxj":
-                count = 0
-                for line in cdxj_lines(collection, query):
-                    sys.stdout.write(line)
-                    count += 1
-            elif fmt == "csv":
-                count = write_csv(rows(collection, query), sys.stdout)
-            else:
-                count = write_json(rows(collection, query), sys.stdout, lines=nl)
+        if fmt == "cdxj":
+            count = 0
+            for line in cdxj_lines(collection, query):
+                sys.stdout.write(line)
+                count += 1
+        elif fmt == "csv":
+            count = write_csv(rows(collection, query), sys.stdout)
+        else:
+            count = write_json(rows(collection, query), sys.stdout, lines=nl)
     message(f"Exported {count} records")
-
-
-@contextlib.contextmanager
-def writing_stdout() -> Iterator[None]:
-    """Flush stdout at the end; a reader that went away (`... | head`) ends the command quietly."""
-    try:
-        yield
-        sys.stdout.flush()
-    except BrokenPipeError:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
-        sys.exit(EXIT_BROKEN_PIPE)
 
 
 @cli.command(name="timemap")
