@@ -166,9 +166,10 @@ def capture_command(urls: tuple[str, ...], input_file: IO[str] | None, every: st
 
     Writes WARC/1.1 files to HOME/snapshots/ and catalogues every record in
     HOME/archiver.db. Links followed obey robots.txt unless --ignore-robots;
-    the URLs given are always fetched. Exits 0 when every post was captured;
-    3 when a post could not be (404, not HTML, unreachable): what was fetched
-    is kept.
+    the URLs given are always fetched. A post that is not an HTML page (a PDF,
+    an image) is captured whole, with nothing to follow. Exits 0 when every
+    post was captured; 3 when a post could not be (404, unreachable): what was
+    fetched is kept.
     """
     targets = list(urls)
     if input_file is not None:
@@ -227,6 +228,8 @@ def run_capture(seeds: list[str], settings: Settings, output: str) -> None:
     summary = result.as_json()
     emit(output, document=summary, rows=summary["records"], table=lambda: capture_table(result))
     message(capture_footer(result, settings))
+    for url, content_type in result.documents.items():
+        message(f"{url}: not an HTML page but a document ({content_type}), archived whole; nothing to follow")
     if result.outcome == cat.EventOutcome.INTERRUPTED:
         message("Interrupted: the files are closed and every record written is catalogued.")
         sys.exit(EXIT_INTERRUPTED)
@@ -350,13 +353,22 @@ def show(url: str, output: str, **kwargs: Any) -> None:
 
         archiver show https://example.blogspot.com/2015/05/post.html --json
     """
-    from .query import newest_document
+    from .query import newest_capture, newest_document
 
     collection = open_collection(settings_from(kwargs), mode=Mode.READ)
     try:
-        data = newest_document(collection, check_url(url))
+        other = newest_capture(collection, check_url(url))
+        data = other or newest_document(collection, check_url(url))
     finally:
         collection.close()
+    if other is not None:
+        emit(output, document=other, rows=[other], table=lambda: "\n".join([
+            f"Captured: {other['captured_at']} ({other['record_id']})",
+            f"Not an HTML page: {other['content_type']}, {other['size']} bytes, archived whole",
+            f"Payload sha256: {other['payload_sha256']}",
+            f"Versions: {other['versions']} (captures whose payload differs from the one before; "
+            "see `archiver history`)"]))
+        return
     emit(output, document=data, rows=data["links"],
          table=lambda: f"Captured: {data['captured_at']} ({data['record_id']})\n" + document_text(data))
 
@@ -423,6 +435,8 @@ def recrawl_command(urls: tuple[str, ...], output: str, **kwargs: Any) -> None:
     summary = result.as_json()
     emit(output, document=summary, rows=summary["changes"], table=lambda: changes_table(summary["changes"]))
     message(capture_footer(result, settings))
+    for url, content_type in result.documents.items():
+        message(f"{url}: not an HTML page but a document ({content_type}), archived whole; nothing to follow")
     if result.outcome == cat.EventOutcome.INTERRUPTED:
         message("Interrupted: the files are closed and every record written is catalogued.")
         sys.exit(EXIT_INTERRUPTED)
@@ -533,11 +547,18 @@ def diff_command(url: str, since: str | None, until: str | None, output: str, **
     target, start, end = check_url(url), parse_time(since) if since else None, parse_time(until) if until else None
     with open_collection(settings_from(kwargs), mode=Mode.READ) as collection:
         data = diff(collection.catalogue, target, since=start, until=end)
-    emit(output, document=data, rows=data["text"], table=lambda: diff_text(data))
+    emit(output, document=data, rows=data.get("text", [data["from"], data["to"]]), table=lambda: diff_text(data))
 
 
 def diff_text(data: dict[str, Any]) -> str:
     lines = [f"{data['url']}: {data['from']['captured_at']} -> {data['to']['captured_at']}"]
+    if data["compared"] == "payload":
+        old, new = data["from"], data["to"]
+        if not data["changed"]:
+            return "\n".join(lines + [f"Not an HTML page ({new['content_type']}): the same bytes, "
+                                      f"payload sha256 {new['payload_sha256']}."])
+        return "\n".join(lines + [f"Not an HTML page ({new['content_type']}): the bytes changed, payload sha256 "
+                                  f"{old['payload_sha256']} -> {new['payload_sha256']} (no word diff)."])
     if not data["changed"]:
         return "\n".join(lines + ["No change in text, captions or citations."])
     lines += data["text_rendered"]

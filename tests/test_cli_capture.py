@@ -162,11 +162,16 @@ def test_post_over_the_size_limit(server, home):
     assert response["truncated"] == "length"
 
 
-def test_non_html_post(server, home):
+def test_non_html_post_is_a_complete_capture_of_that_document(server, home):
     url = server.route("/paper.pdf", lambda r: send(r, 200, b"%PDF-1.4 ...", "application/pdf"))
-    result = failed_capture(home, url)
-    assert result.stderr.splitlines()[-1] == (
-        f"Error: {url}: not an HTML page (application/pdf); recorded as-is, nothing followed")
+    result = invoke_archiver("capture", url, "--home", str(home), "--allow-private")
+    assert result.returncode == 0, result.stderr
+    [event] = catalogue_rows(home, cat.capture_events)
+    assert event["outcome"] == "complete"
+    assert result.stderr.splitlines()[1:] == [
+        f"{url}: not an HTML page but a document (application/pdf), archived whole; nothing to follow"]
+    [response] = [r for r in catalogue_rows(home, cat.records) if r["record_type"] == "response"]
+    assert (response["target_uri"], response["http_content_type"]) == (url, "application/pdf")
 
 
 def test_one_bad_post_among_good_ones_is_partial(site, server, home):

@@ -68,6 +68,7 @@ def capture_in_processes(collection: Collection, seeds: list[str], *, event: Cap
         result.records += part.records
         result.failures += part.failures
         result.seed_errors.update(part.seed_errors)
+        result.documents.update(part.documents)
         result.warc_files += part.warc_files
         result.changes += part.changes
     interrupted = stop.is_set() or any(part.outcome == cat.EventOutcome.INTERRUPTED for part in parts)

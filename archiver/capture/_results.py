@@ -47,6 +47,7 @@ class CaptureResult:
     records: list[CapturedRecord] = dataclasses.field(default_factory=list)
     failures: list[Failure] = dataclasses.field(default_factory=list)
     seed_errors: dict[str, ArchiverError] = dataclasses.field(default_factory=dict)
+    documents: dict[str, str] = dataclasses.field(default_factory=dict)  # posts not HTML: their content type
     warc_files: list[str] = dataclasses.field(default_factory=list)
     changes: list[Change] = dataclasses.field(default_factory=list)
 

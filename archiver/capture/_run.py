@@ -349,9 +349,8 @@ class _Run:
             self.result.seed_errors[task.seed] = PostNotCaptured(
                 f"{task.seed}: the server answered HTTP {final.status} {final.reason}".rstrip()
                 + " (recorded; nothing followed)")
-        elif final.body is None:
-            self.result.seed_errors[task.seed] = PostNotCaptured(
-                f"{task.seed}: not an HTML page ({final.content_type}); recorded as-is, nothing followed")
+        elif final.body is None:  # a PDF, an image: the capture of that document is complete
+            self.result.documents[task.seed] = final.content_type or "unknown type"
 
     def _parse(self, task: Task, exchange: Exchange, original: "Previous | None"
                ) -> tuple[Page | ArchivedLinks | None, Document | None]:

@@ -6,7 +6,7 @@ Reads collections; writes nothing but fixity events. Knows nothing of the captur
 
 from ._browse import QUERIES, catalogue_file, require_datasette, serve
 from ._export import Query, cdxj_lines, cdxj_query, file_problems, require_url, rows, write_csv, write_json
-from ._history import changes_since, dead_citations, diff, history, newest_document
+from ._history import changes_since, dead_citations, diff, history, newest_capture, newest_document
 from ._provenance import as_prov, provenance
 from ._search import search
 from ._timemap import replay_base, timemap
@@ -27,6 +27,7 @@ __all__ = [
     "diff",
     "file_problems",
     "history",
+    "newest_capture",
     "newest_document",
     "parse_targets",
     "provenance",

@@ -14,7 +14,7 @@ from .. import catalogue as cat
 from ..collection import Collection
 from ..errors import InputError
 from ..parse import caption_lines, citation_urls, list_diff, word_diff
-from ..warc import CAPTURE_TYPES
+from ..warc import CAPTURE_TYPES, http_payload_size
 
 _EDITS = ("body", "captions", "citations")
 
@@ -144,6 +144,9 @@ def diff(catalogue: cat.Catalogue, url: str, *, since: dt.datetime | None = None
     with catalogue.reader() as reader:
         versions = _versions(reader, url)
         if not versions:
+            served = _served(reader, url)
+            if served and not _is_html(served[-1]["content_type"]):
+                return _payload_diff(url, served, since=since, until=until)
             raise InputError(f"{url}: no parsed capture in the catalogue (archiver capture {url} archives it)")
         new = _at_or_before(versions, until)
         if new is None:
@@ -164,6 +167,7 @@ def diff(catalogue: cat.Catalogue, url: str, *, since: dt.datetime | None = None
     citations = list_diff(old_citations, new_citations)
     return {
         "url": url,
+        "compared": "text",
         "from": {"captured_at": old["at"].isoformat(), "document_id": old_doc["id"]},
         "to": {"captured_at": new["at"].isoformat(), "document_id": new_doc["id"]},
         "changed": bool(hunks or captions["removed"] or captions["added"] or citations["removed"]
@@ -172,6 +176,75 @@ def diff(catalogue: cat.Catalogue, url: str, *, since: dt.datetime | None = None
         "text_rendered": [hunk.render() for hunk in hunks],
         "captions": captions,
         "citations": citations,
+    }
+
+
+def _served(reader: sa.Connection, url: str) -> list[dict[str, Any]]:
+    """The captures of ``url`` the server answered 2xx, oldest first, each with the location of the
+    response record holding its payload (a revisit's original's)."""
+    r, original = cat.records, cat.records.alias("original")
+    query = (captures(url, r.c.warc_date, r.c.warc_record_id, r.c.http_content_type, r.c.payload_sha256,
+                      sa.func.coalesce(original.c.warc_file_id, r.c.warc_file_id).label("warc_file_id"),
+                      sa.func.coalesce(original.c.offset, r.c.offset).label("offset"))
+             .outerjoin(original, original.c.id == r.c.revisit_of_id)
+             .where(r.c.http_status >= 200, r.c.http_status < 300))
+    return [{"captured_at": row.warc_date, "record_id": row.warc_record_id, "content_type": row.http_content_type,
+             "payload_sha256": row.payload_sha256, "warc_file_id": row.warc_file_id, "offset": row.offset}
+            for row in reader.execute(query)]
+
+
+def _is_html(content_type: str | None) -> bool:
+    """Is it a page the capture parses (as the fetcher judges: no type at all counts as HTML)?"""
+    return content_type is None or content_type.split(";")[0].strip().lower() in ("text/html", "application/xhtml+xml")
+
+
+def _payload_diff(url: str, served: list[dict[str, Any]], *, since: dt.datetime | None,
+                  until: dt.datetime | None) -> dict[str, Any]:
+    """Two captures of a document that is not an HTML page, compared by payload digest: the bytes
+    changed or not (the version current at ``since`` [the last one before the newest change] and at
+    ``until`` [the newest])."""
+    new = _at_or_before([{**item, "at": item["captured_at"]} for item in served], until)
+    if new is None:
+        assert until is not None
+        raise InputError(f"{url}: no capture at or before {until.isoformat()}")
+    if since is not None:
+        old = _at_or_before([{**item, "at": item["captured_at"]} for item in served], since)
+        if old is None:
+            raise InputError(f"{url}: no capture at or before {since.isoformat()}")
+    else:
+        earlier = [item for item in served if item["captured_at"] < new["captured_at"]
+                   and item["payload_sha256"] != new["payload_sha256"]]
+        old = earlier[-1] if earlier else new
+
+    def side(item: dict[str, Any]) -> dict[str, Any]:
+        return {"captured_at": item["captured_at"].isoformat(), "record_id": item["record_id"],
+                "content_type": item["content_type"], "payload_sha256": item["payload_sha256"]}
+
+    return {"url": url, "compared": "payload", "from": side(old), "to": side(new),
+            "changed": old["payload_sha256"] != new["payload_sha256"]}
+
+
+def newest_capture(collection: Collection, url: str) -> dict[str, Any] | None:
+    """The newest capture of ``url`` when it is not an HTML page but a document (a PDF, an image),
+    as the catalogue and its WARC record tell it: content type, payload size and sha256, and how
+    many versions were captured (a version: a payload unlike the capture's before). None when it is
+    an HTML page, or not captured."""
+    with collection.catalogue.reader() as reader:
+        served = _served(reader, url)
+        if not served or _is_html(served[-1]["content_type"]):
+            return None
+        newest = served[-1]
+        warc_file = reader.execute(sa.select(cat.warc_files.c.path)
+                                   .where(cat.warc_files.c.id == newest["warc_file_id"])).scalar_one()
+    return {
+        "url": url,
+        "captured_at": newest["captured_at"].isoformat(),
+        "record_id": newest["record_id"],
+        "content_type": newest["content_type"],
+        "size": http_payload_size(collection.resolve(warc_file), newest["offset"]),
+        "payload_sha256": newest["payload_sha256"],
+        "versions": 1 + sum(1 for before, after in zip(served, served[1:], strict=False)
+                            if before["payload_sha256"] != after["payload_sha256"]),
     }
 
 

@@ -260,11 +260,7 @@ def read_http_payload(path: Path, offset: int, *, limit: int) -> tuple[bytes, st
     at once and fails on brotli with the ``brotli`` package.
     """
 
-    with _record_at(path, offset, parse_http=True) as (_, record):
-        headers = record.http_headers
-        if headers is None:
-            raise StoreError(f"no HTTP response record at offset {offset} of {path}")
-        source = dechunked(record.raw_stream, headers.get_header("Transfer-Encoding"))
+    with _http_body(path, offset) as (source, headers):
         payload = bytearray()
         while len(payload) < limit:
             data = source.read(min(READ_SIZE, limit - len(payload)))
@@ -273,3 +269,20 @@ def read_http_payload(path: Path, offset: int, *, limit: int) -> tuple[bytes, st
             payload += data
         return (decode_content(bytes(payload), headers.get_header("Content-Encoding"), limit=limit),
                 headers.get_header("Content-Type"))
+
+
+def http_payload_size(path: Path, offset: int) -> int:
+    """How many bytes the HTTP body of the response record at ``offset`` holds, de-chunked: the
+    bytes its payload digest is of (counted as they stream by, never held whole)."""
+    with _http_body(path, offset) as (source, _):
+        return sum(len(data) for data in iter(lambda: source.read(READ_SIZE), b""))
+
+
+@contextlib.contextmanager
+def _http_body(path: Path, offset: int) -> Iterator[tuple[Any, Any]]:
+    """(de-chunked HTTP body, HTTP headers) of the response record at ``offset`` of ``path``."""
+    with _record_at(path, offset, parse_http=True) as (_, record):
+        headers = record.http_headers
+        if headers is None:
+            raise StoreError(f"no HTTP response record at offset {offset} of {path}")
+        yield dechunked(record.raw_stream, headers.get_header("Transfer-Encoding")), headers
