@@ -5,6 +5,7 @@ two versions, and citations that went dead. Read-only: nothing here writes.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 from typing import Any
 
@@ -86,18 +87,21 @@ def _last_good(reader: sa.Connection, url: str, *, before: dt.datetime) -> dict[
 
 
 def dead_citations(catalogue: cat.Catalogue, document_id: int) -> list[dict[str, Any]]:
-    """The citations of a document whose newest capture found them gone, with their last good capture."""
+    """The citations of a document whose newest capture found them gone, with their last good capture;
+    ``since`` is when the current run of failures began (the first gone or failed check after it)."""
     c, links = cat.changes, cat.links
+    bad = (cat.ChangeClass.GONE, cat.ChangeClass.FAILED)
     with catalogue.reader() as reader:
         urls = [row.url for row in reader.execute(sa.select(links.c.url).distinct().where(
             links.c.document_id == document_id, links.c.kind == "citation"))]
         dead = []
         for url in urls:
-            latest = reader.execute(sa.select(c).where(c.c.url == url).order_by(c.c.at.desc(), c.c.id.desc())
-                                    .limit(1)).first()
-            if latest is not None and latest.change == "gone":
-                dead.append({"url": url, "since": latest.at.isoformat(),
-                             "last_good": _last_good(reader, url, before=latest.at)})
+            newest_first = reader.execute(sa.select(c.c.at, c.c.change).where(c.c.url == url)
+                                          .order_by(c.c.at.desc(), c.c.id.desc())).all()
+            if newest_first and newest_first[0].change == cat.ChangeClass.GONE:
+                failing = list(itertools.takewhile(lambda row: row.change in bad, newest_first))
+                dead.append({"url": url, "since": failing[-1].at.isoformat(),
+                             "last_good": _last_good(reader, url, before=newest_first[0].at)})
         return dead
 
 
