@@ -16,6 +16,7 @@ from ..collection import Collection
 from ..errors import InputError
 from ..parse import caption_lines, citation_urls, list_diff, word_diff
 from ..warc import CAPTURE_TYPES
+from ._redirects import Redirect, followed
 
 _EDITS = ("body", "captions", "citations")
 
@@ -40,12 +41,22 @@ def history_query(url: Any) -> sa.Select[Any]:
 
 
 def history(catalogue: cat.Catalogue, url: str) -> list[dict[str, Any]]:
-    """Every response or revisit archived for ``url``, oldest first, with its classification."""
+    """Every response or revisit archived for ``url``, oldest first, with its classification; if its
+    newest capture was redirected, those of the page it led to among them (each saying so)."""
     with catalogue.reader() as reader:
-        rows = reader.execute(history_query(url)).mappings().all()
+        redirect = followed(reader, url)
+        rows = [dict(row) for row in reader.execute(history_query(url)).mappings()]
+        if redirect is not None:
+            rows += [{**row, **_saying(redirect)} for row in reader.execute(history_query(redirect.to)).mappings()]
     if not rows:
         raise InputError(f"{url}: not in the catalogue (archiver capture {url} archives it)")
-    return [{**row, "captured_at": row["captured_at"].isoformat(), "changed": bool(row["changed"])} for row in rows]
+    return [{**row, "captured_at": row["captured_at"].isoformat(), "changed": bool(row["changed"])}
+            for row in sorted(rows, key=lambda row: row["captured_at"])]
+
+
+def _saying(redirect: Redirect | None) -> dict[str, Any]:
+    """The field that says a redirect was followed (none if it was not)."""
+    return {"redirected_from": redirect.as_json()} if redirect is not None else {}
 
 
 def changes_since(catalogue: cat.Catalogue, since: dt.datetime | None = None) -> list[dict[str, Any]]:
@@ -146,7 +157,8 @@ def diff(catalogue: cat.Catalogue, url: str, *, since: dt.datetime | None = None
     the version current at ``since`` (default: the last version before the newest edit) and the one
     current at ``until`` (default: the newest)."""
     with catalogue.reader() as reader:
-        versions = _versions(reader, url)
+        redirect = followed(reader, url)  # the URL's own checks followed it; the page's, if it has none
+        versions = _versions(reader, url) or (_versions(reader, redirect.to) if redirect is not None else [])
         if not versions:
             raise InputError(f"{url}: no parsed capture in the catalogue (archiver capture {url} archives it)")
         new = _at_or_before(versions, until)
@@ -176,20 +188,23 @@ def diff(catalogue: cat.Catalogue, url: str, *, since: dt.datetime | None = None
         "text_rendered": [hunk.render() for hunk in hunks],
         "captions": captions,
         "citations": citations,
+        **_saying(redirect),
     }
 
 
 def newest_document(collection: Collection, url: str) -> dict[str, Any]:
-    """The newest parse of the newest capture of ``url``, shaped like ``Document.as_json``."""
+    """The newest parse of the newest capture of ``url``, shaped like ``Document.as_json``; of the page
+    it led to (saying so) if that capture was redirected."""
     records, documents = cat.records, cat.documents
-    query = (sa.select(documents, records.c.warc_date, records.c.warc_record_id)
-             .join(records, records.c.id == documents.c.record_id)
-             .where(records.c.target_uri == url)
-             .order_by(records.c.warc_date.desc(), documents.c.id.desc()).limit(1))
     with collection.catalogue.reader() as reader:
-        row = reader.execute(query).mappings().first()
+        redirect = followed(reader, url)
+        page = redirect.to if redirect is not None else url
+        row = reader.execute(sa.select(documents, records.c.warc_date, records.c.warc_record_id)
+                             .join(records, records.c.id == documents.c.record_id)
+                             .where(records.c.target_uri == page)
+                             .order_by(records.c.warc_date.desc(), documents.c.id.desc()).limit(1)).mappings().first()
         if row is None:
-            raise InputError(f"no parsed capture of {url} in this collection (see `archiver reparse`)")
+            raise InputError(f"no parsed capture of {page} in this collection (see `archiver reparse`)")
         dead = dead_citations(collection.catalogue, row["id"])
         parts = {
             name: [dict(item._mapping) for item in reader.execute(
@@ -215,4 +230,5 @@ def newest_document(collection: Collection, url: str) -> dict[str, Any]:
         "parser": {"name": row["parser"], "version": row["parser_version"]},
         "parsed_at": row["parsed_at"].isoformat(),
         "warnings": json.loads(row["warnings"]),
+        **_saying(redirect),
     }
