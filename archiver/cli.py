@@ -369,6 +369,7 @@ def show(url: str, output: str, **kwargs: Any) -> None:
             f"Versions: {other['versions']} (captures whose payload differs from the one before; "
             "see `archiver history`)"]))
         return
+    say_redirected(data)
     emit(output, document=data, rows=data["links"],
          table=lambda: f"Captured: {data['captured_at']} ({data['record_id']})\n" + document_text(data))
 
@@ -500,6 +501,7 @@ def history_command(url: str, output: str, **kwargs: Any) -> None:
 
     with open_collection(settings_from(kwargs), mode=Mode.READ) as collection:
         rows = history(collection.catalogue, check_url(url))
+    say_redirected(next((row for row in rows if "redirected_from" in row), {}))
     emit(output, document=rows, rows=rows, table=lambda: render_table(
         ("CAPTURED", "STATUS", "RECORD", "CHANGE", "PAYLOAD SHA256", "WARC", "OFFSET"),
         [(row["captured_at"], row["http_status"], row["record_type"], row["change"] or "-",
@@ -547,7 +549,15 @@ def diff_command(url: str, since: str | None, until: str | None, output: str, **
     target, start, end = check_url(url), parse_time(since) if since else None, parse_time(until) if until else None
     with open_collection(settings_from(kwargs), mode=Mode.READ) as collection:
         data = diff(collection.catalogue, target, since=start, until=end)
+    say_redirected(data)
     emit(output, document=data, rows=data.get("text", [data["from"], data["to"]]), table=lambda: diff_text(data))
+
+
+def say_redirected(data: dict[str, Any]) -> None:
+    """A line on stderr when a read command followed the catalogued redirect of its URL."""
+    if redirect := data.get("redirected_from"):
+        message(f"{redirect['url']} redirected to {redirect['to']} ({redirect['http_status']}): "
+                f"showing {redirect['to']}")
 
 
 def diff_text(data: dict[str, Any]) -> str:

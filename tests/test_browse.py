@@ -104,6 +104,28 @@ def test_dead_citations_query_lists_the_gone_citation_with_its_last_good_capture
         moment(expected["last_good"]["captured_at"]), expected["last_good"]["record_id"])
 
 
+def test_a_dead_citation_is_dead_since_its_first_failed_check_after_the_last_good_one(tmp_path):
+    site = ChangingSite()
+    collection = open_collection(resolve({"home": tmp_path / "collection", "allow_private": True}), mode="write")
+    try:
+        capture([site.post_url], collection=collection, command="test")
+        for status in (404, 500, 404):  # gone, failed (transient), gone again: one run of failures
+            site.state.b_status = status
+            recrawl(collection=collection, urls=[site.post_url], command="test", stop=threading.Event())
+        checks = [row for row in collection.catalogue.rows(cat.changes, cat.changes.c.url == site.b_url)]
+        assert [row["change"] for row in checks] == ["new", "gone", "failed", "gone"]
+        newest_post = max(row["id"] for row in collection.catalogue.rows(cat.documents,
+                                                                         cat.documents.c.url == site.post_url))
+        [dead] = dead_citations(collection.catalogue, newest_post)
+        [row] = run(collection, "dead_citations")
+    finally:
+        collection.close()
+        site.close()
+    first_failure = checks[1]["at"].replace(tzinfo=dt.timezone.utc)
+    assert (dead["url"], moment(dead["since"])) == (site.b_url, first_failure)
+    assert (row["url"], moment(row["gone_since"])) == (site.b_url, first_failure)
+
+
 def test_provenance_query_traces_a_moved_citation_to_its_bytes_fetch_and_capture(changed):
     site, collection = changed
     final = site.cited.base + "/2015/a.html"

@@ -94,6 +94,24 @@ def test_recrawl_history_changes_and_diff_as_json(changing, home):
     assert_warcs_valid(home / "snapshots")
 
 
+def test_first_response_after_refusals_is_new_whatever_its_type(changing, home):
+    from archiver import catalogue as cat
+
+    from .test_cli_capture import catalogue_rows
+
+    refused = invoke_archiver("capture", changing.post_url, "--home", str(home))  # its links are refused
+    assert refused.returncode == 0, refused.stderr
+    taken = invoke_archiver("capture", changing.post_url, "--home", str(home), "--allow-private")
+    assert taken.returncode == 0, taken.stderr
+    classes: dict[str, list[str]] = {}
+    for row in catalogue_rows(home, cat.changes):
+        classes.setdefault(row["url"], []).append(row["change"])
+    assert classes == {changing.post_url: ["new", "unchanged"], changing.logo_url: ["failed", "new"],
+                       changing.a_url: ["failed", "new"], changing.b_url: ["failed", "new"],
+                       changing.etag_url: ["failed", "new"]}
+    assert json.loads(archiver(home, "changes", "--json").stdout) == []
+
+
 def test_watch_recrawls_what_is_due_and_stops_cleanly_on_sigterm(changing, home):
     made = invoke_archiver("capture", changing.a_url, "--home", str(home), "--allow-private", "--every", "1s")
     assert made.returncode == 0, made.stderr

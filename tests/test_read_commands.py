@@ -8,6 +8,7 @@ create nothing.
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 from pathlib import Path
 
@@ -89,6 +90,26 @@ def test_a_read_command_leaves_the_catalogue_byte_identical(collection_home, sit
             writer.execute("DELETE FROM schedules WHERE url = 'http://wal.example/'")
             writer.commit()
             writer.close()
+
+
+@pytest.mark.parametrize("name", ["show", "history", "diff"])
+def test_a_cited_url_that_answered_301_is_followed_to_the_page_saying_so(collection_home, manifest, name):
+    [page] = [item for item in manifest["expected"] if item.get("redirected_from")]
+    cited, final = page["redirected_from"], page["url"]
+    said = invoke(name, cited, "--home", str(collection_home))
+    assert (said.returncode, said.stderr) == (0, f"{cited} redirected to {final} (301): showing {final}\n")
+    followed = json.loads(invoke(name, cited, "--home", str(collection_home), "--json").stdout)
+    redirected = {"url": cited, "http_status": 301, "to": final}
+    if name == "diff":  # the cited URL's own checks, which followed the redirect when they were made
+        assert (followed["url"], followed["changed"], followed["redirected_from"]) == (cited, False, redirected)
+        return
+    direct = json.loads(invoke(name, final, "--home", str(collection_home), "--json").stdout)
+    if name == "show":
+        assert followed == {**direct, "redirected_from": redirected}
+    else:  # the URL's own captures (the 301s), and the page's among them
+        assert [row["http_status"] for row in followed] == [301, 200, 301, 200]
+        assert followed[1::2] == [{**row, "redirected_from": redirected} for row in direct]
+        assert "redirected_from" not in followed[0] and "redirected_from" not in followed[2]
 
 
 def test_verify_reads_and_adds_its_fixity_event_only(collection_home):

@@ -4,9 +4,10 @@ Runs after a capture or re-crawl has catalogued its records: for every URL the
 event requested, the final hop (after redirects) is compared with the newest
 earlier classification of that URL, and a ``changes`` row is written.
 
-Classes: ``new`` (first capture), ``unchanged``, ``edited`` (main text),
-``captions-changed``, ``links-changed`` (citations added or removed),
-``replaced`` (a non-HTML payload changed), ``moved`` (a new redirect),
+Classes: ``new`` (the first version: earlier attempts, if any, were refused,
+blocked or failed), ``unchanged``, ``edited`` (main text), ``captions-changed``,
+``links-changed`` (citations added or removed), ``replaced`` (a non-HTML payload
+changed), ``moved`` (a new redirect),
 ``gone`` (404/410, refused, unknown host, or a confirmed soft 404), ``back``
 (answers again after gone), ``failed`` (5xx, timeout, too large: transient,
 never an edit).
@@ -224,28 +225,34 @@ class _Previous:
     final_url: str
     version_record_id: int | None
     payload_sha256: str | None
+    responded: bool  # did any earlier attempt get a response (a 404 does; a refusal or timeout does not)
     document: dict[str, Any] | None = None  # the last good version's, where read (_with_documents)
 
 
 def _previous(reader: sa.Connection, urls: list[str], event_id: int) -> dict[str, _Previous]:
     """Each URL's newest classification by another event; for its version, the last good one (not
-    gone or failed). One query per :data:`archiver.catalogue.IN_LIST` URLs: both rows come from the
-    same ranking, and a row that is both is read once."""
+    gone or failed); and whether any of them got a response. One query per
+    :data:`archiver.catalogue.IN_LIST` URLs: both rows come from the same ranking, and a row that is
+    both is read once."""
     c = cat.changes
     good = c.c.change.notin_((cat.ChangeClass.GONE, cat.ChangeClass.FAILED))
     order = (c.c.at.desc(), c.c.id.desc())
     latest: dict[str, dict[str, Any]] = {}
     last_good: dict[str, dict[str, Any]] = {}
+    responded: set[str] = set()
     for chunk in cat.chunked(sorted(set(urls))):
         ranked = sa.select(c.c.url, c.c.detail, good.label("good"),
                            sa.func.row_number().over(partition_by=c.c.url, order_by=order).label("newest"),
-                           sa.func.row_number().over(partition_by=(c.c.url, good), order_by=order).label("kind_rank")
+                           sa.func.row_number().over(partition_by=(c.c.url, good), order_by=order).label("kind_rank"),
+                           sa.func.max(c.c.record_id).over(partition_by=c.c.url).label("response")
                            ).where(c.c.url.in_(chunk), c.c.capture_event_id != event_id).subquery()
         for row in reader.execute(sa.select(ranked).where(
                 sa.or_(ranked.c.newest == 1, sa.and_(ranked.c.good, ranked.c.kind_rank == 1)))):
             detail = json.loads(row.detail)
             if row.newest == 1:
                 latest[row.url] = detail
+                if row.response is not None:
+                    responded.add(row.url)
             if row.good and row.kind_rank == 1:
                 last_good[row.url] = detail
     found = {}
@@ -253,7 +260,8 @@ def _previous(reader: sa.Connection, urls: list[str], event_id: int) -> dict[str
         good_detail = last_good.get(url, {})
         version_id = good_detail.get("version_record_id")
         found[url] = _Previous(state=detail.get("state", "ok"), final_url=good_detail.get("final_url", url),
-                               version_record_id=version_id, payload_sha256=good_detail.get("payload_sha256"))
+                               version_record_id=version_id, payload_sha256=good_detail.get("payload_sha256"),
+                               responded=url in responded)
     return found
 
 
@@ -316,8 +324,9 @@ def _judge(reader: sa.Connection, new: _Version, previous: _Previous | None, ano
             detail["parts"] = ["body"]
             return cat.ChangeClass.EDITED, True
         return cat.ChangeClass.GONE, previous is None or previous.state != "gone"
-    if previous is None:
-        return cat.ChangeClass.NEW, False
+    if previous is None or previous.version_record_id is None and not (previous.state == "gone"
+                                                                       and previous.responded):
+        return cat.ChangeClass.NEW, False  # no version before: earlier attempts were refused, blocked or failed
     if previous.state == "gone":
         return cat.ChangeClass.BACK, True
     if new.final_url != previous.final_url:

@@ -101,7 +101,11 @@ left join fetches pf on pf.id = f.parent_fetch_id
 left join capture_events e on e.id = r.capture_event_id
 where r.warc_record_id in (:record_id, '<' || :record_id || '>')"""
 
-DEAD_CITATIONS_SQL = f"""select l.url, {_iso('c.at')} as gone_since,
+_FAILING_SINCE = """(select min(s.at) from changes s where s.url = l.url and s.change in ('gone', 'failed')
+   and not exists (select 1 from changes g where g.url = l.url and g.change not in ('gone', 'failed')
+                   and (g.at > s.at or (g.at = s.at and g.id > s.id))))"""  # the run of failures c ends
+
+DEAD_CITATIONS_SQL = f"""select l.url, {_iso(_FAILING_SINCE)} as gone_since,
   json_extract(c.detail, '$.http_status') as http_status, {_citing('l.url')} as citing,
   {_iso(_last_good('l.url', 'c.at', 'gr.warc_date'))} as last_good_at,
   {_last_good('l.url', 'c.at', 'gr.warc_record_id')} as last_good_record_id

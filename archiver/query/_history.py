@@ -5,6 +5,7 @@ two versions, and citations that went dead. Read-only: nothing here writes.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 from typing import Any
 
@@ -15,6 +16,7 @@ from ..collection import Collection
 from ..errors import InputError
 from ..parse import caption_lines, citation_urls, list_diff, word_diff
 from ..warc import CAPTURE_TYPES, http_payload_size
+from ._redirects import Redirect, followed
 
 _EDITS = ("body", "captions", "citations")
 
@@ -39,12 +41,22 @@ def history_query(url: Any) -> sa.Select[Any]:
 
 
 def history(catalogue: cat.Catalogue, url: str) -> list[dict[str, Any]]:
-    """Every response or revisit archived for ``url``, oldest first, with its classification."""
+    """Every response or revisit archived for ``url``, oldest first, with its classification; if its
+    newest capture was redirected, those of the page it led to among them (each saying so)."""
     with catalogue.reader() as reader:
-        rows = reader.execute(history_query(url)).mappings().all()
+        redirect = followed(reader, url)
+        rows = [dict(row) for row in reader.execute(history_query(url)).mappings()]
+        if redirect is not None:
+            rows += [{**row, **_saying(redirect)} for row in reader.execute(history_query(redirect.to)).mappings()]
     if not rows:
         raise InputError(f"{url}: not in the catalogue (archiver capture {url} archives it)")
-    return [{**row, "captured_at": row["captured_at"].isoformat(), "changed": bool(row["changed"])} for row in rows]
+    return [{**row, "captured_at": row["captured_at"].isoformat(), "changed": bool(row["changed"])}
+            for row in sorted(rows, key=lambda row: row["captured_at"])]
+
+
+def _saying(redirect: Redirect | None) -> dict[str, Any]:
+    """The field that says a redirect was followed (none if it was not)."""
+    return {"redirected_from": redirect.as_json()} if redirect is not None else {}
 
 
 def changes_since(catalogue: cat.Catalogue, since: dt.datetime | None = None) -> list[dict[str, Any]]:
@@ -86,18 +98,21 @@ def _last_good(reader: sa.Connection, url: str, *, before: dt.datetime) -> dict[
 
 
 def dead_citations(catalogue: cat.Catalogue, document_id: int) -> list[dict[str, Any]]:
-    """The citations of a document whose newest capture found them gone, with their last good capture."""
+    """The citations of a document whose newest capture found them gone, with their last good capture;
+    ``since`` is when the current run of failures began (the first gone or failed check after it)."""
     c, links = cat.changes, cat.links
+    bad = (cat.ChangeClass.GONE, cat.ChangeClass.FAILED)
     with catalogue.reader() as reader:
         urls = [row.url for row in reader.execute(sa.select(links.c.url).distinct().where(
             links.c.document_id == document_id, links.c.kind == "citation"))]
         dead = []
         for url in urls:
-            latest = reader.execute(sa.select(c).where(c.c.url == url).order_by(c.c.at.desc(), c.c.id.desc())
-                                    .limit(1)).first()
-            if latest is not None and latest.change == "gone":
-                dead.append({"url": url, "since": latest.at.isoformat(),
-                             "last_good": _last_good(reader, url, before=latest.at)})
+            newest_first = reader.execute(sa.select(c.c.at, c.c.change).where(c.c.url == url)
+                                          .order_by(c.c.at.desc(), c.c.id.desc())).all()
+            if newest_first and newest_first[0].change == cat.ChangeClass.GONE:
+                failing = list(itertools.takewhile(lambda row: row.change in bad, newest_first))
+                dead.append({"url": url, "since": failing[-1].at.isoformat(),
+                             "last_good": _last_good(reader, url, before=newest_first[0].at)})
         return dead
 
 
@@ -142,7 +157,8 @@ def diff(catalogue: cat.Catalogue, url: str, *, since: dt.datetime | None = None
     the version current at ``since`` (default: the last version before the newest edit) and the one
     current at ``until`` (default: the newest)."""
     with catalogue.reader() as reader:
-        versions = _versions(reader, url)
+        redirect = followed(reader, url)  # the URL's own checks followed it; the page's, if it has none
+        versions = _versions(reader, url) or (_versions(reader, redirect.to) if redirect is not None else [])
         if not versions:
             served = _served(reader, url)
             if served and not _is_html(served[-1]["content_type"]):
@@ -176,6 +192,7 @@ def diff(catalogue: cat.Catalogue, url: str, *, since: dt.datetime | None = None
         "text_rendered": [hunk.render() for hunk in hunks],
         "captions": captions,
         "citations": citations,
+        **_saying(redirect),
     }
 
 
@@ -249,16 +266,18 @@ def newest_capture(collection: Collection, url: str) -> dict[str, Any] | None:
 
 
 def newest_document(collection: Collection, url: str) -> dict[str, Any]:
-    """The newest parse of the newest capture of ``url``, shaped like ``Document.as_json``."""
+    """The newest parse of the newest capture of ``url``, shaped like ``Document.as_json``; of the page
+    it led to (saying so) if that capture was redirected."""
     records, documents = cat.records, cat.documents
-    query = (sa.select(documents, records.c.warc_date, records.c.warc_record_id)
-             .join(records, records.c.id == documents.c.record_id)
-             .where(records.c.target_uri == url)
-             .order_by(records.c.warc_date.desc(), documents.c.id.desc()).limit(1))
     with collection.catalogue.reader() as reader:
-        row = reader.execute(query).mappings().first()
+        redirect = followed(reader, url)
+        page = redirect.to if redirect is not None else url
+        row = reader.execute(sa.select(documents, records.c.warc_date, records.c.warc_record_id)
+                             .join(records, records.c.id == documents.c.record_id)
+                             .where(records.c.target_uri == page)
+                             .order_by(records.c.warc_date.desc(), documents.c.id.desc()).limit(1)).mappings().first()
         if row is None:
-            raise InputError(f"no parsed capture of {url} in this collection (see `archiver reparse`)")
+            raise InputError(f"no parsed capture of {page} in this collection (see `archiver reparse`)")
         dead = dead_citations(collection.catalogue, row["id"])
         parts = {
             name: [dict(item._mapping) for item in reader.execute(
@@ -284,4 +303,5 @@ def newest_document(collection: Collection, url: str) -> dict[str, Any]:
         "parser": {"name": row["parser"], "version": row["parser_version"]},
         "parsed_at": row["parsed_at"].isoformat(),
         "warnings": json.loads(row["warnings"]),
+        **_saying(redirect),
     }

@@ -21,6 +21,7 @@ from .. import catalogue as cat
 from ..collection import Collection
 from ..errors import InputError, StoreError
 from ..warc import CAPTURE_TYPES, RecordType, bracketed_record_id
+from ._redirects import chain, fetch_row
 
 NAMESPACE = "https://github.com/archiver/archiver/ns#"
 
@@ -82,30 +83,8 @@ def _request_headers(path: str, offset: int) -> dict[str, Any] | None:
         raise StoreError(f"cannot read {path}: {exc.strerror}") from None
 
 
-def _fetch(reader: sa.Connection, fetch_id: int | None) -> dict[str, Any] | None:
-    if fetch_id is None:
-        return None
-    row = reader.execute(sa.select(cat.fetches).where(cat.fetches.c.id == fetch_id)).first()
-    return dict(row._mapping) if row is not None else None
-
-
-def _chain(reader: sa.Connection, fetch: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every hop of the redirect chain ``fetch`` belongs to, first to last."""
-    first = fetch
-    while first["redirect_from_id"] is not None:
-        previous = _fetch(reader, first["redirect_from_id"])
-        assert previous is not None  # redirect_from_id references a fetch
-        first = previous
-    hops = [first]
-    while True:
-        row = reader.execute(sa.select(cat.fetches).where(cat.fetches.c.redirect_from_id == hops[-1]["id"])).first()
-        if row is None:
-            return hops
-        hops.append(dict(row._mapping))
-
-
 def _final_response(reader: sa.Connection, fetch: dict[str, Any]) -> sa.Row[Any] | None:
-    final = _chain(reader, fetch)[-1]
+    final = chain(reader, fetch)[-1]
     r = cat.records
     return reader.execute(sa.select(r).where(r.c.fetch_id == final["id"],
                                              r.c.record_type.in_(CAPTURE_TYPES))).first()
@@ -137,7 +116,7 @@ def _citations(reader: sa.Connection, collection: Collection, row: sa.Row[Any], 
                                    .order_by(f.c.id).limit(1)).first()
             child = dict(found._mapping) if found is not None else None
             if child is not None and child["duplicate_of_id"] is not None:
-                child = _fetch(reader, child["duplicate_of_id"])
+                child = fetch_row(reader, child["duplicate_of_id"])
             cited = _final_response(reader, child) if child is not None else None
             if cited is not None:
                 taken = {"record_id": cited.warc_record_id, "warc_date": cited.warc_date.isoformat(),
@@ -153,7 +132,7 @@ def provenance(collection: Collection, target: str) -> dict[str, Any]:
     """The provenance report of a record (``<urn:uuid:...>``) or of a URL's newest capture."""
     with collection.catalogue.reader() as reader:
         row = _record_by(reader, target.strip())
-        fetch = _fetch(reader, row.fetch_id)
+        fetch = fetch_row(reader, row.fetch_id)
         event = reader.execute(sa.select(cat.capture_events).where(
             cat.capture_events.c.id == row.capture_event_id)).first()
         request = reader.execute(sa.select(cat.records).where(
@@ -175,14 +154,14 @@ def provenance(collection: Collection, target: str) -> dict[str, Any]:
                 "ended_at": fetch["ended_at"].isoformat() if fetch["ended_at"] else None,
                 "outcome": fetch["outcome"], "link_kind": fetch["link_kind"], "link_text": fetch["link_text"],
                 "found_on": _found_on(reader, fetch)},
-            "redirect_chain": [_hop(reader, hop) for hop in _chain(reader, fetch)] if fetch else [],
+            "redirect_chain": [_hop(reader, hop) for hop in chain(reader, fetch)] if fetch else [],
             "citations": _citations(reader, collection, row, fetch),
         }
     return report
 
 
 def _found_on(reader: sa.Connection, fetch: dict[str, Any]) -> dict[str, Any] | None:
-    parent = _fetch(reader, fetch["parent_fetch_id"])
+    parent = fetch_row(reader, fetch["parent_fetch_id"])
     if parent is None:
         return None
     record = _final_response(reader, parent)
