@@ -664,8 +664,9 @@ def browse_command(host: str, port: int, open_browser: bool, **kwargs: Any) -> N
 
     Canned queries: history (url), changes (since), provenance (record_id)
     and dead_citations; each also answers as JSON (add .json to its URL).
-    Needs the browse extra: pip install 'archiver[browse]'. The SQLite
-    catalogue is opened read-only and may be written while it is browsed.
+    Needs the browse extra: run pip install '.[browse]' in the archiver
+    checkout. The SQLite catalogue is opened read-only and may be written
+    while it is browsed.
     Runs until Ctrl-C or SIGTERM, then exits 130.
     """
     import webbrowser
