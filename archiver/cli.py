@@ -819,9 +819,11 @@ def verify_command(targets: tuple[str, ...], output: str, **kwargs: Any) -> None
     URLs or record ids narrow it to their records; WARC paths to those files
     (a copy elsewhere is checked against the catalogued file of its name).
     Lists each failure (missing, moved, left-open, file-changed, unknown-file,
-    lost, not-found, tampered, unreadable, orphan, bad-revisit) and records
-    the run as a fixity event. Exits 0 when everything checked is intact,
-    6 when anything is not.
+    lost, not-found, tampered, unreadable, orphan, shifted, bad-revisit) and
+    records the run as a fixity event. Records that are intact but no longer
+    at their catalogued offsets (a record before them changed length) are one
+    shifted failure, with their count. Exits 0 when everything checked is
+    intact, 6 when anything is not.
     """
     from .query import EXIT_DAMAGED, parse_targets, run_fixity
 
