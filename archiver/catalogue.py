@@ -219,7 +219,7 @@ documents = sa.Table(
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("encoding", sa.String(32)),
     sa.Column("encoding_source", sa.String(16)),
-    sa.Column("body_found_by", sa.String(32)),
+    sa.Column("body_found_by", sa.Text),
     sa.Column("sources", sa.Text, nullable=False),
     sa.Column("warnings", sa.Text, nullable=False),
     sa.Column("fp_title", sa.String(64)),
@@ -379,11 +379,26 @@ def create_engine(url: str, *, lock_timeout: float = LOCK_TIMEOUT, read_only: bo
                + ("&immutable=1" if immutable else "") + "&uri=true")
     try:
         engine = sa.create_engine(url)
-    except (sa.exc.ArgumentError, ImportError) as exc:
+    except ImportError as exc:
+        raise CatalogueError(_missing_driver(url, exc)) from None
+    except sa.exc.ArgumentError as exc:
         raise CatalogueError(f"cannot use the catalogue URL {url!r}: {exc}") from None
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine, lock_timeout, read_only=read_only)
     return engine
+
+
+def _missing_driver(url: str, exc: ImportError) -> str:
+    """Why the database driver of ``url`` cannot be imported, and which extra installs it (PostgreSQL:
+    psycopg, the ``postgresql`` extra; installed from the checkout: ``archiver`` on PyPI is another project)."""
+    parsed = sa.engine.make_url(url)
+    shown = parsed.render_as_string(hide_password=True)
+    if parsed.get_backend_name() != "postgresql":
+        return f"cannot use the catalogue URL {shown!r}: {exc}"
+    if parsed.get_driver_name() == "psycopg":
+        return f"the catalogue URL {shown!r} needs psycopg: run pip install '.[postgresql]' in the archiver checkout"
+    return (f"the catalogue URL {shown!r} needs {parsed.get_driver_name()}, which no extra installs: give "
+            "postgresql+psycopg://… and run pip install '.[postgresql]' in the archiver checkout")
 
 
 def sqlite_file(url: str) -> Path | None:

@@ -702,8 +702,9 @@ def browse_command(host: str, port: int, open_browser: bool, **kwargs: Any) -> N
 
     Canned queries: history (url), changes (since), provenance (record_id)
     and dead_citations; each also answers as JSON (add .json to its URL).
-    Needs the browse extra: pip install 'archiver[browse]'. The SQLite
-    catalogue is opened read-only and may be written while it is browsed.
+    Needs the browse extra: run pip install '.[browse]' in the archiver
+    checkout. The SQLite catalogue is opened read-only and may be written
+    while it is browsed.
     Runs until Ctrl-C or SIGTERM, then exits 130.
     """
     import webbrowser
@@ -841,9 +842,11 @@ def verify_command(targets: tuple[str, ...], output: str, **kwargs: Any) -> None
     URLs or record ids narrow it to their records; WARC paths to those files
     (a copy elsewhere is checked against the catalogued file of its name).
     Lists each failure (missing, moved, left-open, file-changed, unknown-file,
-    lost, not-found, tampered, unreadable, orphan, bad-revisit) and records
-    the run as a fixity event. Exits 0 when everything checked is intact,
-    6 when anything is not.
+    lost, not-found, tampered, unreadable, orphan, shifted, bad-revisit) and
+    records the run as a fixity event. Records that are intact but no longer
+    at their catalogued offsets (a record before them changed length) are one
+    shifted failure, with their count. Exits 0 when everything checked is
+    intact, 6 when anything is not.
     """
     from .query import EXIT_DAMAGED, parse_targets, run_fixity
 

@@ -154,7 +154,7 @@ def test_without_datasette_it_says_how_to_install_it(captured):
     result = subprocess.run([sys.executable, "-c", code, "browse", "--home", str(captured)], capture_output=True,
                             text=True, timeout=60, stdin=subprocess.DEVNULL)
     assert (result.returncode, result.stdout, result.stderr) == (
-        2, "", "Error: archiver browse needs Datasette: pip install 'archiver[browse]'\n")
+        2, "", "Error: archiver browse needs Datasette: run pip install '.[browse]' in the archiver checkout\n")
 
 
 def old_catalogue(home):

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
 from archiver import catalogue as cat
 
 from .conftest import invoke_archiver, run_archiver
@@ -36,3 +43,29 @@ def test_unusable_catalogue_url(tmp_path):
     assert result.returncode == 4
     assert result.stderr.startswith("Error: cannot use the catalogue URL 'nosuchdb://x': ")
     assert len(result.stderr.splitlines()) == 1
+
+
+BLOCK_PSYCOPG = ("import sys; sys.modules['psycopg'] = sys.modules['psycopg2'] = None; from archiver.cli import main; "
+                 "sys.argv = ['archiver', *sys.argv[1:]]; main()")
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    ("postgresql+psycopg://archivist:secret@127.0.0.1:9/archive",
+     "Error: the catalogue URL 'postgresql+psycopg://archivist:***@127.0.0.1:9/archive' needs psycopg: "
+     "run pip install '.[postgresql]' in the archiver checkout\n"),
+    ("postgresql+psycopg2://archivist@127.0.0.1:9/archive",
+     "Error: the catalogue URL 'postgresql+psycopg2://archivist@127.0.0.1:9/archive' needs psycopg2, which no extra "
+     "installs: give postgresql+psycopg://… and run pip install '.[postgresql]' in the archiver checkout\n"),
+], ids=["psycopg", "psycopg2"])
+def test_a_missing_postgresql_driver_names_the_extra(tmp_path, url, expected):
+    """Without the driver (its import blocked, as in an environment without the extra), one line naming
+    the extra to install from the checkout (``archiver`` on PyPI is another project), exit 4."""
+    result = subprocess.run([sys.executable, "-c", BLOCK_PSYCOPG, "history", "http://example.org/", "--db", url],
+                            capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL, cwd=tmp_path)
+    assert (result.returncode, result.stdout, result.stderr) == (4, "", expected)
+
+
+def test_the_postgresql_extra_installs_the_driver_its_hint_names():
+    with open(Path(__file__).parent.parent / "pyproject.toml", "rb") as fh:
+        extras = tomllib.load(fh)["project"]["optional-dependencies"]
+    assert extras["postgresql"] == ["psycopg[binary]>=3.1"]

@@ -20,6 +20,7 @@ from .test_fixity import (  # noqa: F401 - captured_fixture and home_fixture: th
     flip_payload_byte,
     home_fixture,
     post_response,
+    resize_member,
     rows,
     sha256,
     the_warc,
@@ -69,6 +70,27 @@ def test_one_flipped_payload_byte_is_named_and_exits_6(home, site):
     report = json.loads(event["report"])
     assert (event["result"], event["failures"], report["failures_total"], report["truncated"]) == ("fail", 2, 2, False)
     assert report["failures"][0]["record_id"] == post["warc_record_id"]
+
+
+def test_a_member_5_bytes_longer_is_three_lines_not_one_per_later_record_and_exits_6(home, site):
+    """Tampered, the shift once with the count of the intact records it moved, the file: not a not-found
+    and an orphan for each later record."""
+    warc, path = the_warc(home)
+    post = post_response(home, site)
+    later = sorted((r for r in rows(home, cat.records) if r["offset"] > post["offset"]), key=lambda r: r["offset"])
+    resize_member(path, post["offset"], post["length"], 5, same_bytes=True)
+    result = verify(home)
+    assert result.returncode == 6
+    assert result.stdout == render_table(("REASON", "RECORD-ID", "URI", "FILE", "OFFSET", "DETAIL"), [
+        ("tampered", post["warc_record_id"], site.post_url, warc["path"], post["offset"],
+         f"{post['length'] + 5} bytes long, catalogued {post['length']}"),
+        ("shifted", later[0]["warc_record_id"], later[0]["target_uri"], warc["path"], later[0]["offset"],
+         f"this record and the {len(later) - 1} after it are intact at their catalogued offset +5"),
+        ("file-changed", "-", "-", warc["path"], "-",
+         f"{warc['size'] + 5} bytes, catalogued {warc['size']}; sha256 {sha256(path)[:16]}…, "
+         f"catalogued {warc['sha256'][:16]}…"),
+    ]) + "\n"
+    assert summary(result.stderr) == (len(rows(home, cat.records)), 1, "3 failures; fixity event 1")
 
 
 def test_json_lists_every_record_lost_to_truncation(home):

@@ -8,6 +8,7 @@ import io
 import os
 import shutil
 import socket
+import struct
 import zlib
 from pathlib import Path
 
@@ -97,6 +98,27 @@ def flip_payload_byte(path: Path, offset: int, length: int) -> int:
             path.write_bytes(data[:offset] + member + data[offset + length:])
             return position - body
     raise AssertionError("no byte of the body recompresses to the same length")
+
+
+def resize_member(path: Path, offset: int, length: int, by: int, *, same_bytes: bool) -> None:
+    """Write the gzip member at ``offset`` back ``by`` bytes longer (shorter if negative), so that every
+    record after it is that far from its catalogued offset. ``same_bytes``: the member still decodes to
+    the very same record (a file name in its gzip header, ``by`` > 0); else a byte of the body is
+    changed (``by`` > 0) or bytes of the body are cut (``by`` < 0) until it compresses to that length."""
+    data = path.read_bytes()
+    raw = zlib.decompress(data[offset:offset + length], 31)
+    body = raw.index(b"\r\n\r\n", raw.index(b"\r\n\r\n") + 4) + 4
+    if same_bytes:
+        compressor = zlib.compressobj(6, zlib.DEFLATED, -15)
+        member = (bytes([0x1F, 0x8B, 8, 8, 0, 0, 0, 0, 0, 0xFF]) + b"x" * (by - 1) + b"\0"  # FNAME: by bytes
+                  + compressor.compress(raw) + compressor.flush() + struct.pack("<II", zlib.crc32(raw), len(raw)))
+        candidates = [member]
+    elif by > 0:
+        candidates = (deflate(raw[:at] + bytes([raw[at] ^ 0x01]) + raw[at + 1:], 6) for at in range(body, len(raw)))
+    else:
+        candidates = (deflate(raw[:at] + raw[at + cut:], 6) for cut in range(1, 200) for at in range(body, body + 50))
+    member = next(member for member in candidates if len(member) == length + by)
+    path.write_bytes(data[:offset] + member + data[offset + length:])
 
 
 def cut_short(home: Path, divisor: int) -> tuple[dict, int, list[dict]]:
@@ -244,6 +266,37 @@ def test_a_header_field_changed_is_caught_though_no_digest_covers_it(home, site)
     assert tampered.reason == "tampered"
     assert "header fields differ from the catalogue: WARC-Target-URI" in tampered.detail
     assert "sha256" not in tampered.detail  # block and payload are intact
+
+
+@pytest.mark.parametrize(("by", "same_bytes", "detail"), [
+    (5, True, "{length} bytes long, catalogued {catalogued}"),
+    (5, False, "{length} bytes long, catalogued {catalogued}; block sha256 differs from the catalogue's; block does "
+               "not match its WARC-Block-Digest; payload sha256 differs from the catalogue's; payload does not "
+               "match its WARC-Payload-Digest"),
+    (-5, False, "{length} bytes long, catalogued {catalogued}; "),  # then what the cut bytes undid: it depends
+], ids=["longer-same-record", "longer-changed-record", "shorter-cut-record"])
+def test_a_member_rewritten_to_another_length_is_reported_once_and_the_shift_once(home, site, by, same_bytes, detail):
+    """The records after a member that changed length are intact, only ``by`` bytes from their catalogued
+    offsets: one ``shifted`` finding with their count, not a not-found and an orphan for each. A member
+    recompressed to the very same record is tampered all the same (the catalogue's length is wrong),
+    with nothing but its length to tell."""
+    warc, path = the_warc(home)
+    post = post_response(home, site)
+    records = sorted(rows(home, cat.records), key=lambda r: r["offset"])
+    after = [r for r in records if r["offset"] > post["offset"]]
+    resize_member(path, post["offset"], post["length"], by, same_bytes=same_bytes)
+    result = verify(home)
+    assert result.result == "fail"
+    assert failures(result) == [("tampered", post["warc_record_id"], post["offset"]),
+                                ("shifted", after[0]["warc_record_id"], after[0]["offset"]),
+                                ("file-changed", None, None)]
+    expected = detail.format(length=post["length"] + by, catalogued=post["length"])
+    tampered = result.failures[0].detail
+    assert tampered.startswith(expected) if expected.endswith("; ") else tampered == expected
+    assert result.failures[1].detail == (f"this record and the {len(after) - 1} after it are intact at their "
+                                         f"catalogued offset {by:+d}")
+    assert result.failures[2].detail.startswith(f"{warc['size'] + by} bytes, catalogued {warc['size']}; sha256 ")
+    assert result.records_checked == len(records)
 
 
 def test_a_truncated_file_names_every_record_lost(home):

@@ -1,7 +1,7 @@
 """Browse the catalogue in Datasette, read-only: every table, SQL, and canned queries for a URL's
 history, what changed, where a record came from, and citations that went dead.
 
-Datasette is an optional extra (``pip install 'archiver[browse]'``). The catalogue is opened with
+Datasette is an optional extra (``pip install '.[browse]'`` in the archiver checkout). The catalogue is opened with
 SQLite's ``mode=ro`` on every connection Datasette makes, its write connection included, so nothing
 served here can change it. Datasette's immutable mode would be wrong: the catalogue runs in WAL mode
 and may be written while it is browsed, and an immutable connection reads the main file only, missing
@@ -210,7 +210,8 @@ def require_datasette() -> None:
         import datasette  # noqa: F401
         import uvicorn  # noqa: F401
     except ImportError:
-        raise InputError("archiver browse needs Datasette: pip install 'archiver[browse]'") from None
+        raise InputError("archiver browse needs Datasette: "
+                         "run pip install '.[browse]' in the archiver checkout") from None
 
 
 def datasette(*, catalogue: Path) -> Datasette:

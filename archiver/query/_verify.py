@@ -63,6 +63,7 @@ NOT_FOUND = "not-found"  # no record starts at the catalogued offset
 TAMPERED = "tampered"  # a record whose bytes, digests, length or header fields differ
 UNREADABLE = "unreadable"  # bytes that cannot be read as a WARC record (bad gzip data, not WARC)
 ORPHAN = "orphan"  # a record the catalogue does not know
+SHIFTED = "shifted"  # intact, but this and the records after it are some bytes from their catalogued offsets
 BAD_REVISIT = "bad-revisit"  # a revisit whose original is not catalogued or has another payload digest
 
 
@@ -302,23 +303,38 @@ class _Checker:
         return problems
 
     def _walk(self, file: _Reader, rows: Iterable[sa.Row[Any]], size: int, display: str) -> Iterator[Finding]:
-        """Every record of the file in one pass, merged with its catalogue rows by offset."""
+        """Every record of the file in one pass, merged with its catalogue rows by offset. When the
+        next catalogued record turns up at another offset than its row's (a record before it was
+        rewritten to another length), the rows after it are looked for that many bytes on, and a run
+        of intact records found there is one ``shifted`` finding, not a not-found and an orphan each."""
         rows = iter(rows)
         pending = next(rows, None)
+        shift = _Shift()
         while True:
             damaged = False
             for item in walk_records(file):
-                while pending is not None and pending.offset < item.offset:
+                if (pending is not None and isinstance(item, RecordFacts) and item.record_id == pending.warc_record_id
+                        and item.offset != pending.offset + shift.by):
+                    yield from shift.end()
+                    shift.by = item.offset - pending.offset
+                while pending is not None and pending.offset + shift.by < item.offset:
+                    yield from shift.end()
                     yield self._absent(pending, size, display)
                     pending = next(rows, None)
                 row = None
-                if pending is not None and pending.offset == item.offset:
+                if pending is not None and pending.offset + shift.by == item.offset:
                     row, pending = pending, next(rows, None)
-                yield self._judge(row, item, size, display)
+                finding = self._judge(row, item, size, display, shift=shift.by)
+                if shift.by and row is not None and finding.ok:
+                    yield from shift.add(finding)
+                else:
+                    yield from shift.end()
+                    yield finding
                 damaged = isinstance(item, Unreadable)
-            if not damaged or pending is None or pending.offset >= size:
+            if not damaged or pending is None or pending.offset + shift.by >= size:
                 break
-            file.seek(pending.offset)  # record boundaries are lost past damage: go on at the next row
+            file.seek(pending.offset + shift.by)  # record boundaries are lost past damage: go on at the next row
+        yield from shift.end()
         while pending is not None:
             yield self._absent(pending, size, display)
             pending = next(rows, None)
@@ -338,7 +354,8 @@ class _Checker:
 
     # -- one record ------------------------------------------------------------------------
 
-    def _judge(self, row: sa.Row[Any] | None, item: RecordFacts | Unreadable, size: int, display: str) -> Finding:
+    def _judge(self, row: sa.Row[Any] | None, item: RecordFacts | Unreadable, size: int, display: str, *,
+               shift: int = 0) -> Finding:
         if row is None:
             if isinstance(item, Unreadable):
                 return Finding(kind="record", file=display, reason=UNREADABLE, offset=item.offset,
@@ -346,7 +363,7 @@ class _Checker:
             return Finding(kind="record", file=display, reason=ORPHAN, record_id=item.record_id,
                            target_uri=item.target_uri, offset=item.offset, catalogued=False,
                            detail=f"a {item.record_type or 'WARC'} record the catalogue does not know")
-        if row.offset + row.length > size:
+        if row.offset + shift + row.length > size:
             return self._absent(row, size, display)
         if isinstance(item, Unreadable):
             return _record(row, display, UNREADABLE, item.detail)
@@ -411,6 +428,31 @@ class _Checker:
             elif name.endswith(WARC_SUFFIXES) and _catalogued_name(reader, name) is None:
                 yield Finding(kind="file", file=self.name(path), reason=UNKNOWN_FILE,
                               detail="a WARC file the catalogue does not know")
+
+
+class _Shift:
+    """Intact records found ``by`` bytes away from their catalogued offsets: the first is held, to be
+    reported once for the run (with the count of those after it), the others pass as intact."""
+
+    def __init__(self) -> None:
+        self.by = 0
+        self.first: Finding | None = None
+        self.after = 0
+
+    def add(self, finding: Finding) -> Iterator[Finding]:
+        if self.first is None:
+            self.first = finding
+            return
+        self.after += 1
+        yield finding
+
+    def end(self) -> Iterator[Finding]:
+        """The run's one finding, if a run is held."""
+        if self.first is not None:
+            detail = (f"this record and the {self.after} after it are intact at their catalogued offset {self.by:+d}"
+                      if self.after else f"this record is intact at its catalogued offset {self.by:+d}")
+            yield dataclasses.replace(self.first, reason=SHIFTED, detail=detail)
+        self.first, self.after = None, 0
 
 
 def _record(row: sa.Row[Any], display: str, reason: str | None, detail: str) -> Finding:

@@ -35,7 +35,7 @@ def upgrade() -> None:
         sa.Column("text", sa.Text, nullable=False),
         sa.Column("encoding", sa.String(32)),
         sa.Column("encoding_source", sa.String(16)),
-        sa.Column("body_found_by", sa.String(32)),
+        sa.Column("body_found_by", sa.Text),
         sa.Column("sources", sa.Text, nullable=False),
         sa.Column("warnings", sa.Text, nullable=False),
     )
