@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import http.server
 import sys
 import threading
@@ -71,3 +72,18 @@ def send(request: http.server.BaseHTTPRequestHandler, status: int, body: bytes,
 
 def page(html: str, status: int = 200, **kwargs) -> Handler:
     return lambda request: send(request, status, html.encode("utf-8"), **kwargs)
+
+
+def conditional(body: bytes, content_type: str) -> Handler:
+    """``body`` with an ETag, answering 304 Not Modified to a request whose If-None-Match is it."""
+    etag = f'"{hashlib.sha256(body).hexdigest()[:16]}"'
+
+    def answer(request: http.server.BaseHTTPRequestHandler) -> None:
+        if request.headers.get("If-None-Match") == etag:
+            request.send_response(304)
+            request.send_header("ETag", etag)
+            request.end_headers()
+        else:
+            send(request, 200, body, content_type, headers={"ETag": etag})
+
+    return answer

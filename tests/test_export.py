@@ -133,9 +133,19 @@ def test_cdxj_covers_every_response_and_revisit_and_nothing_else(collection):
     assert listed == wanted
 
 
-def test_a_304_revisit_has_no_digest_as_cdxj_indexer_leaves_none(collection, site):
-    not_modified = [line for line in cdxj_lines(collection, Query(types=("revisit",))) if '"status": "304"' in line]
-    assert not_modified and all('"digest"' not in line and '"mime": "warc/revisit"' in line for line in not_modified)
+def test_a_304s_revisit_is_listed_as_the_response_it_confirms_for_replay(collection, site):
+    """Its block holds the original's status line and it carries the original's payload digest, as
+    pywb and wabac.js need to resolve it; the catalogue keeps the 304 and its metadata record stays out."""
+    records = collection.catalogue.rows(cat.records)
+    by_id = {row["id"]: row for row in records}
+    [confirmed] = [row for row in records if row["http_status"] == 304]
+    original = by_id[confirmed["revisit_of_id"]]
+    lines = [line for line in cdxj_lines(collection, Query(url=confirmed["target_uri"]))
+             if key_fields(line)["offset"] == str(confirmed["offset"])]
+    assert [json.loads(line.split(" ", 2)[2]) | {"offset": None, "length": None, "filename": None}
+            for line in lines] == [{"url": confirmed["target_uri"], "mime": "warc/revisit", "status": "200",
+                                    "digest": original["payload_digest"], "offset": None, "length": None,
+                                    "filename": None}]
 
 
 def test_a_query_gives_the_lines_of_its_records(collection, site):

@@ -20,7 +20,7 @@ from archiver.warc._writer import warc_date
 
 from .changing_site import ChangingSite
 from .conftest import assert_warcs_valid
-from .servers import page, send
+from .servers import conditional, page
 
 
 @pytest.fixture
@@ -204,12 +204,14 @@ def test_revisit_records_carry_what_warc_1_1_asks_and_read_back_in_full(changing
                 assert set(headers) == {
                     "WARC-Type", "WARC-Record-ID", "WARC-Date", "WARC-Target-URI", "WARC-IP-Address", "WARC-Profile",
                     "WARC-Refers-To", "WARC-Refers-To-Target-URI", "WARC-Refers-To-Date", "Content-Type",
-                    "WARC-Block-Digest", "WARC-Warcinfo-ID", "Content-Length",
-                    *(["WARC-Payload-Digest"] if identical else [])}
+                    "WARC-Block-Digest", "WARC-Warcinfo-ID", "Content-Length", "WARC-Payload-Digest"}
                 assert headers["WARC-Refers-To"] == original["warc_record_id"]
                 assert headers["WARC-Refers-To-Target-URI"] == original["target_uri"]
                 assert headers["WARC-Refers-To-Date"] == warc_date(original["warc_date"])
-                assert record.http_headers.get_statuscode() == ("200" if identical else "304")
+                assert headers["WARC-Payload-Digest"] == original["payload_digest"]
+                # a 304's revisit holds the original's status line, for replay; the catalogue keeps the 304
+                assert (record.http_headers.get_statuscode(), row["http_status"]) == (
+                    ("200", 200) if identical else ("200", 304))
                 assert row["refers_to"] == original["warc_record_id"]
                 assert row["payload_sha256"] == original["payload_sha256"]
                 warc = collection.catalogue.rows(cat.warc_files, cat.warc_files.c.id == original["warc_file_id"])[0]
@@ -219,34 +221,50 @@ def test_revisit_records_carry_what_warc_1_1_asks_and_read_back_in_full(changing
     assert_warcs_valid(home / "snapshots")
 
 
+def test_a_304_is_kept_as_received_in_a_metadata_record_about_its_revisit(changing, collection, home):
+    from warcio.archiveiterator import ArchiveIterator
+
+    first(collection, changing.etag_url)
+    again(collection, changing.etag_url)
+    records = []
+    for path in sorted((home / "snapshots").glob("*.warc.gz")):
+        with open(path, "rb") as fh:
+            records += [(record.rec_type, dict(record.rec_headers.headers), record.http_headers.to_bytes()
+                         if record.rec_type == "request" else record.content_stream().read())
+                        for record in ArchiveIterator(fh)]
+    [(_, revisit, _)] = [record for record in records if record[0] == "revisit"]
+    about = [record for record in records if revisit["WARC-Record-ID"] in
+             (record[1].get("WARC-Refers-To"), record[1].get("WARC-Concurrent-To"))]
+    [(_, metadata, block)] = [record for record in about if record[0] == "metadata"]
+    [(_, request, sent)] = [record for record in about if record[0] == "request"]
+    fields = [line.split(": ", 1) for line in block.decode("utf-8").splitlines()]
+    lines = [value for name, value in fields if name == "http-response-line"]
+    received = "\r\n".join(lines).encode("latin-1") + b"\r\n\r\n"
+    assert (lines[0], fields[-1]) == (
+        "HTTP/1.1 304 Not Modified", ["http-response-digest", "sha256:" + hashlib.sha256(received).hexdigest()])
+    assert 'ETag: "v1"' in lines and metadata["Content-Type"] == "application/warc-fields"
+    assert metadata["WARC-Target-URI"] == revisit["WARC-Target-URI"] == changing.etag_url
+    assert b'If-None-Match: "v1"' in sent and request["WARC-Target-URI"] == changing.etag_url
+    [entry, confirmed] = history(collection.catalogue, changing.etag_url)
+    assert (entry["http_status"], confirmed["http_status"], confirmed["change"]) == (200, 304, "unchanged")
+    assert_warcs_valid(home / "snapshots")
+
+
 @pytest.fixture
 def not_modified(server):
     """A site whose every page and image answers If-None-Match with 304: a post citing a page that
     cites another (a cited page's citations are not followed from the post)."""
 
-    def resource(body: bytes, content_type: str):
-        etag = f'"{hashlib.sha256(body).hexdigest()[:16]}"'
-
-        def answer(request) -> None:
-            if request.headers.get("If-None-Match") == etag:
-                request.send_response(304)
-                request.send_header("ETag", etag)
-                request.end_headers()
-            else:
-                send(request, 200, body, content_type, headers={"ETag": etag})
-
-        return answer
-
     html = "text/html; charset=utf-8"
-    server.route("/post.html", resource(b'<html><body><article><p>The offensive began in May.</p>'
+    server.route("/post.html", conditional(b'<html><body><article><p>The offensive began in May.</p>'
                                         b'<img src="/logo.png"><p>Source: <a href="/cited.html">the report</a>.'
                                         b'</p></article></body></html>', html))
-    server.route("/cited.html", resource(b'<html><body><article><p>The report.</p><img src="/map.png">'
+    server.route("/cited.html", conditional(b'<html><body><article><p>The report.</p><img src="/map.png">'
                                          b'<p>See <a href="/other.html">the earlier report</a>.</p></article>'
                                          b'</body></html>', html))
-    server.route("/other.html", resource(b"<html><body><article><p>Earlier.</p></article></body></html>", html))
+    server.route("/other.html", conditional(b"<html><body><article><p>Earlier.</p></article></body></html>", html))
     for name in ("/logo.png", "/map.png"):
-        server.route(name, resource(b"\x89PNG\r\n\x1a\n" + name.encode() * 20, "image/png"))
+        server.route(name, conditional(b"\x89PNG\r\n\x1a\n" + name.encode() * 20, "image/png"))
     return server
 
 

@@ -38,8 +38,6 @@ from ..net import (
 )
 from ..parse import EXTRACTOR, Document, Page, analyse, page_only
 from ..warc import (
-    PROFILE_IDENTICAL,
-    PROFILE_NOT_MODIFIED,
     Location,
     Record,
     RecordType,
@@ -48,6 +46,8 @@ from ..warc import (
     decode_content,
     exchange_records,
     metadata_record,
+    not_modified_records,
+    read_http_head,
     read_http_payload,
     revisit_records,
     warcinfo_fields,
@@ -422,9 +422,12 @@ class _Run:
         all or none (a full disk cuts the file back to before the first)."""
         if original is None:
             records = exchange_records(exchange, digest=self.digest)
+        elif exchange.status == 304:  # replayed as the original it confirms; the 304 itself kept beside
+            head, payload_digest = read_http_head(original.path, original.offset)
+            records = not_modified_records(exchange, digest=self.digest, original=original.original, head=head,
+                                           payload_digest=payload_digest)
         else:
-            profile = PROFILE_NOT_MODIFIED if exchange.status == 304 else PROFILE_IDENTICAL
-            records = revisit_records(exchange, digest=self.digest, profile=profile, original=original.original)
+            records = revisit_records(exchange, digest=self.digest, original=original.original)
         response = next((record for record in records if record.type == RecordType.RESPONSE), None)
         if fields and response is not None:
             records.append(metadata_record(target_uri=exchange.url, refers_to=response.record_id,

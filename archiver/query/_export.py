@@ -16,7 +16,9 @@ How cdxj-indexer (1.5) writes a line, and where each part comes from here:
   digits of WARC-Date;
 - url: WARC-Target-URI; mime: ``warc/revisit`` for a revisit, else the HTTP Content-Type of a
   response (the WARC Content-Type of other records) up to its first ``;`` or space; status: the
-  HTTP status of a response or revisit; digest: WARC-Payload-Digest as written; length, offset:
+  HTTP status of a response or revisit as its block holds it (a 304's revisit holds the status line
+  of the response it confirms, whose status the catalogue reaches through ``revisit_of_id``);
+  digest: WARC-Payload-Digest as written; length, offset:
   the gzip member; filename: the file's name. Every value is a string; a missing one is left out;
   the JSON is ``json.dumps`` with its defaults.
 
@@ -45,7 +47,7 @@ import surt
 from .. import catalogue as cat
 from ..collection import Collection
 from ..errors import InputError
-from ..warc import CAPTURE_TYPES, RecordType
+from ..warc import CAPTURE_TYPES, PROFILE_NOT_MODIFIED, RecordType
 
 CDXJ_TYPES = (RecordType.RESPONSE, RecordType.REVISIT, RecordType.RESOURCE, RecordType.METADATA)
 SORT_BUFFER = 32 * 1024 * 1024  # characters of CDXJ held before a sorted run goes to a temporary file
@@ -235,10 +237,14 @@ def write_csv(items: Iterable[dict[str, Any]], out: TextIO) -> int:
 def cdxj_lines(collection: Collection, query: Query, *, sort_buffer: int = SORT_BUFFER) -> Iterator[str]:
     """The CDXJ lines (each ending in a newline) cdxj-indexer ``--sort`` writes for the WARC files
     of the records of ``query``, restricted to those records."""
+    # a 304's revisit holds its original's status line (so replay resolves it): the catalogue keeps the 304
+    written_status = sa.case((sa.and_(_r.c.revisit_profile == PROFILE_NOT_MODIFIED, _r.c.payload_digest.is_not(None)),
+                              _original.c.http_status), else_=_r.c.http_status)
     select = (sa.select(_r.c.record_type, _r.c.target_uri, _r.c.warc_date, _r.c.content_type,
-                        _r.c.http_content_type, _r.c.http_status, _r.c.payload_digest, _r.c.offset,
-                        _r.c.length, _f.c.filename)
-              .select_from(_r.join(_f, _r.c.warc_file_id == _f.c.id))
+                        _r.c.http_content_type, written_status.label("http_status"), _r.c.payload_digest,
+                        _r.c.offset, _r.c.length, _f.c.filename)
+              .select_from(_r.join(_f, _r.c.warc_file_id == _f.c.id)
+                           .outerjoin(_original, _r.c.revisit_of_id == _original.c.id))
               .where(*_cdxj_where(query)).order_by(_r.c.warc_file_id, _r.c.offset))
     return sorted_lines((cdxj_line(row) for row in _stream(collection, select)), buffer=sort_buffer)
 

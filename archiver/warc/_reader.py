@@ -251,6 +251,19 @@ def _hash_http_payload(block: _HashingReader, declared: str | None) -> tuple[int
     return status, payload
 
 
+def read_http_head(path: Path, offset: int) -> tuple[bytes, str | None]:
+    """The HTTP status line and headers of the response record at ``offset``, exactly as its block
+    holds them (up to and including the blank line), and its WARC-Payload-Digest."""
+    with _record_at(path, offset, parse_http=False) as (_, record):
+        head = b""
+        while (end := head.find(b"\r\n\r\n")) < 0:
+            data = record.raw_stream.read(READ_SIZE)
+            if not data:
+                raise StoreError(f"no HTTP response record at offset {offset} of {path}")
+            head += data
+        return head[:end + 4], record.rec_headers.get_header("WARC-Payload-Digest")
+
+
 def read_http_payload(path: Path, offset: int, *, limit: int) -> tuple[bytes, str | None]:
     """The decoded HTTP body of the response record at ``offset`` (de-chunked, content-decoded,
     at most ``limit`` bytes) and its Content-Type: a copy for parsing, never written back.

@@ -472,17 +472,26 @@ class Original:
     date: dt.datetime
 
 
-def revisit_records(exchange: _Exchange, *, digest: str, profile: str, original: Original) -> list[Record]:
+def revisit_records(exchange: _Exchange, *, digest: str, original: Original) -> list[Record]:
     """A revisit record (the response's HTTP headers only, referring to ``original``) and the request
-    record, for an exchange whose payload is already archived (``PROFILE_IDENTICAL``) or that the
-    server answered 304 Not Modified (``PROFILE_NOT_MODIFIED``).
+    record, for an exchange whose payload is already archived (``PROFILE_IDENTICAL``); a 304 Not
+    Modified gets :func:`not_modified_records`.
 
     The revisit carries the profile, ``WARC-Refers-To`` (the original's record id: the exact
     record, so that the WARC file alone leads back to the bytes without the catalogue),
     ``WARC-Refers-To-Target-URI`` and ``WARC-Refers-To-Date`` (how replay tools find it),
-    ``WARC-Payload-Digest`` for an identical payload, and the HTTP headers as its block."""
+    ``WARC-Payload-Digest``, and the HTTP headers as its block."""
     exchange.response.seek(0)
     head = exchange.response.read(exchange.payload_offset)
+    revisit = _revisit(exchange, digest=digest, profile=PROFILE_IDENTICAL, original=original, head=head,
+                       payload_digest=digest_label(digest, exchange.payload_hashes))
+    request = request_record(exchange, digest=digest, concurrent_to=revisit.record_id)
+    return [revisit] + ([request] if request else [])
+
+
+def _revisit(exchange: _Exchange, *, digest: str, profile: str, original: Original, head: bytes,
+             payload_digest: str | None) -> Record:
+    """A revisit record of ``exchange`` referring to ``original``, with ``head`` as its block."""
     block = Block.from_bytes(head, sha1=digest == "sha1")
     fields = [("WARC-Target-URI", exchange.url)]
     if exchange.peer_ip:
@@ -491,13 +500,36 @@ def revisit_records(exchange: _Exchange, *, digest: str, profile: str, original:
                ("WARC-Refers-To-Target-URI", original.target_uri),
                ("WARC-Refers-To-Date", warc_date(original.date)),
                ("Content-Type", "application/http;msgtype=response"),
-               ("WARC-Block-Digest", digest_label(digest, block.hashes))]
-    if profile == PROFILE_IDENTICAL:
-        fields.append(("WARC-Payload-Digest", digest_label(digest, exchange.payload_hashes)))
-    revisit = Record(type=RecordType.REVISIT, record_id=new_record_id(), date=exchange.started_at, fields=fields,
-                     block=block)
+               ("WARC-Block-Digest", digest_label(digest, block.hashes)),
+               *([("WARC-Payload-Digest", payload_digest)] if payload_digest else [])]
+    return Record(type=RecordType.REVISIT, record_id=new_record_id(), date=exchange.started_at, fields=fields,
+                  block=block)
+
+
+def not_modified_records(exchange: _Exchange, *, digest: str, original: Original, head: bytes,
+                         payload_digest: str | None) -> list[Record]:
+    """For an exchange the server answered 304 Not Modified: a revisit record (``PROFILE_NOT_MODIFIED``)
+    that replay tools resolve to ``original``, a metadata record of the 304 as received, and the
+    request record (its If-None-Match / If-Modified-Since).
+
+    The revisit's block is the original's HTTP head (``head``: status line and headers as archived) and
+    it carries the original's ``payload_digest``, as an identical-payload revisit carries its own: pywb
+    serves a revisit whose block holds a 3xx status line as it is, with an empty body, and resolves any
+    other through WARC-Refers-To-Target-URI, WARC-Refers-To-Date and the payload digest, as wabac.js
+    does. The metadata record (``application/warc-fields``, which no replay indexer lists, referring to
+    the revisit) holds each line of the 304 response in an ``http-response-line`` field, decoded as
+    Latin-1 (so encoding a value back as Latin-1 gives its bytes), and ``http-response-digest``, the
+    digest of the exact bytes received."""
+    revisit = _revisit(exchange, digest=digest, profile=PROFILE_NOT_MODIFIED, original=original, head=head,
+                       payload_digest=payload_digest)
+    exchange.response.seek(0)
+    received = exchange.response.read(exchange.response_length).decode("latin-1")
+    lines = [("http-response-line", line) for line in re.split(r"\r?\n", received.removesuffix("\r\n\r\n"))]
+    lines.append(("http-response-digest", digest_label(digest, exchange.response_hashes)))
+    evidence = metadata_record(target_uri=exchange.url, refers_to=revisit.record_id, date=exchange.started_at,
+                               fields=lines, digest=digest)
     request = request_record(exchange, digest=digest, concurrent_to=revisit.record_id)
-    return [revisit] + ([request] if request else [])
+    return [revisit, evidence] + ([request] if request else [])
 
 
 def metadata_record(

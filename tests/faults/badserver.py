@@ -182,7 +182,9 @@ def brotli_bomb(size: int) -> bytes:
     import brotli
 
     compressor = brotli.Compressor(quality=1)
-    return b"".join(compressor.process(part) for part in zeros(size, 1 << 20)) + compressor.finish()
+    # Brotli (fastwarc's) calls it process, brotlipy (pywb's, which shadows it when both are installed) compress
+    add = getattr(compressor, "process", None) or compressor.compress
+    return b"".join(add(part) for part in zeros(size, 1 << 20)) + compressor.finish()
 
 
 class PlainOnTLS:
