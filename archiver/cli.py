@@ -83,6 +83,8 @@ def fetch_options(command: Callable[..., Any]) -> Callable[..., Any]:
                      help="Also follow links to loopback, private and link-local addresses."),
         click.option("--ignore-robots", is_flag=True, default=None,
                      help="Fetch followed links whatever robots.txt says (the URLs you type always are)."),
+        click.option("--insecure", is_flag=True, default=None,
+                     help="Do not verify HTTPS certificates (recorded in warcinfo and in each record's row)."),
         click.option("--host-delay", metavar="DURATION",
                      help="Least time between the starts of two fetches from one host, e.g. 1s [0]."),
         click.option("--connect-timeout", metavar="DURATION", help="Seconds to wait for a connection [10s]."),

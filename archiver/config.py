@@ -94,6 +94,7 @@ class Settings:
     user_agent: str = DEFAULT_USER_AGENT
     allow_private: bool = False
     ignore_robots: bool = False
+    insecure: bool = False  # no TLS certificate verification
     host_delay: float = 0.0
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
@@ -126,6 +127,7 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "user_agent": str,
     "allow_private": parse_bool,
     "ignore_robots": parse_bool,
+    "insecure": parse_bool,
     "host_delay": parse_delay,
     "connect_timeout": parse_duration,
     "read_timeout": parse_duration,

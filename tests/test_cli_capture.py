@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from archiver import catalogue as cat
+from archiver.warc import warcinfo_fields
 
 from .conftest import assert_warcs_valid as check_warcs
 from .conftest import invoke_archiver, run_archiver
@@ -301,3 +302,28 @@ def test_broken_charset_is_archived_as_sent(server, home):
     import hashlib
 
     assert response["payload_sha256"] == hashlib.sha256(raw).hexdigest()
+
+
+def test_a_broken_certificate_fails_unless_insecure(tls_server, home, monkeypatch):
+    url, _ = tls_server
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    refused = invoke_archiver("capture", url, "--home", str(home))
+    assert (refused.returncode, refused.stderr.splitlines()[-1]) == (3, (
+        f"Error: {url}: TLS certificate not trusted (unable to get local issuer certificate); "
+        "set REQUESTS_CA_BUNDLE to a CA file that trusts it, or capture with --insecure"))
+    captured = invoke_archiver("capture", url, "--home", str(home), "--insecure", "--json")
+    assert captured.returncode == 0, captured.stderr
+    summary = json.loads(captured.stdout)
+    assert [(r["url"], r["http_status"]) for r in summary["records"] if r["record_type"] == "response"] == [
+        (url, 200)]
+    insecure_file = home / "snapshots" / summary["warc_files"][0]
+    assert warcinfo_fields(insecure_file)["tls-verification"] == (
+        "off (--insecure): HTTPS certificates were not checked")
+    rows = catalogue_rows(home, cat.records)
+    assert {(row["record_type"], row["tls_verified"]) for row in rows if row["warc_file_id"] == 2} == {
+        ("warcinfo", None), ("request", False), ("response", False), ("metadata", False)}
+    assert {row["tls_verified"] for row in rows if row["warc_file_id"] == 1} == {None}  # warcinfo only
+    verified = invoke_archiver("capture", url, "--home", str(home), "--json", env={"ARCHIVER_INSECURE": "0"})
+    assert verified.returncode == 3
+    by_env = invoke_archiver("capture", url, "--home", str(home), "--json", env={"ARCHIVER_INSECURE": "1"})
+    assert by_env.returncode == 0, by_env.stderr

@@ -130,6 +130,7 @@ class _Run:
             max_redirects=self.settings.max_redirects,
             user_agent=self.settings.user_agent,
             digest=self.digest,
+            verify_tls=not self.settings.insecure,
         )
         self.fetcher = Fetcher(limits=limits)
         self.robots_fetcher = Fetcher(limits=dataclasses.replace(limits, max_body=ROBOTS_MAX_BYTES,
@@ -452,6 +453,8 @@ class _Run:
             ("isPartOf", str(settings.home.resolve().name or settings.home.resolve())),
             ("http-header-user-agent", settings.user_agent),
             ("robots", ROBOTS_IGNORED if settings.ignore_robots else ROBOTS_OBEYED),
+            ("tls-verification", "off (--insecure): HTTPS certificates were not checked" if settings.insecure
+             else "on"),
             ("capture-id", self.result.capture_id),
             ("command", self.command),
             ("extractor", EXTRACTOR),
