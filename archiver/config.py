@@ -75,6 +75,17 @@ def parse_positive_int(value: Any) -> int:
     return number
 
 
+def parse_processes(value: Any) -> int:
+    """0 (one process per 20 posts, at most one per core) or a number of processes."""
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise ValueError(f"{value!r} is not a whole number") from None
+    if number < 0:
+        raise ValueError(f"{value!r} must be 0 (one per 20 posts, at most one per core) or more")
+    return number
+
+
 def parse_digest(value: Any) -> str:
     text = str(value).strip().lower()
     if text not in ("sha256", "sha1"):
@@ -140,7 +151,7 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "compress_level": lambda value: max(0, min(9, int(str(value)))),
     "workers": parse_positive_int,
     "per_host": parse_positive_int,
-    "processes": lambda value: max(0, int(str(value))),
+    "processes": parse_processes,
 }
 
 

@@ -98,6 +98,8 @@ def test_followed_links_to_private_addresses_need_allow_private(site, home):
      "Error: 'ftp://example.org/x' has the scheme 'ftp': only http and https can be captured\n"),
     ([], "Error: give at least one URL, or --input FILE\n"),
     (["http://x.example/", "--max-size", "lots"], "Error: --max-size: 'lots' is not a size (try 50MB or 1GiB)\n"),
+    (["http://x.example/", "--processes", "-1"],
+     "Error: --processes: -1 must be 0 (one per 20 posts, at most one per core) or more\n"),
 ])
 def test_unusable_input_exits_2_with_one_line(home, args, message):
     result = invoke_archiver("capture", *args, "--home", str(home))
