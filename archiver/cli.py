@@ -134,6 +134,21 @@ def command_line() -> str:
     return shlex.join(["archiver", *sys.argv[1:]])
 
 
+def urls_in(lines: IO[str]) -> list[str]:
+    """The URLs of an --input file, one a line ('#' comments); a bad one is named by FILE:LINE."""
+    urls = []
+    try:
+        for number, line in enumerate(lines, start=1):
+            if line.strip() and not line.lstrip().startswith("#"):
+                try:
+                    urls.append(check_url(line.strip()))
+                except InputError as exc:
+                    raise InputError(f"{lines.name}:{number}: {exc}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{lines.name}: not UTF-8 text") from None
+    return urls
+
+
 @click.group(cls=ArchiverGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="archiver")
 def cli() -> None:
@@ -165,15 +180,12 @@ def capture_command(urls: tuple[str, ...], input_file: IO[str] | None, every: st
     3 when a post could not be (404, not HTML, unreachable): what was fetched
     is kept.
     """
-    targets = list(urls)
+    seeds = [check_url(url) for url in urls]
     if input_file is not None:
-        try:
-            targets += [line.strip() for line in input_file if line.strip() and not line.lstrip().startswith("#")]
-        except UnicodeDecodeError:
-            raise InputError(f"{input_file.name}: not UTF-8 text") from None
-    if not targets:
+        seeds += urls_in(input_file)
+    if not seeds:
         raise InputError("give at least one URL, or --input FILE")
-    seeds = list(dict.fromkeys(check_url(url) for url in targets))
+    seeds = list(dict.fromkeys(seeds))
     interval = parse_interval(every) if every else None
     settings = settings_from(kwargs)
     if interval:

@@ -106,6 +106,17 @@ def test_unusable_input_exits_2_with_one_line(home, args, message):
     assert (result.returncode, result.stderr, result.stdout) == (2, message, "")
 
 
+def test_a_bad_line_of_the_input_file_is_named_by_its_number(home, tmp_path):
+    urls = tmp_path / "urls.txt"
+    urls.write_text("# posts\nhttp://x.example/a\n\nexample.org/post\n")
+    result = invoke_archiver("capture", "--input", str(urls), "--home", str(home))
+    assert (result.returncode, result.stderr, result.stdout) == (
+        2, f"Error: {urls}:4: 'example.org/post' is not a URL: give it with http:// or https://\n", "")
+    from_stdin = invoke_archiver("capture", "--input", "-", "--home", str(home), input="ftp://x.example/\n")
+    assert (from_stdin.returncode, from_stdin.stderr) == (
+        2, "Error: <stdin>:1: 'ftp://x.example/' has the scheme 'ftp': only http and https can be captured\n")
+
+
 def failed_capture(home, url, *extra):
     result = invoke_archiver("capture", url, "--home", str(home), *extra)
     assert result.returncode == 3, result.stderr
