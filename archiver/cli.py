@@ -12,6 +12,7 @@ import datetime as dt
 import functools
 import os
 import shlex
+import shutil
 import signal
 import sys
 import threading
@@ -216,8 +217,22 @@ def demo(output: str, **kwargs: Any) -> None:
         try:
             run_capture([site.post_url], settings, output)
         finally:
-            message(f"Next: `archiver show {site.post_url}` reads the parsed post back from the catalogue; "
-                    f"`warcio index {settings.snapshots}/*.warc.gz` lists the records")
+            home = [] if kwargs.get("home") is None else ["--home", str(settings.home)]
+            show = shlex.join([*installed("archiver"), "show", site.post_url, *home])
+            index = shlex.join([*installed("warcio"), "index"]) + f" {shlex.quote(str(settings.snapshots))}/*.warc.gz"
+            message(f"Next: `{show}` reads the parsed post back from the catalogue; `{index}` lists the records")
+
+
+def installed(script: str) -> list[str]:
+    """How to run a console script installed beside this Python, pasted into a shell here: its bare
+    name when that is the one on PATH, else its path (the venv need not be activated)."""
+    path = Path(sys.executable).parent / script
+    if not path.exists():
+        return [sys.executable, "-m", script]
+    if shutil.which(script) == str(path):
+        return [script]
+    relative = os.path.relpath(path)
+    return [str(path) if relative.startswith("..") else relative if os.sep in relative else f".{os.sep}{relative}"]
 
 
 def run_capture(seeds: list[str], settings: Settings, output: str) -> None:
