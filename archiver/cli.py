@@ -281,6 +281,10 @@ def capture_footer(result: CaptureResult, settings: Settings) -> str:
     if blocked:
         lines.append(f"{blocked} links to non-public addresses were not followed "
                      "(--allow-private follows them)")
+    if result.parse_warnings:
+        pages = len(result.parse_warnings)
+        lines.append(f"{pages} {'page was' if pages == 1 else 'pages were'} parsed with warnings "
+                     f"(`archiver show URL` prints them): {', '.join(sorted(result.parse_warnings))}")
     disallowed = sum(1 for failure in result.failures if failure.kind == "robots-disallowed")
     if disallowed:
         lines.append(f"{disallowed} links disallowed by robots.txt were not fetched (--ignore-robots fetches them)")
@@ -381,6 +385,8 @@ def show(url: str, output: str, **kwargs: Any) -> None:
         collection.close()
     emit(output, document=data, rows=data["links"],
          table=lambda: f"Captured: {data['captured_at']} ({data['record_id']})\n" + document_text(data))
+    for warning in data["warnings"]:
+        message(f"Warning: {warning}")
 
 
 @cli.command()

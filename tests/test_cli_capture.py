@@ -340,3 +340,14 @@ def test_a_broken_certificate_fails_unless_insecure(tls_server, home, monkeypatc
     assert verified.returncode == 3
     by_env = invoke_archiver("capture", url, "--home", str(home), "--json", env={"ARCHIVER_INSECURE": "1"})
     assert by_env.returncode == 0, by_env.stderr
+
+
+def test_parse_warnings_are_told_by_capture_and_show(server, home):
+    url = server.route("/post.html", page("<html><body><article><p>Caf\u00e9 r\u00e9ouvert</p></article></body></html>",
+                                          content_type="text/html"))
+    captured = invoke_archiver("capture", url, "--home", str(home))
+    assert captured.returncode == 0, captured.stderr
+    assert captured.stderr.splitlines()[-1] == (
+        f"1 page was parsed with warnings (`archiver show URL` prints them): {url}")
+    shown = invoke_archiver("show", url, "--home", str(home))
+    assert (shown.returncode, shown.stderr) == (0, "Warning: character set utf-8 was detected, not declared\n")

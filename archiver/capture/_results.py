@@ -49,6 +49,7 @@ class CaptureResult:
     seed_errors: dict[str, ArchiverError] = dataclasses.field(default_factory=dict)
     warc_files: list[str] = dataclasses.field(default_factory=list)
     changes: list[Change] = dataclasses.field(default_factory=list)
+    parse_warnings: dict[str, list[str]] = dataclasses.field(default_factory=dict)  # page URL -> its warnings
 
     def as_json(self) -> dict[str, Any]:
         return {

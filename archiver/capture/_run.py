@@ -320,6 +320,8 @@ class _Run:
             written = self._write_exchange(exchange, original, fields)
             rows = [(self._record_row(record, location, exchange, original), location) for record, location in written]
             self.ledger.hop(task, exchange, rows, document, redirect_of=previous, ids=fetch_ids)
+            if document is not None and document.warnings:
+                self.result.parse_warnings[exchange.url] = list(document.warnings)
             for row, location in rows:
                 self.result.records.append(CapturedRecord(
                     url=exchange.url, role=task.role, record_type=row["record_type"],
