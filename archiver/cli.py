@@ -191,7 +191,7 @@ def capture_command(urls: tuple[str, ...], input_file: IO[str] | None, every: st
     settings = settings_from(kwargs)
     if interval:
         with open_collection(settings, mode=Mode.WRITE) as collection:
-            set_schedule(collection.catalogue, seeds, every=interval)
+            set_schedule(collection.catalogue, seeds, every=interval, capturing=True)
         message(f"Re-crawl every {format_interval(interval)}: {len(seeds)} posts (see `archiver schedule --list`)")
     run_capture(seeds, settings, output)
 
