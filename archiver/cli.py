@@ -712,14 +712,14 @@ def browse_command(host: str, port: int, open_browser: bool, **kwargs: Any) -> N
     path = catalogue_file(settings.db_url)
     open_collection(settings, mode=Mode.READ).close()  # it exists, at the newest revision
 
-    def open_in_browser(url: str) -> None:  # in a thread: a text-mode browser would hold the server up
+    def open_in_browser(url: str, terminal: IO[str]) -> None:  # in a thread: a text-mode browser holds on
         if not webbrowser.open(url):
-            message("No web browser found: open the address above yourself.")
+            click.echo("No web browser found: open the address above yourself.", file=terminal)
 
     def ready(url: str) -> None:
         message(f"Browsing {path} read-only at {url} (Ctrl-C stops)")
-        if open_browser:
-            threading.Thread(target=open_in_browser, args=(url,), daemon=True).start()
+        if open_browser:  # the thread speaks after serve's streams are the log's again
+            threading.Thread(target=open_in_browser, args=(url, sys.stderr), daemon=True).start()
 
     with stop_on_signals() as stop:
         serve(catalogue=path, host=host, port=port, on_ready=ready, stop=stop)
