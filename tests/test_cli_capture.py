@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -351,3 +352,52 @@ def test_parse_warnings_are_told_by_capture_and_show(server, home):
         f"1 page was parsed with warnings (`archiver show URL` prints them): {url}")
     shown = invoke_archiver("show", url, "--home", str(home))
     assert (shown.returncode, shown.stderr) == (0, "Warning: character set utf-8 was detected, not declared\n")
+
+
+def stalled_post(server, home, stderr):
+    """`archiver capture` in a subprocess, its post held by the server, and the Stall that holds it."""
+    stall = Stall()
+    url = server.route("/post", stall)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ARCHIVER_")} | {"COLUMNS": "200"}
+    process = subprocess.Popen([sys.executable, "-m", "archiver", "capture", url, "--home", str(home)],
+                               stdout=subprocess.DEVNULL, stderr=stderr, env=env, stdin=subprocess.DEVNULL)
+    assert stall.arrived.wait(60), "the capture never asked for its post"
+    return process, stall, url
+
+
+def read_until(fd: int, text: str, timeout: float = 60) -> str:
+    said = b""
+    deadline = time.monotonic() + timeout
+    while text not in said.decode(errors="replace"):
+        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        chunk = os.read(fd, 4096) if ready else b""
+        assert chunk, f"no {text!r} on stderr within {timeout} s: {said!r}"
+        said += chunk
+    return said.decode(errors="replace")
+
+
+def test_progress_without_a_terminal_is_a_line_every_few_seconds(server, home):
+    process, stall, url = stalled_post(server, home, subprocess.PIPE)
+    try:
+        said = read_until(process.stderr.fileno(), "\n")
+        assert said == f"Capturing: 0/1 done; waiting on {url}\n"
+    finally:
+        stall.release.set()
+        process.communicate(timeout=60)
+    assert process.returncode == 3  # the post was not HTML
+
+
+def test_progress_on_a_terminal_names_the_url_waited_on(server, home):
+    import pty
+
+    controller, terminal = pty.openpty()
+    process, stall, url = stalled_post(server, home, terminal)
+    os.close(terminal)
+    try:
+        said = read_until(controller, f"waiting on {url}")
+        frame = said.split("\r")[-1]  # the display as it stands: the post is known, and waited on
+        assert "Capturing" in frame and "0/1" in frame and frame.endswith(f"waiting on {url}")
+    finally:
+        stall.release.set()
+        process.wait(timeout=60)
+        os.close(controller)

@@ -99,7 +99,7 @@ def next_due(catalogue: cat.Catalogue) -> dt.datetime | None:
 
 
 def recrawl(*, collection: Collection, urls: list[str] | None, command: str, stop: threading.Event,
-            progress: Callable[[int, int], None] | None = None, due_by: dt.datetime | None = None
+            progress: Callable[[int, int, str | None], None] | None = None, due_by: dt.datetime | None = None
             ) -> CaptureResult | None:
     """Re-crawl ``urls`` (or every policy due by ``due_by``, default now) once; None when nothing is due."""
     started = _now()
