@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from .net import Exchange
 
 LOCK_TIMEOUT = 60.0  # seconds a write waits for another process's transaction (SQLite busy timeout)
-HEAD_REVISION = "0004"  # the newest migration in migrations/versions (a test holds them to each other)
+HEAD_REVISION = "0005"  # the newest migration in migrations/versions (a test holds them to each other)
 IN_LIST = 500  # values per ``IN (...)`` list: well under SQLite's limit on bound parameters
 
 _T = TypeVar("_T")
@@ -193,6 +193,7 @@ records = sa.Table(
     sa.Column("truncated", sa.String(16)),
     sa.Column("revisit_of_id", sa.Integer, sa.ForeignKey("records.id", name="fk_records_revisit_of")),
     sa.Column("revisit_profile", sa.Text),
+    sa.Column("tls_verified", sa.Boolean),  # https: was the certificate checked (false: --insecure); else NULL
     sa.Index("ix_records_target_date", "target_uri", "warc_date"),
     sa.Index("ix_records_payload", "payload_sha256"),
     sa.Index("ix_records_file_offset", "warc_file_id", "offset"),
@@ -578,6 +579,7 @@ def record_row(facts: RecordFacts, *, exchange: Exchange | None = None) -> dict[
         "truncated": field("WARC-Truncated"),
         "revisit_profile": field("WARC-Profile"),
         "revisit_of_id": None,
+        "tls_verified": exchange.tls_verified if exchange is not None else None,
     }
 
 

@@ -12,6 +12,7 @@ import datetime as dt
 import functools
 import os
 import shlex
+import shutil
 import signal
 import sys
 import threading
@@ -90,6 +91,8 @@ def fetch_options(command: Callable[..., Any]) -> Callable[..., Any]:
                      help="Also follow links to loopback, private and link-local addresses."),
         click.option("--ignore-robots", is_flag=True, default=None,
                      help="Fetch followed links whatever robots.txt says (the URLs you type always are)."),
+        click.option("--insecure", is_flag=True, default=None,
+                     help="Do not verify HTTPS certificates (recorded in warcinfo and in each record's row)."),
         click.option("--host-delay", metavar="DURATION",
                      help="Least time between the starts of two fetches from one host, e.g. 1s [0]."),
         click.option("--connect-timeout", metavar="DURATION", help="Seconds to wait for a connection [10s]."),
@@ -139,6 +142,21 @@ def command_line() -> str:
     return shlex.join(["archiver", *sys.argv[1:]])
 
 
+def urls_in(lines: IO[str]) -> list[str]:
+    """The URLs of an --input file, one a line ('#' comments); a bad one is named by FILE:LINE."""
+    urls = []
+    try:
+        for number, line in enumerate(lines, start=1):
+            if line.strip() and not line.lstrip().startswith("#"):
+                try:
+                    urls.append(check_url(line.strip()))
+                except InputError as exc:
+                    raise InputError(f"{lines.name}:{number}: {exc}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{lines.name}: not UTF-8 text") from None
+    return urls
+
+
 @click.group(cls=ArchiverGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="archiver")
 def cli() -> None:
@@ -171,20 +189,17 @@ def capture_command(urls: tuple[str, ...], input_file: IO[str] | None, every: st
     post was captured; 3 when a post could not be (404, unreachable): what was
     fetched is kept.
     """
-    targets = list(urls)
+    seeds = [check_url(url) for url in urls]
     if input_file is not None:
-        try:
-            targets += [line.strip() for line in input_file if line.strip() and not line.lstrip().startswith("#")]
-        except UnicodeDecodeError:
-            raise InputError(f"{input_file.name}: not UTF-8 text") from None
-    if not targets:
+        seeds += urls_in(input_file)
+    if not seeds:
         raise InputError("give at least one URL, or --input FILE")
-    seeds = list(dict.fromkeys(check_url(url) for url in targets))
+    seeds = list(dict.fromkeys(seeds))
     interval = parse_interval(every) if every else None
     settings = settings_from(kwargs)
     if interval:
         with open_collection(settings, mode=Mode.WRITE) as collection:
-            set_schedule(collection.catalogue, seeds, every=interval)
+            set_schedule(collection.catalogue, seeds, every=interval, capturing=True)
         message(f"Re-crawl every {format_interval(interval)}: {len(seeds)} posts (see `archiver schedule --list`)")
     run_capture(seeds, settings, output)
 
@@ -210,8 +225,22 @@ def demo(output: str, **kwargs: Any) -> None:
         try:
             run_capture([site.post_url], settings, output)
         finally:
-            message(f"Next: `archiver show {site.post_url}` reads the parsed post back from the catalogue; "
-                    f"`warcio index {settings.snapshots}/*.warc.gz` lists the records")
+            home = [] if kwargs.get("home") is None else ["--home", str(settings.home)]
+            show = shlex.join([*installed("archiver"), "show", site.post_url, *home])
+            index = shlex.join([*installed("warcio"), "index"]) + f" {shlex.quote(str(settings.snapshots))}/*.warc.gz"
+            message(f"Next: `{show}` reads the parsed post back from the catalogue; `{index}` lists the records")
+
+
+def installed(script: str) -> list[str]:
+    """How to run a console script installed beside this Python, pasted into a shell here: its bare
+    name when that is the one on PATH, else its path (the venv need not be activated)."""
+    path = Path(sys.executable).parent / script
+    if not path.exists():
+        return [sys.executable, "-m", script]
+    if shutil.which(script) == str(path):
+        return [script]
+    relative = os.path.relpath(path)
+    return [str(path) if relative.startswith("..") else relative if os.sep in relative else f".{os.sep}{relative}"]
 
 
 def run_capture(seeds: list[str], settings: Settings, output: str) -> None:
@@ -262,6 +291,10 @@ def capture_footer(result: CaptureResult, settings: Settings) -> str:
     if blocked:
         lines.append(f"{blocked} links to non-public addresses were not followed "
                      "(--allow-private follows them)")
+    if result.parse_warnings:
+        pages = len(result.parse_warnings)
+        lines.append(f"{pages} {'page was' if pages == 1 else 'pages were'} parsed with warnings "
+                     f"(`archiver show URL` prints them): {', '.join(sorted(result.parse_warnings))}")
     disallowed = sum(1 for failure in result.failures if failure.kind == "robots-disallowed")
     if disallowed:
         lines.append(f"{disallowed} links disallowed by robots.txt were not fetched (--ignore-robots fetches them)")
@@ -372,6 +405,8 @@ def show(url: str, output: str, **kwargs: Any) -> None:
     say_redirected(data)
     emit(output, document=data, rows=data["links"],
          table=lambda: f"Captured: {data['captured_at']} ({data['record_id']})\n" + document_text(data))
+    for warning in data["warnings"]:
+        message(f"Warning: {warning}")
 
 
 @cli.command()
@@ -716,14 +751,14 @@ def browse_command(host: str, port: int, open_browser: bool, **kwargs: Any) -> N
     path = catalogue_file(settings.db_url)
     open_collection(settings, mode=Mode.READ).close()  # it exists, at the newest revision
 
-    def open_in_browser(url: str) -> None:  # in a thread: a text-mode browser would hold the server up
+    def open_in_browser(url: str, terminal: IO[str]) -> None:  # in a thread: a text-mode browser holds on
         if not webbrowser.open(url):
-            message("No web browser found: open the address above yourself.")
+            click.echo("No web browser found: open the address above yourself.", file=terminal)
 
     def ready(url: str) -> None:
         message(f"Browsing {path} read-only at {url} (Ctrl-C stops)")
-        if open_browser:
-            threading.Thread(target=open_in_browser, args=(url,), daemon=True).start()
+        if open_browser:  # the thread speaks after serve's streams are the log's again
+            threading.Thread(target=open_in_browser, args=(url, sys.stderr), daemon=True).start()
 
     with stop_on_signals() as stop:
         serve(catalogue=path, host=host, port=port, on_ready=ready, stop=stop)

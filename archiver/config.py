@@ -75,6 +75,17 @@ def parse_positive_int(value: Any) -> int:
     return number
 
 
+def parse_processes(value: Any) -> int:
+    """0 (one process per 20 posts, at most one per core) or a number of processes."""
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise ValueError(f"{value!r} is not a whole number") from None
+    if number < 0:
+        raise ValueError(f"{value!r} must be 0 (one per 20 posts, at most one per core) or more")
+    return number
+
+
 def parse_digest(value: Any) -> str:
     text = str(value).strip().lower()
     if text not in ("sha256", "sha1"):
@@ -94,6 +105,7 @@ class Settings:
     user_agent: str = DEFAULT_USER_AGENT
     allow_private: bool = False
     ignore_robots: bool = False
+    insecure: bool = False  # no TLS certificate verification
     host_delay: float = 0.0
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
@@ -126,6 +138,7 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "user_agent": str,
     "allow_private": parse_bool,
     "ignore_robots": parse_bool,
+    "insecure": parse_bool,
     "host_delay": parse_delay,
     "connect_timeout": parse_duration,
     "read_timeout": parse_duration,
@@ -138,7 +151,7 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "compress_level": lambda value: max(0, min(9, int(str(value)))),
     "workers": parse_positive_int,
     "per_host": parse_positive_int,
-    "processes": lambda value: max(0, int(str(value))),
+    "processes": parse_processes,
 }
 
 

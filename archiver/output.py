@@ -8,7 +8,8 @@ import csv
 import functools
 import json
 import sys
-from typing import Any, Callable, Iterator, Sequence
+import time
+from typing import Any, Callable, Iterator, Protocol, Sequence
 
 import click
 
@@ -68,20 +69,46 @@ def human_size(size: int) -> str:
     raise AssertionError("unreachable")
 
 
+PROGRESS_EVERY = 5.0  # seconds between progress lines when stderr is not a terminal
+
+
+class Progress(Protocol):
+    """``progress(done, total, waiting)``: how many of how many, and what is waited on (a URL), if any."""
+
+    def __call__(self, done: int, total: int, waiting: str | None = None) -> None: ...
+
+
 @contextlib.contextmanager
-def progress_bar(description: str) -> Iterator[Callable[[int, int], None] | None]:
-    """A rich progress bar on stderr when it is a terminal; None (no display) otherwise."""
+def progress_bar(description: str) -> Iterator[Progress]:
+    """A rich progress bar on stderr when it is a terminal, naming what is waited on; elsewhere a line
+    every :data:`PROGRESS_EVERY` seconds, once the command has run that long."""
     if not sys.stderr.isatty():
-        yield None
+        yield _ProgressLines(description)
         return
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import Progress as Bar
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=Console(stderr=True), transient=True) as progress:
-        task = progress.add_task(description, total=None)
+    with Bar(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TextColumn("{task.fields[waiting]}"), console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task(description, total=None, waiting="")
 
-        def update(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
+        def update(done: int, total: int, waiting: str | None = None) -> None:
+            progress.update(task, completed=done, total=total or None,
+                            waiting=f"waiting on {waiting}" if waiting else "")
 
         yield update
+
+
+class _ProgressLines:
+    """Progress as a line on stderr every :data:`PROGRESS_EVERY` seconds (a log, not a terminal)."""
+
+    def __init__(self, description: str) -> None:
+        self.description = description
+        self.due = time.monotonic() + PROGRESS_EVERY
+
+    def __call__(self, done: int, total: int, waiting: str | None = None) -> None:
+        now = time.monotonic()
+        if now >= self.due:
+            self.due = now + PROGRESS_EVERY
+            message(f"{self.description}: {done}/{total or '?'} done" + (f"; waiting on {waiting}" if waiting else ""))

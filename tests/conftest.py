@@ -14,7 +14,7 @@ import pytest
 
 from archiver import sample_site
 
-from .servers import ScriptedServer
+from .servers import ScriptedServer, send
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,6 +40,39 @@ def server():
     scripted = ScriptedServer()
     yield scripted
     scripted.close()
+
+
+@pytest.fixture
+def tls_server(tmp_path):
+    """An HTTPS server on 127.0.0.1 with a certificate from a throwaway CA: (its URL, the CA's PEM file)."""
+    import http.server
+    import ssl
+    import threading
+
+    import trustme
+
+    authority = trustme.CA()
+    certificate = authority.issue_cert("127.0.0.1")
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self):  # noqa: N802
+            send(self, 200, b"<p>secret-free plaintext</p>")
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    certificate.configure_cert(context)
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    bundle = tmp_path / "ca.pem"
+    authority.cert_pem.write_to_path(str(bundle))
+    yield f"https://127.0.0.1:{httpd.server_port}/", bundle
+    httpd.shutdown()
+    httpd.server_close()
 
 
 @pytest.fixture

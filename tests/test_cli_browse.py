@@ -127,6 +127,20 @@ def test_a_signal_stops_it_with_exit_130(captured, sig):
                    "Stopped.\n")
 
 
+def test_a_bad_url_is_one_line_on_the_terminal_and_its_traceback_in_a_log(captured, tmp_path):
+    with browsing(captured, env={"TMPDIR": str(tmp_path)}) as process:
+        assert requests.get(f"{process.url}/nope", timeout=30).status_code == 404
+        assert requests.get(f"{process.url}/records", params={"_sort": "nope"}, timeout=30).status_code == 500
+        out, err = stop(process)
+    log = tmp_path / f"archiver-browse-{process.pid}.log"
+    assert (process.returncode, out) == (130, "")
+    assert err == (f"Browsing {(captured / 'archiver.db').resolve()} read-only at {process.url} (Ctrl-C stops)\n"
+                   f"Failed: GET /archiver/nope: 404 Table not found (details in {log})\n"
+                   f"Failed: GET /archiver/records?_sort=nope: 500 Cannot sort table by nope (details in {log})\n"
+                   "Stopped.\n")
+    assert log.read_text(encoding="utf-8").count("Traceback") >= 2
+
+
 def test_open_shows_the_catalogue_in_the_web_browser(captured, tmp_path):
     browser = tmp_path / "browser"
     browser.write_text(f"#!{sys.executable}\nimport sys\nprint('browser got', sys.argv[1], file=sys.stderr)\n")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from archiver import catalogue as cat
+from archiver.warc import warcinfo_fields
 
 from .conftest import assert_warcs_valid as check_warcs
 from .conftest import invoke_archiver, run_archiver
@@ -97,10 +99,23 @@ def test_followed_links_to_private_addresses_need_allow_private(site, home):
      "Error: 'ftp://example.org/x' has the scheme 'ftp': only http and https can be captured\n"),
     ([], "Error: give at least one URL, or --input FILE\n"),
     (["http://x.example/", "--max-size", "lots"], "Error: --max-size: 'lots' is not a size (try 50MB or 1GiB)\n"),
+    (["http://x.example/", "--processes", "-1"],
+     "Error: --processes: -1 must be 0 (one per 20 posts, at most one per core) or more\n"),
 ])
 def test_unusable_input_exits_2_with_one_line(home, args, message):
     result = invoke_archiver("capture", *args, "--home", str(home))
     assert (result.returncode, result.stderr, result.stdout) == (2, message, "")
+
+
+def test_a_bad_line_of_the_input_file_is_named_by_its_number(home, tmp_path):
+    urls = tmp_path / "urls.txt"
+    urls.write_text("# posts\nhttp://x.example/a\n\nexample.org/post\n")
+    result = invoke_archiver("capture", "--input", str(urls), "--home", str(home))
+    assert (result.returncode, result.stderr, result.stdout) == (
+        2, f"Error: {urls}:4: 'example.org/post' is not a URL: give it with http:// or https://\n", "")
+    from_stdin = invoke_archiver("capture", "--input", "-", "--home", str(home), input="ftp://x.example/\n")
+    assert (from_stdin.returncode, from_stdin.stderr) == (
+        2, "Error: <stdin>:1: 'ftp://x.example/' has the scheme 'ftp': only http and https can be captured\n")
 
 
 def failed_capture(home, url, *extra):
@@ -306,3 +321,88 @@ def test_broken_charset_is_archived_as_sent(server, home):
     import hashlib
 
     assert response["payload_sha256"] == hashlib.sha256(raw).hexdigest()
+
+
+def test_a_broken_certificate_fails_unless_insecure(tls_server, home, monkeypatch):
+    url, _ = tls_server
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    refused = invoke_archiver("capture", url, "--home", str(home))
+    assert (refused.returncode, refused.stderr.splitlines()[-1]) == (3, (
+        f"Error: {url}: TLS certificate not trusted (unable to get local issuer certificate); "
+        "set REQUESTS_CA_BUNDLE to a CA file that trusts it, or capture with --insecure"))
+    captured = invoke_archiver("capture", url, "--home", str(home), "--insecure", "--json")
+    assert captured.returncode == 0, captured.stderr
+    summary = json.loads(captured.stdout)
+    assert [(r["url"], r["http_status"]) for r in summary["records"] if r["record_type"] == "response"] == [
+        (url, 200)]
+    insecure_file = home / "snapshots" / summary["warc_files"][0]
+    assert warcinfo_fields(insecure_file)["tls-verification"] == (
+        "off (--insecure): HTTPS certificates were not checked")
+    rows = catalogue_rows(home, cat.records)
+    assert {(row["record_type"], row["tls_verified"]) for row in rows if row["warc_file_id"] == 2} == {
+        ("warcinfo", None), ("request", False), ("response", False), ("metadata", False)}
+    assert {row["tls_verified"] for row in rows if row["warc_file_id"] == 1} == {None}  # warcinfo only
+    verified = invoke_archiver("capture", url, "--home", str(home), "--json", env={"ARCHIVER_INSECURE": "0"})
+    assert verified.returncode == 3
+    by_env = invoke_archiver("capture", url, "--home", str(home), "--json", env={"ARCHIVER_INSECURE": "1"})
+    assert by_env.returncode == 0, by_env.stderr
+
+
+def test_parse_warnings_are_told_by_capture_and_show(server, home):
+    url = server.route("/post.html", page("<html><body><article><p>Caf\u00e9 r\u00e9ouvert</p></article></body></html>",
+                                          content_type="text/html"))
+    captured = invoke_archiver("capture", url, "--home", str(home))
+    assert captured.returncode == 0, captured.stderr
+    assert captured.stderr.splitlines()[-1] == (
+        f"1 page was parsed with warnings (`archiver show URL` prints them): {url}")
+    shown = invoke_archiver("show", url, "--home", str(home))
+    assert (shown.returncode, shown.stderr) == (0, "Warning: character set utf-8 was detected, not declared\n")
+
+
+def stalled_post(server, home, stderr):
+    """`archiver capture` in a subprocess, its post held by the server, and the Stall that holds it."""
+    stall = Stall()
+    url = server.route("/post", stall)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ARCHIVER_")} | {"COLUMNS": "200"}
+    process = subprocess.Popen([sys.executable, "-m", "archiver", "capture", url, "--home", str(home)],
+                               stdout=subprocess.DEVNULL, stderr=stderr, env=env, stdin=subprocess.DEVNULL)
+    assert stall.arrived.wait(60), "the capture never asked for its post"
+    return process, stall, url
+
+
+def read_until(fd: int, text: str, timeout: float = 60) -> str:
+    said = b""
+    deadline = time.monotonic() + timeout
+    while text not in said.decode(errors="replace"):
+        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        chunk = os.read(fd, 4096) if ready else b""
+        assert chunk, f"no {text!r} on stderr within {timeout} s: {said!r}"
+        said += chunk
+    return said.decode(errors="replace")
+
+
+def test_progress_without_a_terminal_is_a_line_every_few_seconds(server, home):
+    process, stall, url = stalled_post(server, home, subprocess.PIPE)
+    try:
+        said = read_until(process.stderr.fileno(), "\n")
+        assert said == f"Capturing: 0/1 done; waiting on {url}\n"
+    finally:
+        stall.release.set()
+        process.communicate(timeout=60)
+    assert process.returncode == 3  # the post was not HTML
+
+
+def test_progress_on_a_terminal_names_the_url_waited_on(server, home):
+    import pty
+
+    controller, terminal = pty.openpty()
+    process, stall, url = stalled_post(server, home, terminal)
+    os.close(terminal)
+    try:
+        said = read_until(controller, f"waiting on {url}")
+        frame = said.split("\r")[-1]  # the display as it stands: the post is known, and waited on
+        assert "Capturing" in frame and "0/1" in frame and frame.endswith(f"waiting on {url}")
+    finally:
+        stall.release.set()
+        process.wait(timeout=60)
+        os.close(controller)

@@ -38,6 +38,23 @@ def test_capture_every_sets_a_policy_that_schedule_lists(changing, home):
     assert row["enabled"] is False
 
 
+def test_a_url_never_captured_is_fetched_by_the_next_recrawl(changing, home):
+    assert archiver(home, "schedule", changing.post_url, "--every", "1d").returncode == 0
+    result = invoke_archiver("recrawl", "--home", str(home), "--allow-private", "--json")
+    assert result.returncode == 0, result.stderr
+    assert {change["url"]: change["change"] for change in json.loads(result.stdout)["changes"]}[
+        changing.post_url] == "new"
+    again = archiver(home, "recrawl")
+    assert (again.returncode, again.stderr) == (0, "Nothing is due (see `archiver schedule --list`)\n")
+
+
+def test_capture_every_is_due_one_interval_later(changing, home):
+    made = invoke_archiver("capture", changing.post_url, "--home", str(home), "--allow-private", "--every", "1d")
+    assert made.returncode == 0, made.stderr
+    again = archiver(home, "recrawl")
+    assert (again.returncode, again.stderr) == (0, "Nothing is due (see `archiver schedule --list`)\n")
+
+
 @pytest.mark.parametrize("args, message", [
     (["schedule", "http://x.example/", "--every", "soon"],
      "Error: interval 'soon': give a number and a unit, e.g. 30m, 6h, 1d or 1w\n"),

@@ -40,6 +40,7 @@ def test_explicit_config_file(tmp_path):
     ({"max_size": "lots"}, {}, "--max-size: 'lots' is not a size (try 50MB or 1GiB)"),
     ({}, {"ARCHIVER_TOTAL_TIMEOUT": "-1"}, "ARCHIVER_TOTAL_TIMEOUT: '-1' is not a duration (try 30s or 2m)"),
     ({"workers": "0"}, {}, "--workers: '0' must be at least 1"),
+    ({}, {"ARCHIVER_PROCESSES": "two"}, "ARCHIVER_PROCESSES: 'two' is not a whole number"),
 ])
 def test_bad_values_name_their_source(tmp_path, flags, env, text):
     with pytest.raises(ConfigError) as error:

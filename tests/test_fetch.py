@@ -182,38 +182,6 @@ def test_check_url_drops_the_fragment():
     assert check_url(" https://example.org/a#b ") == "https://example.org/a"
 
 
-@pytest.fixture
-def tls_server(tmp_path):
-    import http.server
-    import ssl
-    import threading
-
-    import trustme
-
-    authority = trustme.CA()
-    certificate = authority.issue_cert("127.0.0.1")
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_GET(self):  # noqa: N802
-            send(self, 200, b"<p>secret-free plaintext</p>")
-
-        def log_message(self, *args):
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    certificate.configure_cert(context)
-    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
-    threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    bundle = tmp_path / "ca.pem"
-    authority.cert_pem.write_to_path(str(bundle))
-    yield f"https://127.0.0.1:{httpd.server_port}/", bundle
-    httpd.shutdown()
-    httpd.server_close()
-
-
 def test_https_records_the_plaintext_exchange(tls_server, monkeypatch):
     url, bundle = tls_server
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
@@ -230,7 +198,7 @@ def test_untrusted_certificate_is_named(tls_server, monkeypatch):
     monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
     [exchange] = fetcher().fetch(url, allow_private=True)
     assert str(exchange.error) == (f"{url}: TLS certificate not trusted (unable to get local issuer certificate); "
-                                   "set REQUESTS_CA_BUNDLE to a CA file that trusts it")
+                                   "set REQUESTS_CA_BUNDLE to a CA file that trusts it, or capture with --insecure")
 
 
 def test_connections_are_kept_alive_between_fetches(server):

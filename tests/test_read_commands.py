@@ -18,9 +18,11 @@ from archiver import catalogue as cat
 from archiver.capture import capture
 from archiver.collection import Mode, open_collection
 from archiver.config import resolve
+from archiver.warc import WarcWriter
 
 from .conftest import invoke_archiver as invoke
-from .test_collection import dead_pid
+from .test_collection import dead_pid, die, start_event
+from .test_warc import WARCINFO, resource
 
 
 def read_commands(url: str) -> dict[str, list[str]]:
@@ -170,3 +172,27 @@ def test_an_older_catalogue_names_the_upgrade_and_is_left_as_it_is(tmp_path):
     assert invoke("db", "upgrade", "--home", str(tmp_path)).returncode == 0
     assert invoke("history", "http://x.example/", "--home", str(tmp_path)).stderr == (
         "Error: http://x.example/: not in the catalogue (archiver capture http://x.example/ archives it)\n")
+
+
+def test_a_killed_runs_open_file_is_left_for_the_next_capture_and_verify_reports_it(tmp_path):
+    settings = resolve({"home": tmp_path})
+    collection = open_collection(settings, mode=Mode.WRITE)
+    capture_id = start_event(collection, pid=dead_pid())
+    writer = WarcWriter(settings.snapshots, warcinfo_fields=WARCINFO + [("capture-id", capture_id)])
+    writer.write(resource(b"a record no catalogue row holds yet"))
+    path = writer.current.path.with_name(writer.current.path.name + ".open")
+    die(writer)
+    collection.close()
+    before, files = path.read_bytes(), tree(tmp_path)
+    for args in (["export"], ["changes"], ["schedule", "--list"], ["db", "current"]):
+        result = invoke(*args, "--home", str(tmp_path))
+        assert result.returncode == 0, result.stderr
+        assert (path.read_bytes(), tree(tmp_path) - {"archiver.db-shm", "archiver.db-wal"}) == (
+            before, files - {"archiver.db-shm", "archiver.db-wal"})
+    verified = invoke("verify", "--home", str(tmp_path))
+    name = path.relative_to(tmp_path)
+    assert (verified.returncode, verified.stdout.splitlines(), verified.stderr) == (6, [
+        f"REASON     RECORD-ID  URI  FILE{' ' * (len(str(name)) - 4)}  OFFSET  DETAIL",
+        f"left-open  -          -    {name}  -       left by a killed capture before anything was catalogued; "
+        "the next capture repairs it"], "Verified 0 records in 1 files (0 B, 0 B/s): 1 failures; fixity event 1\n")
+    assert path.read_bytes() == before

@@ -20,7 +20,7 @@ def capture(
     collection: Collection,
     command: str,
     stop: threading.Event | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[int, int, str | None], None] | None = None,
     recrawl: bool = False,
     leases: Leases | None = None,
 ) -> CaptureResult:

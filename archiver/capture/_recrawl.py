@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from .. import catalogue as cat
 from ..collection import Collection
 from ..errors import ArchiverError, InputError
+from ..warc import CAPTURE_TYPES
 from ._capture import capture
 from ._leases import Leases
 from ._results import CaptureResult
@@ -48,8 +49,10 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-def set_schedule(catalogue: cat.Catalogue, urls: list[str], *, every: int | None, enabled: bool = True) -> None:
-    """Create or change the policy of each URL; the first re-crawl is due one interval from now."""
+def set_schedule(catalogue: cat.Catalogue, urls: list[str], *, every: int | None, enabled: bool = True,
+                 capturing: bool = False) -> None:
+    """Create or change the policy of each URL. A new policy's first re-crawl is due one interval from
+    now if the URL is captured (or being captured: ``capturing``), else at once, by the next ``recrawl``."""
     now = _now()
     table = cat.schedules
     with catalogue.transaction() as connection:
@@ -58,8 +61,12 @@ def set_schedule(catalogue: cat.Catalogue, urls: list[str], *, every: int | None
             if row is None:
                 if every is None:
                     raise InputError(f"{url}: no schedule yet; give --every (e.g. --every 1d)")
+                captured = capturing or connection.execute(sa.select(cat.records.c.id).where(
+                    cat.records.c.target_uri == url, cat.records.c.record_type.in_(CAPTURE_TYPES)).limit(1)
+                ).first() is not None
+                first_due = now + dt.timedelta(seconds=every) if captured else now
                 catalogue.insert(connection, table, {"url": url, "interval_seconds": every, "enabled": enabled,
-                                                     "next_due_at": now + dt.timedelta(seconds=every),
+                                                     "next_due_at": first_due,
                                                      "created_at": now})
             else:
                 values: dict[str, Any] = {"enabled": enabled}
@@ -92,7 +99,7 @@ def next_due(catalogue: cat.Catalogue) -> dt.datetime | None:
 
 
 def recrawl(*, collection: Collection, urls: list[str] | None, command: str, stop: threading.Event,
-            progress: Callable[[int, int], None] | None = None, due_by: dt.datetime | None = None
+            progress: Callable[[int, int, str | None], None] | None = None, due_by: dt.datetime | None = None
             ) -> CaptureResult | None:
     """Re-crawl ``urls`` (or every policy due by ``due_by``, default now) once; None when nothing is due."""
     started = _now()

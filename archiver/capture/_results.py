@@ -50,6 +50,7 @@ class CaptureResult:
     documents: dict[str, str] = dataclasses.field(default_factory=dict)  # posts not HTML: their content type
     warc_files: list[str] = dataclasses.field(default_factory=list)
     changes: list[Change] = dataclasses.field(default_factory=list)
+    parse_warnings: dict[str, list[str]] = dataclasses.field(default_factory=dict)  # page URL -> its warnings
 
     def as_json(self) -> dict[str, Any]:
         return {

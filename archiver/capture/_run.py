@@ -16,6 +16,7 @@ import datetime as dt
 import queue
 import socket
 import threading
+import time
 import urllib.parse
 from pathlib import Path
 from typing import Any, Callable, Protocol
@@ -73,7 +74,7 @@ class Stop(Protocol):
 
 
 def capture_here(collection: Collection, seeds: list[str], *, event: CaptureEvent, command: str, stop: Stop,
-                 progress: Callable[[int, int], None] | None, recrawl: bool, leases: Leases | None,
+                 progress: Callable[[int, int, str | None], None] | None, recrawl: bool, leases: Leases | None,
                  hosts: HostGate | SharedHosts | None = None) -> CaptureResult:
     """Capture ``seeds`` in this process, then classify each URL it requested (unless interrupted).
     ``hosts``: the per-host limits shared with the capture's other processes."""
@@ -104,8 +105,8 @@ def _claimer(collection: Collection, leases: Leases | None) -> Callable[[list[st
 
 class _Run:
     def __init__(self, *, collection: Collection, command: str, seeds: list[str], stop: Stop,
-                 progress: Callable[[int, int], None] | None, event: CaptureEvent, tasks: list[Task] | None = None,
-                 conditional: bool = False,
+                 progress: Callable[[int, int, str | None], None] | None, event: CaptureEvent,
+                 tasks: list[Task] | None = None, conditional: bool = False,
                  hosts: HostGate | SharedHosts, claim: Callable[[list[str]], set[str]] | None = None) -> None:
         self.collection = collection
         self.tasks = tasks if tasks is not None else [Task(url=seed, role=cat.Role.POST, seed=seed, link_kind="seed")
@@ -130,6 +131,7 @@ class _Run:
             max_redirects=self.settings.max_redirects,
             user_agent=self.settings.user_agent,
             digest=self.digest,
+            verify_tls=not self.settings.insecure,
         )
         self.fetcher = Fetcher(limits=limits)
         self.robots_fetcher = Fetcher(limits=dataclasses.replace(limits, max_body=ROBOTS_MAX_BYTES,
@@ -142,6 +144,8 @@ class _Run:
         self.duplicates: list[Task] = []
         self.in_flight = 0
         self.total = 0
+        self.fetching: dict[str, float] = {}  # URL -> when its fetch started, for the progress display
+        self.fetching_lock = threading.Lock()
         self.finished = 0
         self.event_id = event.id
         self.ledger = Ledger(collection=collection, event_id=event.id)
@@ -183,12 +187,14 @@ class _Run:
         return self.result
 
     def _drain(self) -> bool:
+        self._tell_progress()
         while self.in_flight:
             if self.stop.is_set():
                 return True
             try:
                 item = self.results.get(timeout=0.25)
             except queue.Empty:
+                self._tell_progress()
                 continue
             batch = [item]
             while len(batch) < BATCH:
@@ -206,9 +212,15 @@ class _Run:
             self.ledger.commit(self.writer.sync)
             self._submit([dataclasses.replace(task, parent_fetch_id=parent[0]) for task, parent in follow_ups])
             self.finished += len(batch)
-            if self.progress:
-                self.progress(self.finished, self.total)
+            self._tell_progress()
         return False
+
+    def _tell_progress(self) -> None:
+        """Tasks done, tasks known, and the URL waited on longest."""
+        if self.progress:
+            with self.fetching_lock:
+                waiting = min(self.fetching.items(), key=lambda item: item[1])[0] if self.fetching else None
+            self.progress(self.finished, self.total, waiting)
 
     def _submit(self, tasks: list[Task]) -> None:
         """Queue the tasks whose URLs are new to this run; a re-crawl claims their leases and looks up
@@ -240,11 +252,15 @@ class _Run:
             if task is None:
                 return
             robots: Robots = []
+            with self.fetching_lock:
+                self.fetching[task.url] = time.monotonic()
             try:
                 hops = self._fetch_task(task, robots)
             except Exception as exc:  # a bug must not hang the run: report it as a failed fetch
                 hops = [refused(task.url, FetchError(f"{task.url}: internal error {exc!r}"))]
             finally:
+                with self.fetching_lock:
+                    del self.fetching[task.url]
                 self.queue.done(task)
             self.results.put((task, hops, robots))
 
@@ -319,6 +335,8 @@ class _Run:
             written = self._write_exchange(exchange, original, fields)
             rows = [(self._record_row(record, location, exchange, original), location) for record, location in written]
             self.ledger.hop(task, exchange, rows, document, redirect_of=previous, ids=fetch_ids)
+            if document is not None and document.warnings:
+                self.result.parse_warnings[exchange.url] = list(document.warnings)
             for row, location in rows:
                 self.result.records.append(CapturedRecord(
                     url=exchange.url, role=task.role, record_type=row["record_type"],
@@ -454,6 +472,8 @@ class _Run:
             ("isPartOf", str(settings.home.resolve().name or settings.home.resolve())),
             ("http-header-user-agent", settings.user_agent),
             ("robots", ROBOTS_IGNORED if settings.ignore_robots else ROBOTS_OBEYED),
+            ("tls-verification", "off (--insecure): HTTPS certificates were not checked" if settings.insecure
+             else "on"),
             ("capture-id", self.result.capture_id),
             ("command", self.command),
             ("extractor", EXTRACTOR),

@@ -70,6 +70,7 @@ class Limits:
     max_redirects: int = 10
     user_agent: str = DEFAULT_USER_AGENT
     digest: str = "sha256"
+    verify_tls: bool = True  # False: HTTPS certificates are not checked (--insecure)
 
 
 @dataclasses.dataclass(kw_only=True)
@@ -94,6 +95,7 @@ class Exchange:
     error: FetchError | None = None
     body: bytes | None = None  # transfer-decoded payload, kept only for HTML
     ended_at: dt.datetime | None = None
+    tls_verified: bool | None = None  # for https: whether the certificate was checked
 
     def header(self, name: str) -> str | None:
         name = name.lower()
@@ -448,6 +450,8 @@ class Fetcher:
         self.limits = limits
         self._local = threading.local()
         self._environment: dict[tuple[str, str], Mapping[str, Any]] = {}
+        if not limits.verify_tls:  # the operator chose it (--insecure): warcinfo and the records say so
+            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
 
     def _transport(self) -> _Transport:
         transport = getattr(self._local, "transport", None)
@@ -461,7 +465,8 @@ class Fetcher:
         settings = self._environment.get(key)
         if settings is None:
             probe = requests.Session()
-            settings = self._environment[key] = probe.merge_environment_settings(url, {}, True, None, None)
+            settings = self._environment[key] = probe.merge_environment_settings(
+                url, {}, True, self.limits.verify_tls, None)
             probe.close()
         return settings
 
@@ -524,6 +529,7 @@ class Fetcher:
             started_at=_now(),
             response_hashes=Hashes(sha1=sha1),
             payload_hashes=Hashes(sha1=sha1),
+            tls_verified=self.limits.verify_tls if url.lower().startswith("https:") else None,
         )
         ctx = _Context(
             exchange=exchange,
@@ -617,7 +623,7 @@ def _classify(exchange: Exchange, ctx: _Context, exc: Exception) -> FetchError:
     root = _root_cause(exc)
     if isinstance(root, ssl.SSLCertVerificationError):
         return ConnectFailed(f"{url}: TLS certificate not trusted ({root.verify_message}); "
-                             "set REQUESTS_CA_BUNDLE to a CA file that trusts it")
+                             "set REQUESTS_CA_BUNDLE to a CA file that trusts it, or capture with --insecure")
     if isinstance(root, ssl.SSLError):
         return ConnectFailed(f"{url}: TLS handshake failed ({_short(root)})")
     if ctx.remaining() <= 0:

@@ -11,13 +11,16 @@ every transaction still in the WAL (and trusting a file that a checkpoint rewrit
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import socket
 import sqlite3
 import sys
+import tempfile
 import threading
+import types
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import IO, TYPE_CHECKING, Any, Callable
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
@@ -247,7 +250,8 @@ def listen(host: str, port: int) -> socket.socket:
 def serve(*, catalogue: Path, host: str = "127.0.0.1", port: int = 8001,
           on_ready: Callable[[str], None] | None = None, stop: threading.Event | None = None) -> None:
     """Serve ``catalogue`` read-only until SIGINT or SIGTERM; ``on_ready`` gets the database's URL once
-    requests are answered. A signal handled by ``stop`` before the server took over stops it at once."""
+    requests are answered (sys.stdout and sys.stderr are the terminal's while it runs, the log's after).
+    A signal handled by ``stop`` before the server took over stops it at once."""
     app = datasette(catalogue=catalogue)
     import uvicorn
 
@@ -263,12 +267,60 @@ def serve(*, catalogue: Path, host: str = "127.0.0.1", port: int = 8001,
             if stop is not None and stop.is_set():
                 self.should_exit = True
             elif on_ready is not None:
-                on_ready(url)
+                with contextlib.redirect_stdout(terminal[0]), contextlib.redirect_stderr(terminal[1]):
+                    on_ready(url)  # speaks to the terminal, not the log
 
     config = uvicorn.Config(app.app(), lifespan="on", log_level="warning", access_log=False)
+    log = _Log(Path(tempfile.gettempdir()) / f"archiver-browse-{os.getpid()}.log")
+    terminal = sys.stdout, sys.stderr
+    _tell_failures(terminal=sys.stderr, log=log.path)
     try:
-        # Datasette prints failed queries and their tracebacks to stdout: messages, so they go to stderr
-        with contextlib.redirect_stdout(sys.stderr):
+        # Datasette prints failed queries and tracebacks (to stdout and stderr): they go to the log, and
+        # each failed request is one line on the terminal (_tell_failures)
+        with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
             Server(config).run(sockets=[sock])
     finally:
         sock.close()
+        log.close()
+
+
+class _Log(io.TextIOBase):
+    """A file made at the first write, in append mode."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._file: IO[str] | None = None
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if self._file is None:
+            self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - closed by close()
+        written = self._file.write(text)
+        self._file.flush()
+        return written
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+        super().close()
+
+
+def _tell_failures(*, terminal: IO[str], log: Path) -> None:
+    """A Datasette plugin: each request that fails is one line on ``terminal``, naming ``log``."""
+    from datasette import hookimpl
+    from datasette.plugins import pm
+
+    def handle_exception(request: Any, exception: BaseException) -> None:
+        what = (str(exception).strip().splitlines() or [type(exception).__name__])[0]
+        print(f"Failed: {request.method} {request.full_path}: {getattr(exception, 'status', 500)} {what} "
+              f"(details in {log})", file=terminal, flush=True)
+
+    if pm.get_plugin(FAILURES_PLUGIN) is not None:
+        pm.unregister(name=FAILURES_PLUGIN)
+    pm.register(types.SimpleNamespace(handle_exception=hookimpl(tryfirst=True)(handle_exception)),
+                name=FAILURES_PLUGIN)
+
+
+FAILURES_PLUGIN = "archiver-failures"
