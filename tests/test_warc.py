@@ -196,3 +196,27 @@ def test_record_ids_are_random_uuids_and_a_forked_child_never_repeats_its_parent
         os._exit(0)
     os.waitpid(child, 0)
     assert os.read(read, 100).decode() != new_record_id()
+
+
+@pytest.mark.parametrize("compress_level", [6, 0], ids=["gzip", "uncompressed"])
+def test_read_http_head_gives_the_head_as_written_and_the_payload_digest(tmp_path, compress_level):
+    """The head a 304's revisit copies from its original: exact bytes up to the blank line, however
+    long (a head of 40 KB spans many reads), and the record's WARC-Payload-Digest."""
+    from archiver.errors import StoreError
+    from archiver.warc import read_http_head
+
+    head = (b"HTTP/1.1 200 OK\r\n" + b"".join(b"X-Long-%d: %s\r\n" % (n, b"v" * 400) for n in range(100))
+            + b"Content-Type: text/html\r\n\r\n")
+    body = os.urandom(100_000)
+    block = Block.from_bytes(head + body, sha1=False)
+    record = Record(type="response", record_id=new_record_id(), date=dt.datetime.now(dt.timezone.utc),
+                    fields=[("WARC-Target-URI", "http://example.test/"), ("Content-Type", "application/http; "
+                            "msgtype=response"), ("WARC-Payload-Digest", "sha256:abc")], block=block)
+    writer = WarcWriter(tmp_path, warcinfo_fields=WARCINFO, compress_level=compress_level)
+    [(location)] = writer.write_all([record])
+    [(other)] = writer.write_all([resource(b"no HTTP here")])
+    writer.close()
+    [path] = tmp_path.glob("*.warc*")
+    assert read_http_head(path, location.offset) == (head, "sha256:abc")
+    with pytest.raises(StoreError, match=f"no HTTP response record at offset {other.offset} of "):
+        read_http_head(path, other.offset)

@@ -231,30 +231,32 @@ class _Previous:
 
 def _previous(reader: sa.Connection, urls: list[str], event_id: int) -> dict[str, _Previous]:
     """Each URL's newest classification by another event; for its version, the last good one (not
-    gone or failed); and whether any of them got a response. One query per
-    :data:`archiver.catalogue.IN_LIST` URLs: both rows come from the same ranking, and a row that is
-    both is read once."""
+    gone or failed); and, for a URL gone without a version, whether any earlier check got a
+    response. One query per :data:`archiver.catalogue.IN_LIST` URLs (both rows come from the same
+    ranking, and a row that is both is read once), and one more for the few gone without a version."""
     c = cat.changes
     good = c.c.change.notin_((cat.ChangeClass.GONE, cat.ChangeClass.FAILED))
     order = (c.c.at.desc(), c.c.id.desc())
     latest: dict[str, dict[str, Any]] = {}
     last_good: dict[str, dict[str, Any]] = {}
-    responded: set[str] = set()
     for chunk in cat.chunked(sorted(set(urls))):
         ranked = sa.select(c.c.url, c.c.detail, good.label("good"),
                            sa.func.row_number().over(partition_by=c.c.url, order_by=order).label("newest"),
-                           sa.func.row_number().over(partition_by=(c.c.url, good), order_by=order).label("kind_rank"),
-                           sa.func.max(c.c.record_id).over(partition_by=c.c.url).label("response")
+                           sa.func.row_number().over(partition_by=(c.c.url, good), order_by=order).label("kind_rank")
                            ).where(c.c.url.in_(chunk), c.c.capture_event_id != event_id).subquery()
         for row in reader.execute(sa.select(ranked).where(
                 sa.or_(ranked.c.newest == 1, sa.and_(ranked.c.good, ranked.c.kind_rank == 1)))):
             detail = json.loads(row.detail)
             if row.newest == 1:
                 latest[row.url] = detail
-                if row.response is not None:
-                    responded.add(row.url)
             if row.good and row.kind_rank == 1:
                 last_good[row.url] = detail
+    unversioned = [url for url, detail in latest.items()
+                   if detail.get("state") == "gone" and last_good.get(url, {}).get("version_record_id") is None]
+    responded: set[str] = set()
+    for chunk in cat.chunked(unversioned):  # rare: a URL only ever refused, failed or gone
+        responded.update(reader.execute(sa.select(c.c.url).distinct().where(
+            c.c.url.in_(chunk), c.c.record_id.is_not(None), c.c.capture_event_id != event_id)).scalars())
     found = {}
     for url, detail in latest.items():
         good_detail = last_good.get(url, {})

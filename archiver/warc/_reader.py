@@ -87,6 +87,9 @@ class _HashingReader:
         return data
 
 
+_HEAD_READ = 4096  # compressed bytes read at a time for an HTTP head
+
+
 @contextlib.contextmanager
 def _record_at(path: Path, offset: int, *, parse_http: bool) -> Iterator[tuple[ArchiveIterator, Any]]:
     """(iterator, record) for the record at ``offset`` of ``path``, the file open meanwhile."""
@@ -253,15 +256,44 @@ def _hash_http_payload(block: _HashingReader, declared: str | None) -> tuple[int
 
 def read_http_head(path: Path, offset: int) -> tuple[bytes, str | None]:
     """The HTTP status line and headers of the response record at ``offset``, exactly as its block
-    holds them (up to and including the blank line), and its WARC-Payload-Digest."""
-    with _record_at(path, offset, parse_http=False) as (_, record):
-        head = b""
-        while (end := head.find(b"\r\n\r\n")) < 0:
-            data = record.raw_stream.read(READ_SIZE)
-            if not data:
+    holds them (up to and including the blank line), and its WARC-Payload-Digest.
+
+    A re-crawl asks this once per URL answered 304, so it inflates only the start of the record's
+    gzip member, as far as the end of the HTTP head, rather than walking the record with warcio."""
+    try:
+        fh = open(path, "rb")
+    except OSError as exc:
+        raise StoreError(f"cannot read {path}: {exc.strerror}") from None
+    with fh:
+        fh.seek(offset)
+        chunk = fh.read(_HEAD_READ)
+        inflate = zlib.decompressobj(31) if chunk[:2] == b"\x1f\x8b" else None
+        data = b""
+        fields: dict[bytes, bytes] | None = None
+        while True:
+            data += inflate.decompress(chunk) if inflate is not None else chunk
+            warc_end = data.find(b"\r\n\r\n")
+            if fields is None and warc_end >= 0:
+                fields = {name.strip().lower(): value.strip() for name, _, value in
+                          (line.partition(b":") for line in data[:warc_end].split(b"\r\n")[1:])}
+                length = fields.get(b"content-length", b"")
+                if not length.isdigit():
+                    raise StoreError(f"the record at offset {offset} of {path} has no valid Content-Length")
+            if fields is not None:
+                block_end = warc_end + 4 + int(fields[b"content-length"])
+                http_end = data.find(b"\r\n\r\n", warc_end + 4, block_end)
+                if http_end >= 0:
+                    break
+                if len(data) >= block_end:  # the whole block read, and no HTTP head in it
+                    chunk = b""
+                else:
+                    chunk = fh.read(_HEAD_READ)
+            else:
+                chunk = fh.read(_HEAD_READ)
+            if not chunk or (inflate is not None and inflate.eof):
                 raise StoreError(f"no HTTP response record at offset {offset} of {path}")
-            head += data
-        return head[:end + 4], record.rec_headers.get_header("WARC-Payload-Digest")
+    digest = fields.get(b"warc-payload-digest")
+    return data[warc_end + 4:http_end + 4], digest.decode("ascii", "replace") if digest is not None else None
 
 
 def read_http_payload(path: Path, offset: int, *, limit: int) -> tuple[bytes, str | None]:
