@@ -12,8 +12,8 @@ import sqlalchemy as sa
 
 from archiver import catalogue as cat
 
-from .conftest import run_archiver
-from .servers import page, send
+from .conftest import invoke_archiver
+from .servers import ScriptedServer, page, send
 
 CITED = 40
 PIPE_SIZE = 4096  # the least a pipe holds: every command below writes more than this after its first line
@@ -27,6 +27,10 @@ def post_html() -> str:
 
 @pytest.fixture
 def many_links(server):
+    return serve_many_links(server)
+
+
+def serve_many_links(server: ScriptedServer) -> str:
     server.route("/post", page(post_html()))
     for n in range(CITED):
         server.route(f"/cited-{n}.html", page(f"<html><head><title>Cited {n}</title></head><body><article><p>The "
@@ -73,17 +77,23 @@ def test_capture_output_cut_short_ends_quietly_with_everything_catalogued(many_l
     assert responses - expected == {f"{base}/robots.txt"}
 
 
-@pytest.fixture
-def captured(many_links, home):
-    result = run_archiver("capture", many_links, "--home", str(home), "--allow-private")
+@pytest.fixture(scope="module")
+def captured(tmp_path_factory):
+    """The post and its 80 links captured once for the read commands below, which only read."""
+    server = ScriptedServer()
+    url = serve_many_links(server)
+    home = tmp_path_factory.mktemp("pipes") / "collection"
+    result = invoke_archiver("capture", url, "--home", str(home), "--allow-private")
     assert result.returncode == 0, result.stderr
-    return many_links
+    yield url, home
+    server.close()
 
 
 @pytest.mark.parametrize("command", [["show", "{url}", "--nl"], ["search", "needle", "--nl", "--limit", "100"],
                                      ["export"], ["export", "--format", "cdxj"]])
-def test_read_output_cut_short_ends_quietly(captured, home, command):
-    args = [part.replace("{url}", captured) for part in command]
+def test_read_output_cut_short_ends_quietly(captured, command):
+    url, home = captured
+    args = [part.replace("{url}", url) for part in command]
     returncode, line, err = first_line_then_close(*args, "--home", str(home))
     assert (returncode, err) == (141, "")
     assert line
