@@ -73,8 +73,22 @@ def test_show_unknown_url(tmp_path):
     assert run_archiver("db", "upgrade", "--home", str(tmp_path)).returncode == 0  # a collection, empty
     result = run_archiver("show", "http://nowhere.example/", "--home", str(tmp_path))
     assert result.returncode == 2
-    assert result.stderr == ("Error: no parsed capture of http://nowhere.example/ in this collection "
-                             "(see `archiver reparse`)\n")
+    assert result.stderr == ("Error: http://nowhere.example/: not in the catalogue "
+                             "(archiver capture http://nowhere.example/ archives it)\n")
+
+
+def test_show_of_a_capture_never_parsed_points_at_reparse_which_parses_it(collection, site, tmp_path):
+    """A captured page without a document (its parse lost) is what `reparse` helps with, and show says so."""
+    with collection.catalogue.transaction() as connection:
+        for table in (cat.captions, cat.links, cat.reference_entries):
+            connection.execute(sa.delete(table))
+        connection.execute(sa.text(f"DELETE FROM {cat.FTS_TABLE}"))
+        connection.execute(sa.delete(cat.documents))
+    shown = invoke_archiver("show", site.post_url, "--home", str(tmp_path))
+    assert (shown.returncode, shown.stdout) == (2, "")
+    assert shown.stderr == f"Error: no parsed capture of {site.post_url} in this collection (see `archiver reparse`)\n"
+    assert invoke_archiver("reparse", site.post_url, "--home", str(tmp_path)).returncode == 0
+    assert json.loads(invoke_archiver("show", site.post_url, "--home", str(tmp_path), "--json").stdout)["title"]
 
 
 def test_reparse_needs_urls_or_all(tmp_path):

@@ -277,6 +277,10 @@ def newest_document(collection: Collection, url: str) -> dict[str, Any]:
                              .where(records.c.target_uri == page)
                              .order_by(records.c.warc_date.desc(), documents.c.id.desc()).limit(1)).mappings().first()
         if row is None:
+            captured = reader.execute(sa.select(records.c.id).where(
+                records.c.target_uri == page, records.c.record_type.in_(CAPTURE_TYPES)).limit(1)).first()
+            if captured is None:  # nothing to parse again: capture is what helps
+                raise InputError(f"{page}: not in the catalogue (archiver capture {page} archives it)")
             raise InputError(f"no parsed capture of {page} in this collection (see `archiver reparse`)")
         dead = dead_citations(collection.catalogue, row["id"])
         parts = {
