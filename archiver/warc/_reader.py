@@ -15,7 +15,7 @@ import sys
 import threading
 import zlib
 from pathlib import Path
-from typing import Any, Iterator, Protocol, TextIO
+from typing import Any, BinaryIO, Iterator, Protocol, TextIO
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
@@ -90,15 +90,20 @@ class _HashingReader:
 _HEAD_READ = 4096  # compressed bytes read at a time for an HTTP head
 
 
-@contextlib.contextmanager
-def _record_at(path: Path, offset: int, *, parse_http: bool) -> Iterator[tuple[ArchiveIterator, Any]]:
-    """(iterator, record) for the record at ``offset`` of ``path``, the file open meanwhile."""
+def _open_at(path: Path, offset: int) -> BinaryIO:
+    """``path`` opened for reading at ``offset``; StoreError, one line, if it cannot be."""
     try:
         fh = open(path, "rb")
     except OSError as exc:
         raise StoreError(f"cannot read {path}: {exc.strerror}") from None
-    with fh:
-        fh.seek(offset)
+    fh.seek(offset)
+    return fh
+
+
+@contextlib.contextmanager
+def _record_at(path: Path, offset: int, *, parse_http: bool) -> Iterator[tuple[ArchiveIterator, Any]]:
+    """(iterator, record) for the record at ``offset`` of ``path``, the file open meanwhile."""
+    with _open_at(path, offset) as fh:
         iterator = ArchiveIterator(fh, no_record_parse=not parse_http)
         record = next(iter(iterator), None)
         if record is None:
@@ -260,12 +265,7 @@ def read_http_head(path: Path, offset: int) -> tuple[bytes, str | None]:
 
     A re-crawl asks this once per URL answered 304, so it inflates only the start of the record's
     gzip member, as far as the end of the HTTP head, rather than walking the record with warcio."""
-    try:
-        fh = open(path, "rb")
-    except OSError as exc:
-        raise StoreError(f"cannot read {path}: {exc.strerror}") from None
-    with fh:
-        fh.seek(offset)
+    with _open_at(path, offset) as fh:
         chunk = fh.read(_HEAD_READ)
         inflate = zlib.decompressobj(31) if chunk[:2] == b"\x1f\x8b" else None
         data = b""
