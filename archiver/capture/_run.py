@@ -6,7 +6,9 @@ to find what to fetch next, and queues their rows in the ledger (:mod:`._ledger`
 them only after the WARC bytes they point to are written and fsynced, in batches.
 
 Roles: ``post`` (a URL given to capture), ``embed`` (a requisite of a post),
-``cited`` (a page a post cites), ``cited-embed`` (a requisite of a cited page).
+``cited`` (a page a post cites), ``cited-embed`` (a requisite of a cited page). A requisite that is a
+stylesheet, or a frame's HTML document, is parsed too, and what it loads is fetched with its role
+(see :func:`._tasks.parsed_embed` for how deep).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from ..net import (
     SharedHosts,
     check_url,
 )
-from ..parse import EXTRACTOR, Document, Page, analyse, page_only
+from ..parse import EXTRACTOR, Document, Page, analyse, embedded_links, media_type, page_only
 from ..warc import (
     Location,
     Record,
@@ -58,7 +60,7 @@ from ._changes import classify_event
 from ._leases import Leases
 from ._ledger import Ledger
 from ._results import CapturedRecord, CaptureEvent, CaptureResult, Failure, outcome
-from ._tasks import FOLLOW_UP, HostQueue, Previous, Robots, Task, refused
+from ._tasks import EMBEDDED, FOLLOW_UP, EmbeddedLinks, HostQueue, Previous, Robots, Task, parsed_embed, refused
 
 BATCH = 64
 ROBOTS_OBEYED = ("obey: followed links are fetched only if robots.txt (RFC 9309) allows them to archiver; "
@@ -276,7 +278,7 @@ class _Run:
             task.url,
             allow_private=self.settings.allow_private,
             trust_first=task.role == cat.Role.POST,
-            keep_body=task.role in FOLLOW_UP,
+            keep_body=self._keeps(task),
             conditional=task.previous.conditional_headers() if task.previous else None,
         )
         target: str | None = task.url
@@ -294,6 +296,14 @@ class _Run:
                     hops.append(refusal)
                     break
         return hops
+
+    @staticmethod
+    def _keeps(task: Task) -> Callable[[str, str | None], bool] | None:
+        """Which response bodies a task's fetch keeps, by URL and media type: a page's HTML (the
+        fetcher's default); a requisite's, when it is parsed; nothing else."""
+        if task.role in EMBEDDED:
+            return lambda url, media_type: parsed_embed(task, url=url, media_type=media_type)
+        return None if task.role in FOLLOW_UP else lambda url, media_type: False
 
     def _fetch_robots(self, url: str) -> list[Exchange]:
         with self.hosts.turn(url):
@@ -331,7 +341,7 @@ class _Run:
             original = self._already_archived(task, exchange, first=number == 0)
             last = number == len(hops) - 1
             page, document = self._parse(task, exchange, original) if last else (None, None)
-            fields = page.metadata_fields() if isinstance(page, Page) else notes if last else None
+            fields = page.metadata_fields() if isinstance(page, (Page, EmbeddedLinks)) else notes if last else None
             written = self._write_exchange(exchange, original, fields)
             rows = [(self._record_row(record, location, exchange, original), location) for record, location in written]
             self.ledger.hop(task, exchange, rows, document, redirect_of=previous, ids=fetch_ids)
@@ -352,13 +362,13 @@ class _Run:
         if page is None or not task.follow:
             return []
         return [
-            (Task(url=link.url, role=role, seed=task.seed, link_kind=link.kind, link_text=link.text or None),
-             fetch_ids)
+            (Task(url=link.url, role=role, seed=task.seed, link_kind=link.kind, link_text=link.text or None,
+                  link_tag=link.tag, depth=task.depth + 1 if task.role in EMBEDDED else 0), fetch_ids)
             for role in FOLLOW_UP[task.role]
             for link in (page.requisites if role in (cat.Role.EMBED, cat.Role.CITED_EMBED) else page.cited)
         ]
 
-    def _judge_seed(self, task: Task, final: Exchange, page: Page | ArchivedLinks | None) -> None:
+    def _judge_seed(self, task: Task, final: Exchange, page: Page | EmbeddedLinks | ArchivedLinks | None) -> None:
         if final.error is not None:
             self.result.seed_errors[task.seed] = final.error
         elif final.status == 304 and page is not None:
@@ -371,10 +381,11 @@ class _Run:
             self.result.documents[task.seed] = final.content_type or "unknown type"
 
     def _parse(self, task: Task, exchange: Exchange, original: "Previous | None"
-               ) -> tuple[Page | ArchivedLinks | None, Document | None]:
-        """What a post or cited page links to, and its parsed document (from a copy of the payload).
-        A revisit gets no document of its own: its payload's document is the original's. A page the
-        server says is not modified leads where its original led (:meth:`_read_archived_links`)."""
+               ) -> tuple[Page | EmbeddedLinks | ArchivedLinks | None, Document | None]:
+        """What a post or cited page links to, and its parsed document (from a copy of the payload);
+        what a stylesheet or frame loads (no document). A revisit gets no document of its own: its
+        payload's document is the original's. A page or requisite the server says is not modified
+        leads where its original led (:meth:`_read_archived_links`)."""
         if task.role not in FOLLOW_UP or exchange.error is not None or exchange.status is None:
             return None, None
         if exchange.status == 304 and original is not None:
@@ -389,11 +400,15 @@ class _Run:
         else:
             return None, None
         try:
+            if task.role in EMBEDDED:  # a stylesheet or a frame's document: what it loads, no document
+                parsed = parsed_embed(task, url=exchange.url, media_type=media_type(content_type))
+                return (EmbeddedLinks(links=embedded_links(payload, url=exchange.url, content_type=content_type))
+                        if parsed else None), None
             if original is not None:  # only what to fetch next: the payload's document is catalogued
                 return page_only(payload, url=exchange.url, content_type=content_type), None
             return analyse(payload, url=exchange.url, content_type=content_type)
         except Exception as exc:  # a parser bug must cost the parse, never the capture
-            return None, (None if original is not None else Document(
+            return None, (None if original is not None or task.role in EMBEDDED else Document(
                 url=exchange.url, warnings=[f"parser failed: {type(exc).__name__}: {exc}"]))
 
     def _read_archived_links(self, batch: list[tuple[Task, list[Exchange], Robots]]) -> None:

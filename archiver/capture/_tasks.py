@@ -1,5 +1,6 @@
-"""What a run fetches: tasks (a URL, its role, the link that led to it), the last capture a
-re-crawl asks about, and the queue that hands tasks to fetch workers, a few per host at a time."""
+"""What a run fetches: tasks (a URL, its role, the link that led to it), which requisites are parsed
+for what they load in turn, the last capture a re-crawl asks about, and the queue that hands tasks
+to fetch workers, a few per host at a time."""
 
 from __future__ import annotations
 
@@ -12,10 +13,16 @@ from pathlib import Path
 from .. import catalogue as cat
 from ..errors import FetchError
 from ..net import Exchange, RobotsPolicy, host_of
+from ..parse import EXTRACTOR, FRAME_TAGS, HTML_TYPES, Link, Outlinks, is_stylesheet
 from ..warc import Original
 
+# What a fetch of each role leads to: a requisite's requisites (a stylesheet's, a frame's) have its role.
 FOLLOW_UP: dict[str, tuple[cat.Role, ...]] = {
-    cat.Role.POST: (cat.Role.EMBED, cat.Role.CITED), cat.Role.CITED: (cat.Role.CITED_EMBED,)}
+    cat.Role.POST: (cat.Role.EMBED, cat.Role.CITED), cat.Role.CITED: (cat.Role.CITED_EMBED,),
+    cat.Role.EMBED: (cat.Role.EMBED,), cat.Role.CITED_EMBED: (cat.Role.CITED_EMBED,)}
+EMBEDDED = (cat.Role.EMBED, cat.Role.CITED_EMBED)
+MAX_FRAME_DEPTH = 2  # a frame is parsed when fewer frames than this hold it: frames nested 2 levels deep
+MAX_EMBED_DEPTH = 5  # a stylesheet is parsed when fewer stylesheets and frames than this lead to it (@import chains)
 
 
 def refused(url: str, error: FetchError) -> Exchange:
@@ -32,12 +39,36 @@ class Task:
     parent_fetch_id: int | None = None
     link_kind: str | None = None
     link_text: str | None = None
+    link_tag: str | None = None  # the tag (or CSS construct) of the link, for a requisite: a frame's is parsed
+    depth: int = 0  # the stylesheets and frames between the page and this requisite
     follow: bool = True  # fetch what the page embeds and cites (a re-fetch to confirm an anomaly does not)
     previous: "Previous | None" = None  # the last capture of this URL, for a conditional request
 
     @property
     def host(self) -> str:
         return host_of(self.url)
+
+
+def parsed_embed(task: Task, *, url: str, media_type: str | None) -> bool:
+    """Is the response at ``url`` (of ``media_type``, no parameters) to a requisite's task parsed for what it
+    loads in turn: a stylesheet not too deep in @imports, the HTML document of a frame not too deeply nested."""
+    if task.role not in EMBEDDED:
+        return False
+    if is_stylesheet(url=url, media_type=media_type):
+        return task.depth < MAX_EMBED_DEPTH
+    return (task.link_tag in FRAME_TAGS and (media_type is None or media_type in HTML_TYPES)
+            and task.depth < MAX_FRAME_DEPTH)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class EmbeddedLinks(Outlinks):
+    """What a stylesheet or a frame's document loads (:func:`archiver.parse.embedded_links`)."""
+
+    links: list[Link]
+
+    def metadata_fields(self) -> list[tuple[str, str]]:
+        """What the WARC metadata record of the stylesheet or frame says: its outlinks, each followed."""
+        return [("extractor", EXTRACTOR), *self.outlink_fields()]
 
 
 Robots = list[tuple[Task, list[Exchange], RobotsPolicy]]  # the robots.txt fetched for a task: its hops, its policy

@@ -32,7 +32,7 @@ import tempfile
 import threading
 import time
 import urllib.parse
-from typing import IO, Any, Generator, Mapping, cast
+from typing import IO, Any, Callable, Generator, Mapping, cast
 
 import requests
 import urllib3
@@ -471,15 +471,16 @@ class Fetcher:
         return settings
 
     def fetch(
-        self, url: str, *, allow_private: bool, trust_first: bool = False, keep_body: bool = True,
-        conditional: dict[str, str] | None = None,
+        self, url: str, *, allow_private: bool, trust_first: bool = False,
+        keep_body: Callable[[str, str | None], bool] | None = None, conditional: dict[str, str] | None = None,
     ) -> Generator[Exchange, None, None]:
         """Yield one exchange per hop: redirects are followed up to ``limits.max_redirects``.
 
         ``trust_first``: the first hop may go to any address (a URL the operator
         typed); redirects from it still obey ``allow_private``. ``conditional``:
         headers such as If-None-Match sent with the first hop only (they were
-        taken from an earlier capture of that URL).
+        taken from an earlier capture of that URL). ``keep_body``: whether a response's
+        body is kept (for parsing), by its URL and media type; by default an HTML page's is.
 
         The last exchange carries ``error`` when the chain ended in a failure; a
         chain that is too long ends with a ``TooManyRedirects`` error exchange.
@@ -520,7 +521,7 @@ class Fetcher:
         now = _now()
         return Exchange(url=url, started_at=now, ended_at=now, error=error)
 
-    def fetch_one(self, url: str, *, allow_private: bool, keep_body: bool = True,
+    def fetch_one(self, url: str, *, allow_private: bool, keep_body: Callable[[str, str | None], bool] | None = None,
                   headers: dict[str, str] | None = None) -> Exchange:
         """Fetch ``url`` once, without following redirects."""
         sha1 = self.limits.digest == "sha1"
@@ -545,7 +546,7 @@ class Fetcher:
             exchange.status = response.status
             exchange.reason = response.reason or ""
             exchange.headers = parse_headers(exchange)
-            keep = keep_body and _is_html(exchange.content_type)
+            keep = keep_body(url, exchange.content_type) if keep_body else _is_html(exchange.content_type)
             body = bytearray() if keep else None
             for chunk in response.stream(READ_SIZE, decode_content=False):
                 exchange.payload_hashes.update(chunk)

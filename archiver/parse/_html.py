@@ -1,5 +1,5 @@
 """The HTML vocabulary that parse/ shares: loading a page (its character set decided, its tree
-parsed from a copy of the bytes), the class and id tokens that name a page's parts (chrome,
+parsed from a copy of the bytes), what a link is, the class and id tokens that name a page's parts (chrome,
 share, comment and ad containers), and resolving a link to an absolute http(s) URL."""
 
 from __future__ import annotations
@@ -31,6 +31,24 @@ CHROME = frozenset({"nav", "navbar", "navigation", "menu", "sidebar", "widget", 
                     "breadcrumbs", "related", "share", "social", "comment", "comments", "pager", "tags", "labels"})
 
 
+FOLLOWED_KINDS = ("citation", "inline")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Link:
+    """A link of a page: its absolute URL, its class (``embed``, ``citation``, ...), its text, and the tag
+    (or, for a requisite, the construct: ``style``, ``css``, ``css-import``) it came from."""
+
+    url: str
+    kind: str
+    text: str = ""
+    tag: str = "a"
+
+    @property
+    def followed(self) -> bool:
+        return self.kind in FOLLOWED_KINDS
+
+
 def names(element: Element, words: frozenset[str]) -> bool:
     """Does a class or id token of ``element`` name one of ``words``?
 
@@ -57,7 +75,8 @@ def decide_encoding(raw: bytes, content_type: str | None) -> tuple[str, str]:
     meta = _META_CHARSET.search(raw[:4096])
     boms = [(name, "bom") for bom, name in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16"),
                                             (codecs.BOM_UTF16_BE, "utf-16")) if raw.startswith(bom)]
-    declared = [(_charset_param(content_type), "http-header"), *boms,
+    label = charset_label(content_type)
+    declared = [(_codec(label) if label else None, "http-header"), *boms,
                 (_codec(meta.group(1).decode("ascii", "replace")) if meta else None, "meta")]
     contradicted = False
     for name, source in declared:
@@ -96,11 +115,12 @@ def _detect(sample: bytes) -> str | None:
     return _codec(best.encoding) if best is not None else None
 
 
-def _charset_param(content_type: str | None) -> str | None:
+def charset_label(content_type: str | None) -> str | None:
+    """The ``charset`` parameter of a Content-Type header, as written (None if it has none)."""
     if not content_type:
         return None
     match = re.search(r"charset\s*=\s*[\"']?([^\s;\"']+)", content_type, re.I)
-    return _codec(match.group(1)) if match else None
+    return match.group(1) if match else None
 
 
 def _codec(label: str) -> str | None:

@@ -37,36 +37,24 @@ from ._html import (
     names,
     site,
 )
+from ._html import Link as Link  # where the other modules of parse/ have always found it
+from ._requisites import requisites
 
 # _has_ancestor's answers: (ancestor, words, stop) -> found
 _Known = dict[tuple[Element, frozenset[str], Element | None], bool]
 
-FOLLOWED_KINDS = ("citation", "inline")
 READABILITY_MIN_TEXT = 250
 DOMINANT = 2  # the largest of several <article>s is the post only when this many times the next
 BODY_MIN_TEXT = 200  # a body candidate chosen among several must have at least this much text
-EXTRACTOR = "archiver-extract/1"
+EXTRACTOR = "archiver-extract/2"  # 2: every requisite (none skipped as an ad), CSS and lazy images
 
 # Share and comment endpoints, recognised in a link's URL.
 _SHARE_URL = re.compile(r"(sharer|share-post|/share\b|/share\?|intent/tweet|addthis|sharethis|shareArticle|"
                         r"pin/create|whatsapp://send)", re.I)
 _COMMENT_URL = re.compile(r"(comment\.g|#comments?\b|#respond\b|/comments?/|[?&]replytocom=|showComment=)", re.I)
 _IMAGE_EXT = re.compile(r"\.(jpe?g|png|gif|webp|svg|bmp|avif)$", re.I)
-_REQUISITE_RELS = {"stylesheet", "icon", "shortcut", "apple-touch-icon", "preload", "manifest"}
 
 
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class Link:
-    url: str
-    kind: str
-    text: str = ""
-    tag: str = "a"
-
-    @property
-    def followed(self) -> bool:
-        return self.kind in FOLLOWED_KINDS
 
 
 class Outlinks:
@@ -81,6 +69,15 @@ class Outlinks:
     @property
     def cited(self) -> list[Link]:
         return [link for link in self.links if link.followed]
+
+    def outlink_fields(self) -> list[tuple[str, str]]:
+        """Every outlink with its class and whether it was followed (``outlink: URL citation followed``),
+        as a WARC metadata record lists them."""
+        fields = []
+        for link in self.links:
+            followed = "followed" if link.followed or link.kind == "embed" else "not-followed"
+            fields.append(("outlink", f"{link.url} {link.kind} {followed}"))
+        return fields
 
 
 @dataclasses.dataclass(kw_only=True)
@@ -99,10 +96,7 @@ class Page(Outlinks):
                   ("body-found-by", self.body_found_by or "none")]
         if self.title:
             fields.append(("title", " ".join(self.title.split())))
-        for link in self.links:
-            followed = "followed" if link.followed or link.kind == "embed" else "not-followed"
-            fields.append(("outlink", f"{link.url} {link.kind} {followed}"))
-        return fields
+        return fields + self.outlink_fields()
 
 
 
@@ -129,7 +123,7 @@ def classify_links(loaded: Loaded, body: Element | None, found_by: str | None) -
     if loaded.root is None:
         return []
     known: _Known = {}  # _has_ancestor's answers, shared by every link of the page
-    links = list(_requisites(loaded.root, loaded.base, known)) + list(
+    links = list(requisites(loaded.root, loaded.base)) + list(
         _anchors(loaded.root, body, loaded.base, page_host=site(loaded.url), detached=found_by == "readability",
                  known=known))
     return _dedupe(links)
@@ -194,42 +188,6 @@ def readability_body(root: Element) -> tuple[Element | None, str | None]:
     if len(" ".join(fragment.text_content().split())) < READABILITY_MIN_TEXT:
         return None, None  # too little text to be a post: cite nothing rather than guess
     return fragment, "readability"
-
-
-def _requisites(root: Element, base: str, known: _Known) -> Iterator[Link]:
-    for element in root.iter("img", "script", "link", "iframe", "embed", "source", "video", "audio",
-                             "input"):
-        if names(element, AD) or _has_ancestor(element, AD, stop=None, known=known):
-            continue
-        tag = element.tag
-        if tag == "link":
-            rels = set((element.get("rel") or "").lower().split())
-            if not rels & _REQUISITE_RELS:
-                continue
-            attribute = "href"
-        elif tag == "input":
-            if (element.get("type") or "").lower() != "image":
-                continue
-            attribute = "src"
-        else:
-            attribute = "src"
-        for value in _sources(element, attribute):
-            target = absolute(base, value)
-            if target:
-                yield Link(url=target, kind="embed", tag=tag)
-        if tag == "video" and element.get("poster"):
-            target = absolute(base, element.get("poster"))
-            if target:
-                yield Link(url=target, kind="embed", tag=tag)
-
-
-def _sources(element: Element, attribute: str) -> Iterator[str]:
-    if element.get(attribute):
-        yield element.get(attribute)
-    for candidate in (element.get("srcset") or "").split(","):
-        candidate = candidate.strip().split(" ")[0]
-        if candidate:
-            yield candidate
 
 
 def _anchors(root: Element, body: Element | None, base: str, *, page_host: str, detached: bool, known: _Known

@@ -1,0 +1,140 @@
+"""What a browser loads for a page without running its scripts: its requisites, every one (an image
+in an advertisement's container is loaded like any other).
+
+* images: ``img`` ``src`` and ``srcset``, the lazy-loading attributes (``data-src``, ``data-srcset``,
+  ``data-lazy-src``, ``data-original``) on ``img`` and ``source``, ``<picture><source srcset>``,
+  ``<input type=image>``, ``og:image`` and ``twitter:image``, and what ``<noscript>`` holds (whether the
+  parser made it elements or, in ``<head>``, text);
+* frames and objects: ``iframe``, ``frame``, ``embed src``, ``object data`` (:data:`FRAME_TAGS`);
+* media: ``video src poster``, ``audio``, ``source``, ``track``;
+* ``<link rel>`` stylesheet, preload, modulepreload, icon, apple-touch-icon, manifest; ``script src``;
+* CSS: ``url()`` and ``@import`` in ``<style>`` blocks and ``style=`` attributes (:mod:`._css`).
+
+Each is a ``Link(kind="embed")`` whose tag names where it was found. Only http(s) URLs are kept
+(``data:``, ``javascript:`` and the like load nothing from the network).
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import lxml.html
+from lxml import etree
+
+from ._css import css_links, stylesheet_links
+from ._html import Element, Link, absolute, load
+
+FRAME_TAGS = frozenset({"iframe", "frame", "embed", "object"})  # whose documents have requisites of their own
+STYLESHEET_TYPES = frozenset({"text/css"})
+OPAQUE_TYPES = frozenset({None, "application/octet-stream", "text/plain"})  # a stylesheet if its path says .css
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+_LAZY = ("data-src", "data-lazy-src", "data-original")
+# the attributes holding one URL, and those holding a srcset, of each tag (link, meta and input: when they load)
+_URLS = {"img": ("src", *_LAZY), "source": ("src", *_LAZY), "script": ("src",), "iframe": ("src",),
+         "frame": ("src",), "embed": ("src",), "object": ("data",), "video": ("src", "poster"), "audio": ("src",),
+         "track": ("src",), "input": ("src",), "link": ("href",), "meta": ("content",)}
+_SRCSETS = {"img": ("srcset", "data-srcset"), "source": ("srcset", "data-srcset")}
+_RELS = frozenset({"stylesheet", "preload", "modulepreload", "icon", "shortcut", "apple-touch-icon",
+                   "apple-touch-icon-precomposed", "manifest"})
+_IMAGE_META = frozenset({"og:image", "og:image:url", "og:image:secure_url", "twitter:image", "twitter:image:src"})
+
+
+def embedded_links(payload: bytes, *, url: str, content_type: str | None) -> list[Link]:
+    """What an embedded document served at ``url`` loads, one link per URL: a stylesheet's (type
+    ``text/css``, or no or an opaque type and a ``.css`` path) ``url()`` and ``@import`` links, resolved
+    against the stylesheet; an HTML document's (a frame's) requisites, resolved against its base
+    (no main text is looked for); anything else nothing."""
+    media = media_type(content_type)
+    if is_stylesheet(url=url, media_type=media):
+        links = stylesheet_links(payload, url=url, content_type=content_type)
+    elif media in HTML_TYPES or media is None:
+        loaded = load(payload, url=url, content_type=content_type)
+        links = list(requisites(loaded.root, loaded.base)) if loaded.root is not None else []
+    else:
+        return []
+    unique: dict[str, Link] = {}
+    for link in links:
+        unique.setdefault(link.url, link)
+    return list(unique.values())
+
+
+def media_type(content_type: str | None) -> str | None:
+    """The media type of a Content-Type header, lower case, without parameters (None without a header)."""
+    return content_type.split(";")[0].strip().lower() if content_type else None
+
+
+def is_stylesheet(*, url: str, media_type: str | None) -> bool:
+    """Is a response of ``media_type`` (no parameters) served at ``url`` a stylesheet?"""
+    path = url.partition("?")[0].partition("#")[0]
+    return media_type in STYLESHEET_TYPES or (media_type in OPAQUE_TYPES and path.lower().endswith(".css"))
+
+
+def requisites(root: Element, base: str) -> Iterator[Link]:
+    """Every requisite of the document ``root``, URLs resolved against ``base``, in document order
+    (repeats included)."""
+    for element in _elements(root):
+        tag = element.tag
+        if not isinstance(tag, str):
+            continue  # a processing instruction
+        if element.get("style"):
+            yield from css_links(element.get("style"), base=base, tag="style")
+        if tag == "style":
+            yield from css_links(element.text_content(), base=base, tag="style")
+        if not _loads(element):
+            continue
+        for attribute in _URLS.get(tag, ()):
+            target = absolute(base, element.get(attribute))
+            if target:
+                yield Link(url=target, kind="embed", tag=tag)
+        for attribute in _SRCSETS.get(tag, ()):
+            for candidate in srcset_urls(element.get(attribute) or ""):
+                target = absolute(base, candidate)
+                if target:
+                    yield Link(url=target, kind="embed", tag=tag)
+
+
+def _elements(root: Element) -> Iterator[Element]:
+    """The elements of the document, and those of each ``<noscript>`` the parser kept as text."""
+    for element in root.iter():
+        yield element
+        if element.tag == "noscript" and len(element) == 0 and "<" in (element.text or ""):
+            try:
+                fragments = lxml.html.fragments_fromstring(element.text)
+            except (etree.ParserError, ValueError):
+                continue
+            for fragment in fragments:
+                if not isinstance(fragment, str):
+                    yield from fragment.iter()
+
+
+def _loads(element: Element) -> bool:
+    """Does a browser load the URL of this ``link``, ``meta`` or ``input``? (Every other tag's: yes.)"""
+    if element.tag == "link":
+        return bool(set((element.get("rel") or "").lower().split()) & _RELS)
+    if element.tag == "meta":
+        return (element.get("property") or element.get("name") or "").lower() in _IMAGE_META
+    if element.tag == "input":
+        return (element.get("type") or "").lower() == "image"
+    return True
+
+
+def srcset_urls(value: str) -> Iterator[str]:
+    """The URL of each candidate of a ``srcset`` (HTML's parsing: a URL may hold commas, a candidate's
+    descriptors end at a comma outside parentheses)."""
+    position, end = 0, len(value)
+    while position < end:
+        while position < end and (value[position].isspace() or value[position] == ","):
+            position += 1
+        start = position
+        while position < end and not value[position].isspace():
+            position += 1
+        candidate = value[start:position]
+        if candidate.endswith(","):
+            candidate = candidate.rstrip(",")
+        else:
+            depth = 0
+            while position < end and (value[position] != "," or depth):
+                depth = max(0, depth + {"(": 1, ")": -1}.get(value[position], 0))
+                position += 1
+        if candidate:
+            yield candidate
