@@ -52,12 +52,13 @@ def test_blogger_post_body_links_are_cited_and_chrome_is_not():
                                                   "http://blog.example/2015/04/older.html"]
 
 
-def test_requisites_include_full_size_images_and_skip_ads():
+def test_requisites_include_full_size_images_and_ads():
     page, _ = links_of(BLOGGER)
     assert {link.url for link in page.requisites} == {
         "http://blog.example/css/bundle.css", "http://blog.example/favicon.ico",
         "http://blog.example/js/widgets.js", "http://blog.example/img/small.jpg",
         "http://blog.example/img/big.jpg", "http://blog.example/img/profile.jpg",
+        "http://ads.example/banner.gif",  # an ad's image is loaded like any other
     }
 
 

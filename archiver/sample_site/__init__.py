@@ -7,10 +7,14 @@ A few URLs behave like the real sites did: the Al Jazeera article answers throug
 its old address and is sent chunked, the Daily Star article is gzip-encoded for clients that
 accept it, and the Arabic SOHR page is windows-1256. ``manifest.json`` says what a correct
 crawler of the post fetches and what it leaves alone; :meth:`SampleSite.manifest` expands it.
+Its ``constructs`` part does the same for a second post, :data:`CONSTRUCTS_PATH`, which loads
+images, fonts, a frame and media in every way a page can without scripts. Each server counts the
+requests it answers (:meth:`SampleSite.requests`).
 """
 
 from __future__ import annotations
 
+import collections
 import gzip
 import hashlib
 import json
@@ -36,6 +40,7 @@ HOSTS: dict[str, str] = {
 FILES_DIR = Path(__file__).with_name("files")
 MANIFEST_PATH = Path(__file__).with_name("manifest.json")
 POST_PATH = "/2015/05/2015-qalamoun-offensive.html"
+CONSTRUCTS_PATH = "/2015/06/constructs.html"
 
 #: ``Server`` header of each host, as the real sites sent it in 2015.
 _SOFTWARE = {
@@ -67,6 +72,11 @@ _TYPES = {
     ".jpg": "image/jpeg",
     ".gif": "image/gif",
     ".ico": "image/x-icon",
+    ".webp": "image/webp",
+    ".woff2": "font/woff2",
+    ".mp4": "video/mp4",
+    ".mp3": "audio/mpeg",
+    ".vtt": "text/vtt",
 }
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([\w-]+)""", re.IGNORECASE)
 
@@ -140,6 +150,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._respond(send_body=False)
 
     def _respond(self, *, send_body: bool) -> None:
+        with self.server.requested_lock:
+            self.server.requested[self.path] += 1
         path = urlsplit(self.path).path
         if path.endswith("/"):
             path += "index.html"
@@ -208,6 +220,8 @@ class _HostServer(ThreadingHTTPServer):
         self.redirects: dict[str, str] = {}
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
+        self.requested: collections.Counter[str] = collections.Counter()  # request target -> requests
+        self.requested_lock = threading.Lock()
         super().__init__(address, _Handler)
 
     def server_bind(self) -> None:
@@ -253,6 +267,15 @@ class SampleSite:
         for name, base in self.bases.items():
             template = template.replace("{{%s}}" % name, base)
         return template
+
+    def requests(self, url: str) -> int:
+        """How many requests for ``url`` (its path and query) its host's server has answered."""
+        parts = urlsplit(url)
+        for server in self._servers:
+            if server.base == f"{parts.scheme}://{parts.netloc}":
+                with server.requested_lock:
+                    return server.requested[parts.path + (f"?{parts.query}" if parts.query else "")]
+        raise ValueError(f"{url} is not a URL of the sample site")
 
     def manifest(self) -> dict[str, Any]:
         """``manifest.json`` with every placeholder expanded for this run."""
