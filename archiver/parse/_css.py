@@ -16,7 +16,7 @@ from typing import Any, Iterator
 import tinycss2
 from tinycss2.bytes import decode_stylesheet_bytes
 
-from ._html import Link, absolute, charset_label
+from ._html import Link, charset_label, requisite_url
 
 MAX_CSS_BYTES = 1 << 20  # of a stylesheet read (bootstrap.css is 0.2 MB); the archived record stays whole
 MAX_CSS_URLS = 5_000  # links kept from one stylesheet; the rest are not fetched
@@ -46,7 +46,7 @@ def css_links(text: str, *, base: str, tag: str) -> list[Link]:
             stack.pop()
             continue
         value = _url(token, strings=importing or image_set)
-        target = absolute(base, value) if value is not None else None
+        target = requisite_url(base, value)
         if target:
             links.append(Link(url=target, kind="embed", tag=IMPORT_TAG if importing else tag))
         elif token.type == "function" and token.lower_name != "url":

@@ -207,6 +207,11 @@ def absolute(base: str, value: str | None) -> str | None:
     return quote_unsafe(urllib.parse.urlunsplit(parts._replace(fragment="")))
 
 
+def requisite_url(base: str, value: str | None) -> str | None:
+    """:func:`absolute`, but a blank value names nothing: ``src=" "`` loads nothing, not the page itself."""
+    return absolute(base, value) if value and not value.isspace() else None
+
+
 def site(url: str) -> str:
     host = (urllib.parse.urlsplit(url).hostname or "").lower()
     return host[4:] if host.startswith("www.") else host

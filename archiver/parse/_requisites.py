@@ -22,7 +22,7 @@ import lxml.html
 from lxml import etree
 
 from ._css import css_links, stylesheet_links
-from ._html import Element, Link, absolute, load
+from ._html import Element, Link, load, requisite_url
 
 FRAME_TAGS = frozenset({"iframe", "frame", "embed", "object"})  # whose documents have requisites of their own
 STYLESHEET_TYPES = frozenset({"text/css"})
@@ -83,12 +83,12 @@ def requisites(root: Element, base: str) -> Iterator[Link]:
         if not _loads(element):
             continue
         for attribute in _URLS.get(tag, ()):
-            target = absolute(base, element.get(attribute))
+            target = requisite_url(base, element.get(attribute))
             if target:
                 yield Link(url=target, kind="embed", tag=tag)
         for attribute in _SRCSETS.get(tag, ()):
             for candidate in srcset_urls(element.get(attribute) or ""):
-                target = absolute(base, candidate)
+                target = requisite_url(base, candidate)
                 if target:
                     yield Link(url=target, kind="embed", tag=tag)
 

@@ -1,0 +1,199 @@
+"""What a browser loads without running scripts: requisites of HTML documents and stylesheets
+(archiver.parse.embedded_links and the page's requisites), broken and hostile input included."""
+
+from __future__ import annotations
+
+import lxml.html
+import pytest
+
+from archiver.parse import FRAME_TAGS, embedded_links, page_only
+from archiver.parse._css import MAX_CSS_BYTES, MAX_CSS_URLS
+from archiver.parse._requisites import requisites, srcset_urls
+
+BASE = "http://blog.example/2015/06/post.html"
+CSS = "http://blog.example/static/css/site.css"
+
+
+def found(payload: bytes | str, url: str = BASE, content_type: str | None = "text/html; charset=utf-8"
+          ) -> list[tuple[str, str]]:
+    data = payload.encode() if isinstance(payload, str) else payload
+    return [(link.tag, link.url) for link in embedded_links(data, url=url, content_type=content_type)]
+
+
+def css(text: bytes | str, content_type: str | None = "text/css") -> list[tuple[str, str]]:
+    return found(text, url=CSS, content_type=content_type)
+
+
+def test_every_construct_a_browser_loads_without_scripts_is_found_with_its_tag():
+    html = """<!DOCTYPE html><html><head>
+<link rel="stylesheet" href="/s.css"><link rel="preload" as="font" href="/f.woff2">
+<link rel="modulepreload" href="/m.js"><link rel="shortcut icon" href="/favicon.ico">
+<link rel="apple-touch-icon" href="/touch.png"><link rel="manifest" href="/site.webmanifest">
+<link rel="alternate" href="/feed.xml"><link rel="canonical" href="/canonical.html">
+<meta property="og:image" content="/og.png"><meta name="twitter:image" content="/tw.png">
+<meta name="description" content="/not-a-url.png">
+<style>@import "imported.css"; .a { background: url(block.png) }</style>
+<script src="/app.js"></script></head><body>
+<img src="/a.png" srcset="/a-1x.png 1x, /a-2x.png 2x">
+<img data-src="/lazy.png" data-srcset="/lazy-1x.png 1x" data-lazy-src="/lazy-src.png" data-original="/orig.png">
+<picture><source srcset="/p1.webp 1x, /p2.webp 2x" data-srcset="/p3.webp"><img src="/p.png"></picture>
+<noscript><img src="/noscript.png"></noscript>
+<iframe src="/frame.html"></iframe><frameset><frame src="/old-frame.html"></frameset>
+<embed src="/e.swf"><object data="/o.pdf"></object>
+<video src="/v.mp4" poster="/poster.jpg"><source src="/v.webm"><track src="/v.vtt"></video>
+<audio src="/a.mp3"></audio><input type="image" src="/button.png"><input type="text" src="/no.png">
+<p style="background: url('/styled.png')">x</p><a href="/page.html">a page</a></body></html>"""
+    assert found(html) == [
+        ("link", "http://blog.example/s.css"), ("link", "http://blog.example/f.woff2"),
+        ("link", "http://blog.example/m.js"), ("link", "http://blog.example/favicon.ico"),
+        ("link", "http://blog.example/touch.png"), ("link", "http://blog.example/site.webmanifest"),
+        ("meta", "http://blog.example/og.png"), ("meta", "http://blog.example/tw.png"),
+        ("css-import", "http://blog.example/2015/06/imported.css"), ("style", "http://blog.example/2015/06/block.png"),
+        ("script", "http://blog.example/app.js"),
+        ("img", "http://blog.example/a.png"), ("img", "http://blog.example/a-1x.png"),
+        ("img", "http://blog.example/a-2x.png"), ("img", "http://blog.example/lazy.png"),
+        ("img", "http://blog.example/lazy-src.png"), ("img", "http://blog.example/orig.png"),
+        ("img", "http://blog.example/lazy-1x.png"),
+        ("source", "http://blog.example/p1.webp"), ("source", "http://blog.example/p2.webp"),
+        ("source", "http://blog.example/p3.webp"), ("img", "http://blog.example/p.png"),
+        ("img", "http://blog.example/noscript.png"),
+        ("iframe", "http://blog.example/frame.html"), ("frame", "http://blog.example/old-frame.html"),
+        ("embed", "http://blog.example/e.swf"), ("object", "http://blog.example/o.pdf"),
+        ("video", "http://blog.example/v.mp4"), ("video", "http://blog.example/poster.jpg"),
+        ("source", "http://blog.example/v.webm"), ("track", "http://blog.example/v.vtt"),
+        ("audio", "http://blog.example/a.mp3"), ("input", "http://blog.example/button.png"),
+        ("style", "http://blog.example/styled.png"),
+    ]
+    assert FRAME_TAGS == {"iframe", "frame", "embed", "object"}
+
+
+def test_images_in_advertisement_containers_are_requisites_like_any_other():
+    html = ('<html><body><div class="ad_body"><img src="/layout.png"></div><div id="ads">'
+            '<ins class="adsbygoogle"><img src="/banner.png"></ins></div>'
+            '<article><p>Text.</p><a href="http://news.example/story">a source</a></article></body></html>')
+    page = page_only(html.encode(), url=BASE, content_type="text/html")
+    assert [link.url for link in page.requisites] == ["http://blog.example/layout.png", "http://blog.example/banner.png"]
+
+
+def test_noscript_is_read_whether_the_parser_made_it_elements_or_text():
+    html = b'<html><head><noscript><img src="/head.png"></noscript></head><body><noscript><img src="/body.png">' \
+           b'</noscript></body></html>'
+    assert found(html) == [("img", "http://blog.example/head.png"), ("img", "http://blog.example/body.png")]
+    # a parser that runs scripts (html5lib's, a browser's) keeps what <noscript> holds as text
+    root = lxml.html.document_fromstring("<html><head><noscript></noscript></head><body></body></html>")
+    root.find(".//noscript").text = '<img src="/as-text.png"><link rel="stylesheet" href="/as-text.css">'
+    assert [(link.tag, link.url) for link in requisites(root, BASE)] == [
+        ("img", "http://blog.example/as-text.png"), ("link", "http://blog.example/as-text.css")]
+
+
+def test_data_javascript_and_other_schemes_load_nothing_from_the_network():
+    html = """<html><head><style>.a{background:url(data:image/png;base64,iVBORw0KGgo=)}</style></head><body>
+<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" srcset="data:image/png;base64,AAAA 1x, /real.png 2x">
+<iframe src="about:blank"></iframe><iframe src="javascript:void(0)"></iframe><embed src="file:///etc/passwd">
+<img src="ftp://files.example/a.png"><img src="mailto:someone@example.org"><img src="  ">
+<p style="background:url('data:image/svg+xml;utf8,<svg></svg>')">x</p></body></html>"""
+    assert found(html) == [("img", "http://blog.example/real.png")]
+
+
+def test_srcset_candidates_may_hold_commas():
+    assert list(srcset_urls("a.png 1x, b,c.png 2x,d.png, e.png (max-width: 1px, 2px) 3x , f.png")) == [
+        "a.png", "b,c.png", "d.png", "e.png", "f.png"]
+    assert list(srcset_urls("data:image/png;base64,AAA= 1x, x.png 2x")) == ["data:image/png;base64,AAA=", "x.png"]
+    assert list(srcset_urls(" ,, ")) == [] and list(srcset_urls(") a.png")) == [")"]  # "a.png": a descriptor
+
+
+def test_a_stylesheets_urls_everywhere_resolved_against_the_stylesheet():
+    text = """@charset "utf-8";
+@import url(reset.css);
+@import "print.css" print;
+@import url("theme.css") screen and (min-width: 100px);
+/* url(commented.png) and @import "commented.css"; */
+@font-face { font-family: X; src: url(../fonts/x.woff2) format("woff2"), url('../fonts/x.woff') format("woff"); }
+body { background: url( ../img/bg.png ) repeat-x; content: "url(not-a-url.png)"; }
+@media (min-width: 800px) { @supports (display: grid) { .deep { background-image: URL("../img/deep.png") } } }
+.set { background-image: image-set("../img/set-1x.png" 1x, url(../img/set-2x.png) 2x); }
+.escaped { background: url(../img/esc\\61 ped.png); }
+.same { background: url(../img/bg.png); }"""
+    assert css(text) == [
+        ("css-import", "http://blog.example/static/css/reset.css"),
+        ("css-import", "http://blog.example/static/css/print.css"),
+        ("css-import", "http://blog.example/static/css/theme.css"),
+        ("css", "http://blog.example/static/fonts/x.woff2"), ("css", "http://blog.example/static/fonts/x.woff"),
+        ("css", "http://blog.example/static/img/bg.png"), ("css", "http://blog.example/static/img/deep.png"),
+        ("css", "http://blog.example/static/img/set-1x.png"), ("css", "http://blog.example/static/img/set-2x.png"),
+        ("css", "http://blog.example/static/img/escaped.png"),
+    ]
+
+
+def test_a_stylesheet_importing_itself_is_one_link_to_itself():
+    assert css('@import "site.css"; @import url(site.css); .a { background: url(site.css) }') == [
+        ("css-import", CSS)]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("", []),
+    ('.a { background: url("unterminated.png', [("css", "http://blog.example/static/css/unterminated.png")]),
+    (".a { background: url(unclosed.png", [("css", "http://blog.example/static/css/unclosed.png")]),
+    (".a { background: url(bad url.png) } .b { background: url(good.png) }",
+     [("css", "http://blog.example/static/css/good.png")]),
+    ("@import ; @import 12px; @import url(); .a { background: url() }", []),
+    ("}}}{{{ .a { background: url(x.png) ]]] ))) ", [("css", "http://blog.example/static/css/x.png")]),
+    ('.a { content: "never closed \n .b { background: url(after-newline.png) }',
+     [("css", "http://blog.example/static/css/after-newline.png")]),
+    ("(" * 100_000 + "url(nested.png)", [("css", "http://blog.example/static/css/nested.png")]),
+    ("\x00\ufffd\udcff .a{background:url(\x00.png)}", [("css", "http://blog.example/static/css/\ufffd.png")]),
+])
+def test_broken_css_is_read_as_far_as_it_goes_and_never_raises(text, expected):
+    assert css(text.encode("utf-8", "surrogatepass")) == expected
+
+
+def test_css_is_decoded_as_css_says():
+    url = "url(caf\xe9.png)"
+    assert css(("@charset \"windows-1252\";" + url).encode("cp1252")) == [
+        ("css", "http://blog.example/static/css/caf\xe9.png")]
+    assert css(url.encode("cp1252"), content_type="text/css; charset=ISO-8859-1") == [
+        ("css", "http://blog.example/static/css/caf\xe9.png")]
+    assert css(b"\xef\xbb\xbf" + url.encode("utf-8"), content_type="text/css; charset=windows-1252") == [
+        ("css", "http://blog.example/static/css/caf\xe9.png")]  # the BOM wins
+    assert css(url.encode("cp1252")) == [("css", "http://blog.example/static/css/caf\ufffd.png")]
+
+
+def test_a_stylesheet_is_known_by_its_type_or_by_its_path_when_its_type_says_nothing():
+    text = b".a { background: url(a.png) }"
+    for content_type in ("text/css", "text/css; charset=utf-8", "application/octet-stream", "text/plain", None):
+        assert css(text, content_type=content_type) == [("css", "http://blog.example/static/css/a.png")]
+    for url, content_type in ((CSS, "image/png"), (CSS, "application/javascript"),
+                              ("http://blog.example/a.png", "application/octet-stream")):
+        assert found(text, url=url, content_type=content_type) == []
+    assert found(b'<img src="a.png">', url="http://blog.example/f/", content_type=None) == [
+        ("img", "http://blog.example/f/a.png")]
+
+
+def test_twenty_megabytes_of_css_are_read_up_to_the_cap():
+    head = b".first { background: url(first.png) }\n"
+    rule = b".r { color: red; margin: 0 auto; font: 12px/1.5 \"A\", serif }\n"
+    filler = rule * ((20 * 1024 * 1024) // len(rule))
+    text = head + filler + b".last { background: url(last.png) }"
+    assert len(text) > 20 * 1024 * 1024 and len(head + filler[:MAX_CSS_BYTES]) > MAX_CSS_BYTES
+    assert css(text) == [("css", "http://blog.example/static/css/first.png")]
+
+
+def test_ten_thousand_urls_are_cut_to_the_cap():
+    text = "".join(f".r{n} {{ background: url(img/{n}.png) }}\n" for n in range(10_000))
+    links = css(text)
+    assert MAX_CSS_URLS == 5_000
+    assert links == [("css", f"http://blog.example/static/css/img/{n}.png") for n in range(MAX_CSS_URLS)]
+
+
+@pytest.mark.parametrize("payload, expected", [
+    (b"", []),
+    (b"\x00\x01\x02\xff\xfe", []),
+    (b"<img src=a.png><iframe src=", [("img", "http://blog.example/2015/06/a.png")]),
+    (b"<html><head><base href='http://cdn.example/x/'></head><body><img src=b.png><img src='  c.png  '>",
+     [("img", "http://cdn.example/x/b.png"), ("img", "http://cdn.example/x/c.png")]),
+    (b"<p style='background:url(' ><img srcset=', , ,'><video poster>", []),
+    (b"<noscript><<<img src=n.png>", [("img", "http://blog.example/2015/06/n.png")]),
+    (b"<img src='http://[::1' ><img src='/a b.png'>", [("img", "http://blog.example/a%20b.png")]),
+])
+def test_broken_html_never_raises(payload, expected):
+    assert found(payload) == expected
