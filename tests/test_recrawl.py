@@ -298,3 +298,27 @@ def test_a_page_not_modified_recrawled_in_another_role_follows_that_roles_links(
                      not_modified.base + "/other.html": "new"}
     roles = {row[0].removeprefix(not_modified.base): row[1] for row in fetched(collection, 2)}
     assert roles == {"/cited.html": "post", "/map.png": "embed", "/other.html": "cited"}
+
+
+def test_stylesheets_and_frames_not_modified_lead_to_their_own_requisites(server, collection, home):
+    css = "text/css"
+    server.route("/post.html", conditional(b'<html><head><link rel="stylesheet" href="/a.css"></head><body><article>'
+                                        b'<p>The offensive began in May.</p><iframe src="/frame.html"></iframe>'
+                                        b'</article></body></html>', "text/html; charset=utf-8"))
+    server.route("/a.css", conditional(b'@import "b.css"; body { background: url(bg.png) }', css))
+    server.route("/b.css", conditional(b'@import "a.css"; @font-face { src: url(f.woff2) }', css))
+    server.route("/frame.html", conditional(b'<html><body><img src="/in-frame.png"></body></html>', "text/html"))
+    for name in ("/bg.png", "/f.woff2", "/in-frame.png"):
+        server.route(name, conditional(name.encode() * 20, "application/octet-stream"))
+    post = server.base + "/post.html"
+    first(collection, post)
+    found = again(collection, post)
+    assert set(found.values()) == {"unchanged"} and len(found) == 7
+    before, after = fetched(collection, 1), fetched(collection, 2)
+    assert [row[:5] for row in after] == [row[:5] for row in before]
+    assert {row[5] for row in after} == {304, None} and {row[5] for row in before} == {200, None}  # None: a.css again
+    parents = {(row[0].removeprefix(server.base), (row[4] or "").removeprefix(server.base)) for row in after}
+    assert parents == {("/post.html", ""), ("/a.css", "/post.html"), ("/frame.html", "/post.html"),
+                       ("/b.css", "/a.css"), ("/bg.png", "/a.css"), ("/a.css", "/b.css"), ("/f.woff2", "/b.css"),
+                       ("/in-frame.png", "/frame.html")}
+    assert_warcs_valid(home / "snapshots")
