@@ -277,13 +277,19 @@ def fetched(collection, event_id: int) -> list[tuple]:
                    row["http_status"]) for row in rows)
 
 
-def test_pages_not_modified_lead_where_their_originals_led(not_modified, collection, home):
-    post = not_modified.base + "/post.html"
+def unchanged_twice(collection, post: str, urls: int) -> tuple[list[tuple], list[tuple]]:
+    """Capture ``post`` and re-crawl it, nothing changed: the ``urls`` URLs unchanged, each reached from
+    the same parent by the same link; the fetches of the capture and of the re-crawl."""
     first(collection, post)
     found = again(collection, post)
-    assert set(found.values()) == {"unchanged"} and len(found) == 4
+    assert set(found.values()) == {"unchanged"} and len(found) == urls
     before, after = fetched(collection, 1), fetched(collection, 2)
     assert [row[:5] for row in after] == [row[:5] for row in before]
+    return before, after
+
+
+def test_pages_not_modified_lead_where_their_originals_led(not_modified, collection, home):
+    before, after = unchanged_twice(collection, not_modified.base + "/post.html", urls=4)
     assert {row[5] for row in after} == {304} and {row[5] for row in before} == {200}
     assert ("/map.png", "cited-embed", "embed") in {(row[0].removeprefix(not_modified.base), *row[1:3])
                                                     for row in after}
@@ -310,12 +316,7 @@ def test_stylesheets_and_frames_not_modified_lead_to_their_own_requisites(server
     server.route("/frame.html", conditional(b'<html><body><img src="/in-frame.png"></body></html>', "text/html"))
     for name in ("/bg.png", "/f.woff2", "/in-frame.png"):
         server.route(name, conditional(name.encode() * 20, "application/octet-stream"))
-    post = server.base + "/post.html"
-    first(collection, post)
-    found = again(collection, post)
-    assert set(found.values()) == {"unchanged"} and len(found) == 7
-    before, after = fetched(collection, 1), fetched(collection, 2)
-    assert [row[:5] for row in after] == [row[:5] for row in before]
+    before, after = unchanged_twice(collection, server.base + "/post.html", urls=7)
     assert {row[5] for row in after} == {304, None} and {row[5] for row in before} == {200, None}  # None: a.css again
     parents = {(row[0].removeprefix(server.base), (row[4] or "").removeprefix(server.base)) for row in after}
     assert parents == {("/post.html", ""), ("/a.css", "/post.html"), ("/frame.html", "/post.html"),

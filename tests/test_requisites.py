@@ -43,26 +43,16 @@ def test_every_construct_a_browser_loads_without_scripts_is_found_with_its_tag()
 <video src="/v.mp4" poster="/poster.jpg"><source src="/v.webm"><track src="/v.vtt"></video>
 <audio src="/a.mp3"></audio><input type="image" src="/button.png"><input type="text" src="/no.png">
 <p style="background: url('/styled.png')">x</p><a href="/page.html">a page</a></body></html>"""
-    assert found(html) == [
-        ("link", "http://blog.example/s.css"), ("link", "http://blog.example/f.woff2"),
-        ("link", "http://blog.example/m.js"), ("link", "http://blog.example/favicon.ico"),
-        ("link", "http://blog.example/touch.png"), ("link", "http://blog.example/site.webmanifest"),
-        ("meta", "http://blog.example/og.png"), ("meta", "http://blog.example/tw.png"),
-        ("css-import", "http://blog.example/2015/06/imported.css"), ("style", "http://blog.example/2015/06/block.png"),
-        ("script", "http://blog.example/app.js"),
-        ("img", "http://blog.example/a.png"), ("img", "http://blog.example/a-1x.png"),
-        ("img", "http://blog.example/a-2x.png"), ("img", "http://blog.example/lazy.png"),
-        ("img", "http://blog.example/lazy-src.png"), ("img", "http://blog.example/orig.png"),
-        ("img", "http://blog.example/lazy-1x.png"),
-        ("source", "http://blog.example/p1.webp"), ("source", "http://blog.example/p2.webp"),
-        ("source", "http://blog.example/p3.webp"), ("img", "http://blog.example/p.png"),
-        ("img", "http://blog.example/noscript.png"),
-        ("iframe", "http://blog.example/frame.html"), ("frame", "http://blog.example/old-frame.html"),
-        ("embed", "http://blog.example/e.swf"), ("object", "http://blog.example/o.pdf"),
-        ("video", "http://blog.example/v.mp4"), ("video", "http://blog.example/poster.jpg"),
-        ("source", "http://blog.example/v.webm"), ("track", "http://blog.example/v.vtt"),
-        ("audio", "http://blog.example/a.mp3"), ("input", "http://blog.example/button.png"),
-        ("style", "http://blog.example/styled.png"),
+    assert [(tag, url.removeprefix("http://blog.example")) for tag, url in found(html)] == [
+        ("link", "/s.css"), ("link", "/f.woff2"), ("link", "/m.js"), ("link", "/favicon.ico"), ("link", "/touch.png"),
+        ("link", "/site.webmanifest"), ("meta", "/og.png"), ("meta", "/tw.png"),
+        ("css-import", "/2015/06/imported.css"), ("style", "/2015/06/block.png"), ("script", "/app.js"),
+        ("img", "/a.png"), ("img", "/a-1x.png"), ("img", "/a-2x.png"), ("img", "/lazy.png"), ("img", "/lazy-src.png"),
+        ("img", "/orig.png"), ("img", "/lazy-1x.png"), ("source", "/p1.webp"), ("source", "/p2.webp"),
+        ("source", "/p3.webp"), ("img", "/p.png"), ("img", "/noscript.png"), ("iframe", "/frame.html"),
+        ("frame", "/old-frame.html"), ("embed", "/e.swf"), ("object", "/o.pdf"), ("video", "/v.mp4"),
+        ("video", "/poster.jpg"), ("source", "/v.webm"), ("track", "/v.vtt"), ("audio", "/a.mp3"),
+        ("input", "/button.png"), ("style", "/styled.png"),
     ]
     assert FRAME_TAGS == {"iframe", "frame", "embed", "object"}
 
