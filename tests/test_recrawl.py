@@ -11,11 +11,12 @@ import pytest
 import sqlalchemy as sa
 
 from archiver import catalogue as cat
+from archiver.capture import _run as run
 from archiver.capture import capture, recrawl
 from archiver.collection import open_collection
 from archiver.config import resolve
 from archiver.query import changes_since, diff, history
-from archiver.warc import read_record
+from archiver.warc import read_http_payload, read_record
 from archiver.warc._writer import warc_date
 
 from .changing_site import ChangingSite
@@ -306,7 +307,11 @@ def test_a_page_not_modified_recrawled_in_another_role_follows_that_roles_links(
     assert roles == {"/cited.html": "post", "/map.png": "embed", "/other.html": "cited"}
 
 
-def test_stylesheets_and_frames_not_modified_lead_to_their_own_requisites(server, collection, home):
+@pytest.mark.parametrize("extractor", ["same", "older"])
+def test_stylesheets_and_frames_not_modified_lead_to_their_own_requisites(server, collection, home, monkeypatch,
+                                                                           extractor):
+    """Their links are read from the catalogue; or, when another link extractor wrote the capture, from
+    the archived stylesheet or frame (an image not modified is not read)."""
     css = "text/css"
     server.route("/post.html", conditional(b'<html><head><link rel="stylesheet" href="/a.css"></head><body><article>'
                                         b'<p>The offensive began in May.</p><iframe src="/frame.html"></iframe>'
@@ -316,7 +321,13 @@ def test_stylesheets_and_frames_not_modified_lead_to_their_own_requisites(server
     server.route("/frame.html", conditional(b'<html><body><img src="/in-frame.png"></body></html>', "text/html"))
     for name in ("/bg.png", "/f.woff2", "/in-frame.png"):
         server.route(name, conditional(name.encode() * 20, "application/octet-stream"))
+    if extractor == "older":
+        monkeypatch.setattr(run._Run, "_extractor", lambda self, path: "archiver-extract/0")
+    read = []
+    monkeypatch.setattr(run, "read_http_payload", lambda *args, **kwargs: read.append(args) or read_http_payload(
+        *args, **kwargs))
     before, after = unchanged_twice(collection, server.base + "/post.html", urls=7)
+    assert len(read) == (4 if extractor == "older" else 0)  # the post, the frame and the two stylesheets
     assert {row[5] for row in after} == {304, None} and {row[5] for row in before} == {200, None}  # None: a.css again
     parents = {(row[0].removeprefix(server.base), (row[4] or "").removeprefix(server.base)) for row in after}
     assert parents == {("/post.html", ""), ("/a.css", "/post.html"), ("/frame.html", "/post.html"),

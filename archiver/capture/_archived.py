@@ -32,7 +32,7 @@ def _previous_from(row: sa.Row[Any], original: sa.Row[Any], collection: Collecti
     validators = dict((name.lower(), value) for name, value in json.loads(row.http_headers or "[]"))
     return Previous(record_pk=original.id, payload_sha256=original.payload_sha256,
                     path=collection.resolve(original.path), offset=original.offset, fetch_id=original.fetch_id,
-                    etag=validators.get("etag"),
+                    content_type=validators.get("content-type"), etag=validators.get("etag"),
                     last_modified=validators.get("last-modified"),
                     original=Original(record_id=original.warc_record_id, target_uri=original.target_uri,
                                      date=original.warc_date))

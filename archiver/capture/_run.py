@@ -365,7 +365,7 @@ class _Run:
             (Task(url=link.url, role=role, seed=task.seed, link_kind=link.kind, link_text=link.text or None,
                   link_tag=link.tag, depth=task.depth + 1 if task.role in EMBEDDED else 0), fetch_ids)
             for role in FOLLOW_UP[task.role]
-            for link in (page.requisites if role in (cat.Role.EMBED, cat.Role.CITED_EMBED) else page.cited)
+            for link in (page.requisites if role in EMBEDDED else page.cited)
         ]
 
     def _judge_seed(self, task: Task, final: Exchange, page: Page | EmbeddedLinks | ArchivedLinks | None) -> None:
@@ -392,6 +392,9 @@ class _Run:
             archived = self.archived.get(original.fetch_id) if original.fetch_id is not None else None
             if archived is not None:
                 return archived, None
+            if task.role in EMBEDDED and not parsed_embed(task, url=exchange.url,
+                                                          media_type=media_type(original.content_type)):
+                return None, None  # an image not modified: nothing to read it for
             payload, content_type = read_http_payload(original.path, original.offset, limit=self.settings.max_size)
         elif exchange.body is not None and 200 <= exchange.status < 300:
             payload = decode_content(exchange.body, exchange.header("content-encoding"),

@@ -84,6 +84,7 @@ class Previous:
     path: Path
     offset: int
     fetch_id: int | None = None  # the fetch that brought the original, whose follow-ups the catalogue holds
+    content_type: str | None = None  # as the last capture was served
     etag: str | None = None
     last_modified: str | None = None
 
