@@ -136,3 +136,22 @@ def test_frames_nest_two_levels_and_imports_chain_five_and_cycles_end(server, tm
     assert fetched == sorted(frames[:MAX_FRAME_DEPTH + 1] + [f"{url}.png" for url in parsed_frames]
                              + sheets[:MAX_EMBED_DEPTH + 1] + [f"{url}.png" for url in parsed_sheets])
     assert server.hits.count("/frame0") == 1 and server.hits.count("/sheet0") == 1
+
+
+def test_a_cited_pages_stylesheet_leads_to_its_own_requisites_as_cited_embeds(server, tmp_path):
+    server.route("/post.html", page('<html><body><article><p>The offensive began in May.</p>'
+                                    '<p>Source: <a href="/cited.html">the report</a>.</p></article></body></html>'))
+    server.route("/cited.html", page('<html><head><link rel="stylesheet" href="/cited.css"></head><body><article>'
+                                     '<p>The report.</p><iframe src="/cited-frame.html"></iframe></article></body>'
+                                     '</html>'))
+    server.route("/cited.css", lambda request: send(request, 200, b".a { background: url(bg.png) }", "text/css"))
+    server.route("/cited-frame.html", page('<html><body><img src="/in-frame.png"></body></html>'))
+    with open_collection(Settings(home=tmp_path, allow_private=True, operator="t"), mode="write") as collection:
+        capture([server.base + "/post.html"], collection=collection, command="t")
+        rows = collection.catalogue.rows(cat.fetches)
+    urls = {row["id"]: row["url"].removeprefix(server.base) for row in rows}
+    assert sorted((urls[row["id"]], row["role"], urls.get(row["parent_fetch_id"])) for row in rows
+                  if row["role"] != "robots") == [
+        ("/bg.png", "cited-embed", "/cited.css"), ("/cited-frame.html", "cited-embed", "/cited.html"),
+        ("/cited.css", "cited-embed", "/cited.html"), ("/cited.html", "cited", "/post.html"),
+        ("/in-frame.png", "cited-embed", "/cited-frame.html"), ("/post.html", "post", None)]

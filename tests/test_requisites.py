@@ -42,7 +42,8 @@ def test_every_construct_a_browser_loads_without_scripts_is_found_with_its_tag()
 <embed src="/e.swf"><object data="/o.pdf"></object>
 <video src="/v.mp4" poster="/poster.jpg"><source src="/v.webm"><track src="/v.vtt"></video>
 <audio src="/a.mp3"></audio><input type="image" src="/button.png"><input type="text" src="/no.png">
-<p style="background: url('/styled.png')">x</p><a href="/page.html">a page</a></body></html>"""
+<p style="background: url('/styled.png')">x</p><a href="/page.html">a page</a>
+<table background="/table.png"><tr><td background="/cell.png">x</td></tr></table></body></html>"""
     assert [(tag, url.removeprefix("http://blog.example")) for tag, url in found(html)] == [
         ("link", "/s.css"), ("link", "/f.woff2"), ("link", "/m.js"), ("link", "/favicon.ico"), ("link", "/touch.png"),
         ("link", "/site.webmanifest"), ("meta", "/og.png"), ("meta", "/tw.png"),
@@ -52,7 +53,7 @@ def test_every_construct_a_browser_loads_without_scripts_is_found_with_its_tag()
         ("source", "/p3.webp"), ("img", "/p.png"), ("img", "/noscript.png"), ("iframe", "/frame.html"),
         ("frame", "/old-frame.html"), ("embed", "/e.swf"), ("object", "/o.pdf"), ("video", "/v.mp4"),
         ("video", "/poster.jpg"), ("source", "/v.webm"), ("track", "/v.vtt"), ("audio", "/a.mp3"),
-        ("input", "/button.png"), ("style", "/styled.png"),
+        ("input", "/button.png"), ("style", "/styled.png"), ("table", "/table.png"), ("td", "/cell.png"),
     ]
     assert FRAME_TAGS == {"iframe", "frame", "embed", "object"}
 

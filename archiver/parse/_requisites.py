@@ -6,7 +6,8 @@ in an advertisement's container is loaded like any other).
   ``<input type=image>``, ``og:image`` and ``twitter:image``, and what ``<noscript>`` holds (whether the
   parser made it elements or, in ``<head>``, text);
 * frames and objects: ``iframe``, ``frame``, ``embed src``, ``object data`` (:data:`FRAME_TAGS`);
-* media: ``video src poster``, ``audio``, ``source``, ``track``;
+* media: ``video src poster``, ``audio``, ``source``, ``track``; the ``background`` attribute of
+  ``body``, ``table``, ``td`` and ``th`` (obsolete, still loaded);
 * ``<link rel>`` stylesheet, preload, modulepreload, icon, apple-touch-icon, manifest; ``script src``;
 * CSS: ``url()`` and ``@import`` in ``<style>`` blocks and ``style=`` attributes (:mod:`._css`).
 
@@ -32,7 +33,8 @@ _LAZY = ("data-src", "data-lazy-src", "data-original")
 # the attributes holding one URL, and those holding a srcset, of each tag (link, meta and input: when they load)
 _URLS = {"img": ("src", *_LAZY), "source": ("src", *_LAZY), "script": ("src",), "iframe": ("src",),
          "frame": ("src",), "embed": ("src",), "object": ("data",), "video": ("src", "poster"), "audio": ("src",),
-         "track": ("src",), "input": ("src",), "link": ("href",), "meta": ("content",)}
+         "track": ("src",), "input": ("src",), "link": ("href",), "meta": ("content",),
+         **dict.fromkeys(("body", "table", "td", "th"), ("background",))}
 _SRCSETS = {"img": ("srcset", "data-srcset"), "source": ("srcset", "data-srcset")}
 _RELS = frozenset({"stylesheet", "preload", "modulepreload", "icon", "shortcut", "apple-touch-icon",
                    "apple-touch-icon-precomposed", "manifest"})
