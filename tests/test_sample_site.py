@@ -274,3 +274,16 @@ def test_serve_binds_every_host_to_a_given_port() -> None:
     with serve(port=port) as site:
         assert {urlsplit(base).port for base in site.bases.values()} == {port}
         assert requests.get(site.post_url, timeout=10).status_code == 200
+
+
+def test_the_constructs_post_and_all_it_loads_are_served_with_their_types(
+    manifest: dict[str, Any], client: requests.Session
+) -> None:
+    types = {}
+    for entry in manifest["constructs"]["expected"]:
+        response = client.get(entry["url"])
+        assert response.status_code == entry["status"], entry["url"]
+        types[urlsplit(entry["url"]).path.rpartition(".")[2]] = response.headers["Content-Type"]
+    assert types == {"html": "text/html; charset=utf-8", "css": "text/css; charset=utf-8", "png": "image/png",
+                     "webp": "image/webp", "woff2": "font/woff2", "mp4": "video/mp4", "mp3": "audio/mpeg",
+                     "vtt": "text/vtt; charset=utf-8"}
