@@ -48,6 +48,7 @@ is missed. The corpus is found as bench/extraction.py finds it (bench/corpus.py)
 from __future__ import annotations
 
 import argparse
+import collections
 import dataclasses
 import gzip
 import json
@@ -114,7 +115,7 @@ _ICON_RELS = {"icon", "apple-touch-icon", "apple-touch-icon-precomposed", "mask-
 _IMAGE_METAS = {"og:image", "og:image:url", "og:image:secure_url", "twitter:image", "twitter:image:src"}
 _NOT_FETCHED = ("#", "javascript:", "mailto:", "tel:", "data:", "about:", "blob:", "sms:")
 _CSS_URL = re.compile(r"""url\(\s*(['"]?)([^'")]*?)\1\s*\)|@import\s+(['"])([^'"]+)\3""", re.I)
-_NOT_TEXT = {"script", "style", "noscript", "template", "head", "title", "meta", "link"}
+_BLOCKS = {"p", "div", "td", "th", "li", "dd", "pre", "blockquote", "section", "article", "main", "body", "center"}
 _SENTENCE_END = re.compile(r"[.!?](?=\s+[\"'“‘(\[]?[A-Z0-9])")
 
 
@@ -237,7 +238,7 @@ class Rewriter:
         in_picture = tag == "source" and element.getparent() is not None and element.getparent().tag == "picture"
         if name == "style":
             return self.css(value, f"{where}style attribute url()")
-        if name in ("srcset", "data-srcset", "imagesrcset"):
+        if (name in ("srcset", "data-srcset") and tag in ("img", "source")) or (tag, name) == ("link", "imagesrcset"):
             return self.srcset(value, how)
         if name in ("src", "data-src", "data-lazy-src", "data-original"):
             if name != "src" and tag not in ("img", "source", "iframe"):
@@ -280,7 +281,7 @@ def read_page(data: bytes) -> lxml.html.HtmlElement:
 
 def write_page(root: lxml.html.HtmlElement, path: Path) -> None:
     """The page as UTF-8, saying so in its only charset declaration."""
-    for meta in root.iter("meta"):
+    for meta in list(root.iter("meta")):
         if meta.get("charset") is not None or (meta.get("http-equiv") or "").lower() == "content-type":
             meta.drop_tree()
     head = root.find("head")
@@ -297,24 +298,28 @@ def write_page(root: lxml.html.HtmlElement, path: Path) -> None:
 
 def article_paragraph(source: lxml.html.HtmlElement, expected: lxml.html.HtmlElement
                       ) -> tuple[lxml.html.HtmlElement, str] | None:
-    """The element of ``source`` holding the first paragraph of Readability's ``expected`` output with
-    at least 100 characters, and how it was found: "same text" (the innermost element with the same
-    whitespace-collapsed text: Readability turns some ``<div>``s into ``<p>``s), else "same start"
-    (the shortest ``<p>`` or ``<div>`` whose text starts with the paragraph's first 60 characters)."""
+    """The block of ``source`` to cite from, and how it was found.
+
+    Readability's ``expected`` output is searched, in turn, for its paragraphs of at least 100
+    characters, its other paragraphs, and its whole text (a page without ``<p>``); the first of them
+    found in ``source`` gives the block: the innermost block with the same whitespace-collapsed text
+    ("same text"), else the innermost block whose text holds its first 60 characters ("containing":
+    Readability makes paragraphs of ``<br>``-separated text and of some ``<div>``s)."""
     body = source.find("body")
-    elements = [element for element in (body if body is not None else source).iter()
-                if isinstance(element.tag, str) and element.tag not in _NOT_TEXT]
-    texts = [squash(element.text_content()) for element in elements]
-    innermost = dict(zip(texts, elements, strict=True))  # the last element with a text is the deepest
-    wanted = [text for text in (squash(p.text_content()) for p in expected.iter("p")) if len(text) >= 100]
-    for text in wanted:
-        if text in innermost:
-            return innermost[text], "same text"
-    for text in wanted:
-        starting = [(len(found), index) for index, found in enumerate(texts)
-                    if elements[index].tag in ("p", "div") and found.startswith(text[:60])]
-        if starting:
-            return elements[min(starting)[1]], "same start"
+    blocks = [element for element in (body if body is not None else source).iter() if element.tag in _BLOCKS]
+    texts = [squash(element.text_content()) for element in blocks]
+    innermost = dict(zip(texts, blocks, strict=True))  # the last block with a text is the deepest
+    paragraphs = [squash(p.text_content()) for p in expected.iter("p")]
+    tiers = [[text for text in paragraphs if len(text) >= 100], [text for text in paragraphs if 0 < len(text) < 100],
+             [squash(expected.text_content())]]
+    for tier, label in zip(tiers, ("", " (a short paragraph)", " (no paragraph: the article's text)"), strict=True):
+        for text in tier:
+            if text in innermost:
+                return innermost[text], "same text" + label
+        for text in filter(None, tier):
+            holding = [(len(found), index) for index, found in enumerate(texts) if text[:60] in found]
+            if holding:
+                return blocks[min(holding)[1]], "containing" + label
     return None
 
 
@@ -372,7 +377,7 @@ class Site:
     port: int
     posts: list[Post]
     left_out: dict[str, str]  # post name -> why no post was made of it
-    cited_navigation: set[str]  # the cited pages' links (following them is a second hop)
+    cited_navigation: dict[str, Ref]  # the cited pages' links (following them is a second hop)
     cited_requisites: set[str]
 
     def static(self, access_log: Path) -> Static:
@@ -409,7 +414,7 @@ def build_site(corpus: Path, root: Path, port: int, posts: int | None = None) ->
     cited = aeb_pages(corpus)
     if not cited:
         raise SystemExit(f"no article-extraction-benchmark pages under {corpus}")
-    site = Site(root, port, [], {}, set(), set())
+    site = Site(root, port, [], {}, {}, set())
     for host in HOSTS:
         _write(root, f"http://{host}{READY}", b"ready\n")
     masters: dict[Path, Path] = {}
@@ -438,8 +443,8 @@ def build_site(corpus: Path, root: Path, port: int, posts: int | None = None) ->
         insert_citations(paragraph, citations)
         url = f"http://{POST_HOST}:{port}/{name}.html"
         write_page(source, root / POST_HOST / f"{name}.html")
-        for target, body in [*rewriter.bodies.items(), *((url, NAVIGATION_PAGE) for url in rewriter.navigation)]:
-            _write(root, target, body)
+        for served, body in [*rewriter.bodies.items(), *((link, NAVIGATION_PAGE) for link in rewriter.navigation)]:
+            _write(root, served, body)
         site.posts.append(Post(name, url, citations, rewriter.navigation, rewriter.requisites, matched))
     return site
 
@@ -453,7 +458,7 @@ def _cited_master(page: Path, sha: str, root: Path, port: int, site: Site) -> Pa
     write_page(document, master)
     for target, body in rewriter.bodies.items():
         _write(root, target, body)
-    site.cited_navigation |= set(rewriter.navigation)
+    site.cited_navigation |= rewriter.navigation
     site.cited_requisites |= set(rewriter.requisites)
     return master
 
@@ -470,15 +475,18 @@ class Measure:
     posts: int
     left_out: dict[str, str]
     citations: tuple[int, int]  # fetched, inserted
+    citations_missed: dict[str, int]  # post -> its citations not fetched
     navigation: tuple[int, int]  # followed, present
     navigation_in_article: tuple[int, int]
     worst_post: tuple[str, int, int]  # name, followed, present
     requisites: tuple[int, int]  # fetched, present
     requisites_missing: dict[str, int]  # how the page refers to them -> requisites not fetched
     cited_requisites: tuple[int, int]
-    cited_navigation_followed: int
+    cited_navigation_followed: dict[str, int]  # how the cited page refers to them -> links followed
+    paragraphs: dict[str, int]  # how the cited paragraph was found -> posts
     posts_fetched: int
-    elsewhere: list[str]  # URLs archiver fetched off the bench's hosts (catalogue), or requested unknown paths
+    off_site: list[str]  # URLs archiver fetched off the bench's hosts (its catalogue says)
+    unknown: list[str]  # URLs requested on the bench's hosts that the bench never wrote
     problems: list[str]
 
     def share(self, pair: tuple[int, int]) -> float:
@@ -517,7 +525,12 @@ def _key(url: str) -> str:
     return f"{split.hostname}{split.path}"
 
 
-def measure(site: Site, fetched: set[str], seconds: float, server: str, elsewhere: list[str],
+def tally(values: Iterable[str]) -> dict[str, int]:
+    """Each value and how often it comes, the most frequent first."""
+    return dict(collections.Counter(values).most_common())
+
+
+def measure(site: Site, fetched: set[str], seconds: float, server: str, off_site: list[str],
             problems: list[str]) -> Measure:
     def count(urls: Iterable[str]) -> tuple[int, int]:
         keys = [_key(url) for url in urls]
@@ -527,27 +540,26 @@ def measure(site: Site, fetched: set[str], seconds: float, server: str, elsewher
     per_post = sorted(((count(post.navigation)[0], post.name, len(post.navigation)) for post in site.posts),
                       reverse=True)
     worst = (per_post[0][1], per_post[0][0], per_post[0][2]) if per_post else ("-", 0, 0)
-    missing: dict[str, int] = {}
-    for post in site.posts:
-        for ref in post.requisites.values():
-            if _key(ref.url) not in fetched:
-                missing[ref.how] = missing.get(ref.how, 0) + 1
     known = {_key(url) for post in site.posts for url in
              [post.url, *post.citations, *post.navigation, *post.requisites]}
-    known |= {_key(url) for url in site.cited_navigation | site.cited_requisites}
+    known |= {_key(url) for url in [*site.cited_navigation, *site.cited_requisites]}
     unknown = sorted(key for key in fetched if key not in known and not key.endswith(("/robots.txt", READY)))
     return Measure(
         server=server, seconds=seconds, posts=len(site.posts), left_out=site.left_out,
         citations=count([url for post in site.posts for url in post.citations]),
+        citations_missed={post.name: missed for post in site.posts
+                          if (missed := len(post.citations) - count(post.citations)[0])},
         navigation=count([ref.url for ref in navigation]),
         navigation_in_article=count([ref.url for ref in navigation if ref.in_article]),
         worst_post=worst,
         requisites=count([url for post in site.posts for url in post.requisites]),
-        requisites_missing=dict(sorted(missing.items(), key=lambda item: -item[1])),
+        requisites_missing=tally(ref.how for post in site.posts for ref in post.requisites.values()
+                                 if _key(ref.url) not in fetched),
         cited_requisites=count(site.cited_requisites),
-        cited_navigation_followed=count(site.cited_navigation)[0],
+        cited_navigation_followed=tally(ref.how for ref in site.cited_navigation.values() if _key(ref.url) in fetched),
+        paragraphs=tally(post.paragraph for post in site.posts),
         posts_fetched=count([post.url for post in site.posts])[0],
-        elsewhere=elsewhere + [f"http://{key} (no such file)" for key in unknown], problems=problems)
+        off_site=off_site, unknown=[f"http://{key}" for key in unknown], problems=problems)
 
 
 def fetched_elsewhere(home: Path) -> list[str]:
@@ -633,14 +645,22 @@ def table(result: Measure) -> str:
     notes = [
         f"posts: {result.posts} served, {result.posts_fetched} fetched; server: {result.server}",
         f"cited pages' requisites (not aimed at): {percent(result.cited_requisites)}; cited pages' links "
-        f"followed (a second hop): {result.cited_navigation_followed}",
+        f"followed (a second hop): {sum(result.cited_navigation_followed.values())} "
+        f"({', '.join(f'{how} {n}' for how, n in result.cited_navigation_followed.items()) or 'none'})",
+        "the cited paragraph was found by " + ", ".join(f"{how}: {n}" for how, n in result.paragraphs.items()),
         "requisites not fetched, by how the post refers to them: "
         + (", ".join(f"{how} {n}" for how, n in result.requisites_missing.items()) or "none"),
     ]
     if result.left_out:
         notes.append(f"left out: {result.left_out}")
-    if result.elsewhere:
-        notes.append(f"{len(result.elsewhere)} URLs fetched off the site, e.g. {result.elsewhere[:3]}")
+    if result.citations_missed:
+        notes.append("citations not fetched, by post: "
+                     + ", ".join(f"{name} {n}" for name, n in result.citations_missed.items()))
+    if result.off_site:
+        notes.append(f"{len(result.off_site)} URLs fetched off the bench's hosts, e.g. {result.off_site[:3]}")
+    if result.unknown:
+        notes.append(f"{len(result.unknown)} URLs requested that the site does not have (port left out), e.g. "
+                     f"{result.unknown[:3]}")
     if result.problems:
         notes.append("archiver: " + "; ".join(result.problems))
     missed = result.missed()

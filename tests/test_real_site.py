@@ -33,7 +33,7 @@ def test_the_bench_builds_serves_and_counts_the_sample(measured):
     assert measured.posts == measured.posts_fetched == POSTS, measured.left_out
     assert measured.citations[1] == 3 * POSTS
     assert measured.navigation[1] > 0 and measured.requisites[1] > 0
-    assert measured.elsewhere == []  # nothing fetched off the bench's hosts, no path it never wrote
+    assert measured.off_site == []  # every URL of the site is on the bench's hosts
 
 
 @pytest.mark.xfail(strict=True, reason="issue 14: citations and requisites are being fixed; navigation followed "
