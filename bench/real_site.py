@@ -479,8 +479,9 @@ class Measure:
     navigation: tuple[int, int]  # followed, present
     navigation_in_article: tuple[int, int]
     worst_post: tuple[str, int, int]  # name, followed, present
+    posts_over_cap: int  # posts more than AIMS["navigation per post"] of whose links were followed
     requisites: tuple[int, int]  # fetched, present
-    requisites_missing: dict[str, int]  # how the page refers to them -> requisites not fetched
+    requisites_missing: dict[str, tuple[int, int]]  # how the post refers to them -> (not fetched, present)
     cited_requisites: tuple[int, int]
     cited_navigation_followed: dict[str, int]  # how the cited page refers to them -> links followed
     paragraphs: dict[str, int]  # how the cited paragraph was found -> posts
@@ -540,6 +541,8 @@ def measure(site: Site, fetched: set[str], seconds: float, server: str, off_site
     per_post = sorted(((count(post.navigation)[0], post.name, len(post.navigation)) for post in site.posts),
                       reverse=True)
     worst = (per_post[0][1], per_post[0][0], per_post[0][2]) if per_post else ("-", 0, 0)
+    requisites = [ref for post in site.posts for ref in post.requisites.values()]
+    present = collections.Counter(ref.how for ref in requisites)
     known = {_key(url) for post in site.posts for url in
              [post.url, *post.citations, *post.navigation, *post.requisites]}
     known |= {_key(url) for url in [*site.cited_navigation, *site.cited_requisites]}
@@ -552,9 +555,10 @@ def measure(site: Site, fetched: set[str], seconds: float, server: str, off_site
         navigation=count([ref.url for ref in navigation]),
         navigation_in_article=count([ref.url for ref in navigation if ref.in_article]),
         worst_post=worst,
+        posts_over_cap=sum(followed > AIMS["navigation per post"] for followed, _, _ in per_post),
         requisites=count([url for post in site.posts for url in post.requisites]),
-        requisites_missing=tally(ref.how for post in site.posts for ref in post.requisites.values()
-                                 if _key(ref.url) not in fetched),
+        requisites_missing={how: (missing, present[how]) for how, missing in tally(
+            ref.how for ref in requisites if _key(ref.url) not in fetched).items()},
         cited_requisites=count(site.cited_requisites),
         cited_navigation_followed=tally(ref.how for ref in site.cited_navigation.values() if _key(ref.url) in fetched),
         paragraphs=tally(post.paragraph for post in site.posts),
@@ -638,6 +642,8 @@ def table(result: Measure) -> str:
         ("navigation links followed / present", percent(result.navigation), "at most 1 %"),
         ("  of which in the article (expected.html)", percent(result.navigation_in_article), ""),
         ("  worst post", f"{worst[0]}: {worst[1]}/{worst[2]}", f"at most {AIMS['navigation per post']}"),
+        (f"  posts following more than {AIMS['navigation per post']}", f"{result.posts_over_cap}/{result.posts}",
+         "none"),
         ("requisites fetched / present", percent(result.requisites), "100 %"),
         ("seconds (archiver capture, wall)", f"{result.seconds:.1f}", ""),
     ]
@@ -649,7 +655,8 @@ def table(result: Measure) -> str:
         f"({', '.join(f'{how} {n}' for how, n in result.cited_navigation_followed.items()) or 'none'})",
         "the cited paragraph was found by " + ", ".join(f"{how}: {n}" for how, n in result.paragraphs.items()),
         "requisites not fetched, by how the post refers to them: "
-        + (", ".join(f"{how} {n}" for how, n in result.requisites_missing.items()) or "none"),
+        + (", ".join(f"{how} {n} of {present}" for how, (n, present) in result.requisites_missing.items())
+           or "none"),
     ]
     if result.left_out:
         notes.append(f"left out: {result.left_out}")
