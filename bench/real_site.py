@@ -478,6 +478,7 @@ class Measure:
     citations_missed: dict[str, int]  # post -> its citations not fetched
     navigation: tuple[int, int]  # followed, present
     navigation_in_article: tuple[int, int]
+    navigation_outside: dict[str, int]  # how the post refers to the links followed outside the article -> links
     worst_post: tuple[str, int, int]  # name, followed, present
     posts_over_cap: int  # posts more than AIMS["navigation per post"] of whose links were followed
     requisites: tuple[int, int]  # fetched, present
@@ -554,6 +555,7 @@ def measure(site: Site, fetched: set[str], seconds: float, server: str, off_site
                           if (missed := len(post.citations) - count(post.citations)[0])},
         navigation=count([ref.url for ref in navigation]),
         navigation_in_article=count([ref.url for ref in navigation if ref.in_article]),
+        navigation_outside=tally(ref.how for ref in navigation if not ref.in_article and _key(ref.url) in fetched),
         worst_post=worst,
         posts_over_cap=sum(followed > AIMS["navigation per post"] for followed, _, _ in per_post),
         requisites=count([url for post in site.posts for url in post.requisites]),
@@ -653,6 +655,8 @@ def table(result: Measure) -> str:
         f"cited pages' requisites (not aimed at): {percent(result.cited_requisites)}; cited pages' links "
         f"followed (a second hop): {sum(result.cited_navigation_followed.values())} "
         f"({', '.join(f'{how} {n}' for how, n in result.cited_navigation_followed.items()) or 'none'})",
+        "navigation links followed outside the article, by how the post refers to them: "
+        + (", ".join(f"{how} {n}" for how, n in result.navigation_outside.items()) or "none"),
         "the cited paragraph was found by " + ", ".join(f"{how}: {n}" for how, n in result.paragraphs.items()),
         "requisites not fetched, by how the post refers to them: "
         + (", ".join(f"{how} {n} of {present}" for how, (n, present) in result.requisites_missing.items())
