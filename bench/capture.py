@@ -820,6 +820,30 @@ def fallback_warning(server: Server) -> str:
 
 
 @contextlib.contextmanager
+def temporary_folder(prefix: str, keep: bool) -> Iterator[Path]:
+    """A new temp folder, removed on the way out (kept and named with ``keep``)."""
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield workdir
+    finally:
+        if keep:
+            log(f"kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def serving(choice: str, static: Static, workdir: Path, nginx_workers: int) -> Iterator[Server]:
+    """``static`` served (see :func:`start_server`) until the way out."""
+    server = start_server(choice, static, workdir, nginx_workers)
+    try:
+        log(f"serving with {server.kind} ({server.version})")
+        yield server
+    finally:
+        server.stop()
+
+
+@contextlib.contextmanager
 def served_site(args: argparse.Namespace) -> Iterator[tuple[Path, sitegen.Site, Server]]:
     """A temp folder holding the site of ``args.posts`` posts, served (``args.server``, ``args.nginx_workers``).
 
@@ -830,24 +854,14 @@ def served_site(args: argparse.Namespace) -> Iterator[tuple[Path, sitegen.Site, 
         raise KeyboardInterrupt(f"signal {signum}")
 
     signal.signal(signal.SIGTERM, on_signal)
-    workdir = Path(tempfile.mkdtemp(prefix="archiver-bench-"))
-    server: Server | None = None
-    try:
+    with temporary_folder("archiver-bench-", args.keep) as workdir:
         port = free_port()
         log(f"generating {args.posts} posts under {workdir} (port {port})")
         site = sitegen.generate(workdir / "site", posts=args.posts, port=port)
         log(f"site: {len(site.posts)} posts, {len(site.cited)} cited pages, {len(site.images)} images, "
             f"{len(site.css)} stylesheets = {len(site.urls)} URLs, {site.total_bytes / MB:.1f} MB")
-        server = start_server(args.server, site_static(site), workdir, args.nginx_workers)
-        log(f"serving with {server.kind} ({server.version})")
-        yield workdir, site, server
-    finally:
-        if server is not None:
-            server.stop()
-        if args.keep:
-            log(f"kept {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+        with serving(args.server, site_static(site), workdir, args.nginx_workers) as server:
+            yield workdir, site, server
 
 
 # --- main -----------------------------------------------------------------------------------------

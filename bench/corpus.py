@@ -6,7 +6,9 @@ The corpus (public test data no one on the project wrote; never copied into the 
 
 from __future__ import annotations
 
+import argparse
 import os
+import sys
 from pathlib import Path
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
@@ -27,3 +29,17 @@ def find_corpus(given: Path | None = None) -> Path | None:
 def absent_message(given: Path | None = None) -> str:
     return (f"the corpus is not there ({corpus_location(given)}). It is the shared folder of public test data "
             "(see its README.md); give it with --corpus DIR or ARCHIVER_CORPUS=DIR.")
+
+
+def corpus_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--corpus", type=Path, default=None,
+                        help="the shared corpus [$ARCHIVER_CORPUS, else ../shared/corpus beside the repo]")
+
+
+def require_corpus(given: Path | None, what: str) -> Path:
+    """The corpus folder; without it, says so on stderr as ``what`` and exits with status 2."""
+    corpus = find_corpus(given)
+    if corpus is None:
+        print(f"{what}: {absent_message(given)}", file=sys.stderr)
+        raise SystemExit(2)
+    return corpus

@@ -88,7 +88,7 @@ from pathlib import Path
 from typing import Callable
 
 import lxml.html
-from corpus import absent_message, find_corpus
+from corpus import corpus_argument, require_corpus
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
@@ -724,8 +724,7 @@ def write_results(section: str) -> None:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--corpus", type=Path, default=None,
-                        help="the shared corpus [$ARCHIVER_CORPUS, else ../shared/corpus beside the repo]")
+    corpus_argument(parser)
     parser.add_argument("--limit", type=int, default=None, metavar="N", help="at most N pages of each set")
     parser.add_argument("--sets", default=",".join(SETS), help=f"comma-separated subset of {','.join(SETS)}")
     parser.add_argument("--worst", type=int, default=0, metavar="N",
@@ -739,10 +738,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    corpus = find_corpus(args.corpus)
-    if corpus is None:
-        print(f"extraction benchmark: {absent_message(args.corpus)}", file=sys.stderr)
-        return 2
+    corpus = require_corpus(args.corpus, "extraction benchmark")
     chosen = [name.strip() for name in args.sets.split(",") if name.strip()]
     unknown = sorted(set(chosen) - set(SETS))
     if unknown:

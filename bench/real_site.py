@@ -54,10 +54,8 @@ import gzip
 import json
 import os
 import re
-import shutil
 import sqlite3
 import sys
-import tempfile
 import time
 import urllib.parse
 from pathlib import Path
@@ -75,9 +73,10 @@ from capture import (  # noqa: E402
     log,
     run_json,
     run_main,
-    start_server,
+    serving,
+    temporary_folder,
 )
-from corpus import absent_message, find_corpus  # noqa: E402
+from corpus import corpus_argument, require_corpus  # noqa: E402
 from extraction import decode_html, squash  # noqa: E402
 
 POST_HOST = "127.0.0.10"
@@ -607,9 +606,7 @@ class Bench:
 def run(bench: Bench) -> Measure:
     """Build, serve and capture the site; the temporary folder is removed (unless ``bench.keep``)."""
     archiver = find_archiver(bench.archiver)
-    workdir = Path(tempfile.mkdtemp(prefix="archiver-real-site-"))
-    server: Server | None = None
-    try:
+    with temporary_folder("archiver-real-site-", bench.keep) as workdir:
         port = free_port(HOSTS)
         log(f"building the site under {workdir} (port {port})")
         site = build_site(bench.corpus, workdir / "site", port, bench.posts)
@@ -618,16 +615,8 @@ def run(bench: Bench) -> Measure:
             f"{sum(len(p.requisites) for p in site.posts)} requisites"
             + (f"; left out: {site.left_out}" if site.left_out else ""))
         access_log = workdir / "access.log"
-        server = start_server(bench.server, site.static(access_log), workdir, 1)
-        log(f"serving with {server.kind} ({server.version}); capturing")
-        return capture(site, server, access_log, workdir, archiver)
-    finally:
-        if server is not None:
-            server.stop()
-        if bench.keep:
-            log(f"kept {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+        with serving(bench.server, site.static(access_log), workdir, 1) as server:
+            return capture(site, server, access_log, workdir, archiver)
 
 
 # --- report -------------------------------------------------------------------------------------
@@ -690,8 +679,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--posts", type=int, default=None, metavar="N",
                         help="N Readability test pages spread evenly over the sorted list [all]")
-    parser.add_argument("--corpus", type=Path, default=None,
-                        help="the shared corpus [$ARCHIVER_CORPUS, else ../shared/corpus beside the repo]")
+    corpus_argument(parser)
     parser.add_argument("--server", choices=("auto", "nginx", "python"), default="auto",
                         help="nginx, the Python fallback server, or nginx when installed [auto]")
     parser.add_argument("--archiver", help="archiver executable [.venv/bin/archiver, else on PATH]")
@@ -703,10 +691,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    corpus = find_corpus(args.corpus)
-    if corpus is None:
-        print(f"real-site benchmark: {absent_message(args.corpus)}", file=sys.stderr)
-        return 2
+    corpus = require_corpus(args.corpus, "real-site benchmark")
     result = run(Bench(corpus, args.posts, args.server, args.archiver, args.keep))
     if not args.json:
         print(table(result))
