@@ -6,16 +6,17 @@ repository), serves it on loopback hosts and runs ``archiver capture`` on its po
 
 * posts, on 127.0.0.10: Readability's test pages (``mozilla-readability/test/test-pages/<name>/
   source.html``), one post each at ``/<name>.html``. Into one paragraph of each article, the first
-  ``<p>`` of Readability's ``expected.html`` with at least 100 characters of text that is found in
-  ``source.html`` (same whitespace-collapsed text, else a paragraph starting like it), three citations
-  are inserted as a reader writes them, ``... claim (<a href=...>source</a>). Next ...`` (before
-  sentence ends, else at the paragraph's end);
+  paragraph of Readability's ``expected.html`` with at least 100 characters that is found in
+  ``source.html`` (else a shorter one, else the block holding the article's text: see
+  ``article_paragraph``), three citations are inserted as a reader writes them, ``... claim
+  (<a href=...>source</a>). Next ...`` (before sentence ends, else at the paragraph's end);
 * cited pages, on 127.0.0.11-13: each citation is a distinct URL ``/<post>/<sha>.html`` holding an
   article-extraction-benchmark page (``html/<sha>.html.gz``), three consecutive pages of the
   benchmark's sorted list a post, one on each host;
 * navigation, on 127.0.0.20: every other link of a post (``<a>``/``<area>`` href, ``<link>`` of a rel
-  that is not a requisite, form actions, ``cite``) becomes a unique URL ``/<post>/n<k>.html`` serving
-  a tiny page; links the article itself holds (their URL is in ``expected.html``) are told apart;
+  that is not a requisite below, such as canonical, alternate or manifest, ``og:url``, form actions,
+  ``cite``) becomes a unique URL ``/<post>/n<k>.html`` serving a tiny page; links the article itself
+  holds (their URL is in ``expected.html``) are told apart;
 * requisites, on 127.0.0.21: every URL a browser loads without scripts becomes a unique URL
   ``/<post>/r<k>.<ext>`` serving a small body of its type (1x1 PNG or GIF, SVG, empty CSS or JS, a
   tiny HTML frame, an MP4 header, WebVTT, a WOFF2 header). "Present requisites" are counted by this
@@ -567,7 +568,7 @@ def measure(site: Site, fetched: set[str], seconds: float, server: str, off_site
         off_site=off_site, unknown=[f"http://{key}" for key in unknown], problems=problems)
 
 
-def fetched_elsewhere(home: Path) -> list[str]:
+def off_site_fetches(home: Path) -> list[str]:
     """URLs archiver's catalogue says it fetched off the bench's hosts (none should be)."""
     database = home / "archiver.db"
     if not database.exists():
@@ -580,7 +581,7 @@ def fetched_elsewhere(home: Path) -> list[str]:
     return sorted(url for url in urls if urllib.parse.urlsplit(url).hostname not in HOSTS)
 
 
-def capture(site: Site, server: Server, access_log: Path, workdir: Path, archiver: str) -> Measure:
+def capture_site(site: Site, server: Server, access_log: Path, workdir: Path, archiver: str) -> Measure:
     """``archiver capture`` of the site's posts (fresh home), measured."""
     home = workdir / "home"
     home.mkdir()
@@ -591,7 +592,7 @@ def capture(site: Site, server: Server, access_log: Path, workdir: Path, archive
     _, _, _, problems = run_json(command, home, workdir, clean_env(), keep=True)
     seconds = time.perf_counter() - began
     fetched = read_access_log(access_log, start)
-    return measure(site, fetched, seconds, f"{server.kind} ({server.version})", fetched_elsewhere(home), problems)
+    return measure(site, fetched, seconds, f"{server.kind} ({server.version})", off_site_fetches(home), problems)
 
 
 @dataclasses.dataclass
@@ -616,7 +617,7 @@ def run(bench: Bench) -> Measure:
             + (f"; left out: {site.left_out}" if site.left_out else ""))
         access_log = workdir / "access.log"
         with serving(bench.server, site.static(access_log), workdir, 1) as server:
-            return capture(site, server, access_log, workdir, archiver)
+            return capture_site(site, server, access_log, workdir, archiver)
 
 
 # --- report -------------------------------------------------------------------------------------
