@@ -88,12 +88,12 @@ from pathlib import Path
 from typing import Callable
 
 import lxml.html
+from corpus import corpus_argument, require_corpus
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
 RESULTS = BENCH_DIR / "RESULTS.md"
 SECTION = "## Extraction quality"
-DEFAULT_CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 
 AEB = "article-extraction-benchmark"
 MOZ = "mozilla-readability"
@@ -724,8 +724,7 @@ def write_results(section: str) -> None:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--corpus", type=Path, default=None,
-                        help="the shared corpus [$ARCHIVER_CORPUS, else ../shared/corpus beside the repo]")
+    corpus_argument(parser)
     parser.add_argument("--limit", type=int, default=None, metavar="N", help="at most N pages of each set")
     parser.add_argument("--sets", default=",".join(SETS), help=f"comma-separated subset of {','.join(SETS)}")
     parser.add_argument("--worst", type=int, default=0, metavar="N",
@@ -737,23 +736,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def find_corpus(given: Path | None) -> Path | None:
-    for candidate in (given, os.environ.get("ARCHIVER_CORPUS"), DEFAULT_CORPUS):
-        if candidate:
-            path = Path(candidate).expanduser()
-            return path if path.is_dir() else None
-    return None
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    corpus = find_corpus(args.corpus)
-    if corpus is None:
-        where = args.corpus or os.environ.get("ARCHIVER_CORPUS") or DEFAULT_CORPUS
-        print(f"extraction benchmark: the corpus is not there ({where}). It is the shared folder of "
-              "public test data (see its README.md); give it with --corpus DIR or ARCHIVER_CORPUS=DIR.",
-              file=sys.stderr)
-        return 2
+    corpus = require_corpus(args.corpus, "extraction benchmark")
     chosen = [name.strip() for name in args.sets.split(",") if name.strip()]
     unknown = sorted(set(chosen) - set(SETS))
     if unknown:

@@ -14,16 +14,17 @@ Images are 2-30 KB of seeded random bytes behind a JPEG/JFIF header, so they do 
 compress (as real JPEGs do not). Everything is seeded: the same arguments give the
 same bytes. Absolute URLs name the port, so the site is generated for one port.
 
-``python sitegen.py serve ROOT PORT`` serves ``ROOT/<ip>/`` on each ``<ip>:PORT`` with
-a threaded HTTP/1.1 (keep-alive) stdlib server: the fallback when nginx is absent.
+``python sitegen.py serve ROOT PORT [--hosts IP,IP] [--access-log FILE]`` serves ``ROOT/<ip>/``
+on each ``<ip>:PORT`` with a threaded HTTP/1.1 (keep-alive) stdlib server: the fallback when nginx
+is absent.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import random
-import sys
 from pathlib import Path
+from typing import Sequence
 
 BLOG_HOST = "127.0.0.1"
 CITED_HOSTS = ("127.0.0.2", "127.0.0.3", "127.0.0.4")
@@ -231,21 +232,30 @@ def generate(root: Path, *, posts: int = 500, port: int, cited_per_post: int = 3
 # --- fallback server ---------------------------------------------------------------------
 
 
-def serve(root: Path, port: int) -> None:
-    """Serve ROOT/<ip>/ on <ip>:PORT for every host, HTTP/1.1 keep-alive, until killed."""
+def serve(root: Path, port: int, hosts: Sequence[str] = HOSTS, access_log: Path | None = None) -> None:
+    """Serve ROOT/<ip>/ on <ip>:PORT for every host, HTTP/1.1 keep-alive, until killed; with
+    ``access_log``, one line a request in it: ``<ip> <status> <path and query>``, as nginx's in bench/capture.py."""
     import functools
     import http.server
     import threading
+
+    log = open(access_log, "a", buffering=1, encoding="utf-8") if access_log else None  # noqa: SIM115
+    lock = threading.Lock()
 
     class Handler(http.server.SimpleHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         disable_nagle_algorithm = True  # headers and body go in separate writes
 
-        def log_message(self, format, *args):  # noqa: A002 - access log off, as nginx's
+        def log_message(self, format, *args):  # noqa: A002 - no error log, as nginx's
             pass
 
+        def log_request(self, code="-", size="-"):
+            if log is not None:
+                with lock:
+                    log.write(f"{self.server.server_address[0]} {int(code)} {self.path}\n")
+
     servers = []
-    for host in HOSTS:
+    for host in hosts:
         handler = functools.partial(Handler, directory=str(Path(root) / host))
         server = http.server.ThreadingHTTPServer((host, port), handler)
         server.daemon_threads = True
@@ -261,8 +271,13 @@ def serve(root: Path, port: int) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[1] == "serve":
-        serve(Path(sys.argv[2]), int(sys.argv[3]))
-    else:
-        print("usage: sitegen.py serve ROOT PORT", file=sys.stderr)
-        sys.exit(2)
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="sitegen.py", description="serve ROOT/<ip>/ on <ip>:PORT for each host")
+    parser.add_argument("command", choices=["serve"])
+    parser.add_argument("root", type=Path)
+    parser.add_argument("port", type=int)
+    parser.add_argument("--hosts", default=",".join(HOSTS), help="comma-separated IPs [%(default)s]")
+    parser.add_argument("--access-log", type=Path, default=None)
+    arguments = parser.parse_args()
+    serve(arguments.root, arguments.port, arguments.hosts.split(","), arguments.access_log)

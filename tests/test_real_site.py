@@ -1,0 +1,48 @@
+"""Issue 14's aims on real pages: bench/real_site.py's site (Readability's test pages as posts, each
+citing three article-extraction-benchmark pages) built for a sample of 6 posts and captured by archiver.
+
+Needs the shared corpus (``../shared/corpus`` or ``$ARCHIVER_CORPUS``): skipped, saying so, without it.
+The site is served by nginx when it is installed, else by the bench's Python server (printed)."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from .conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "bench"))
+import real_site  # noqa: E402
+from corpus import absent_message, find_corpus  # noqa: E402
+
+POSTS = 6
+
+
+@pytest.fixture(scope="module")
+def measured() -> real_site.Measure:
+    corpus = find_corpus()
+    if corpus is None:
+        pytest.skip(f"bench/real_site.py: {absent_message()}")
+    result = real_site.run(real_site.Bench(corpus, posts=POSTS))
+    print(f"real pages, {POSTS} posts, served by {result.server}:\n{real_site.table(result)}")
+    return result
+
+
+def test_the_bench_builds_serves_and_counts_the_sample(measured):
+    assert measured.posts == measured.posts_fetched == POSTS, measured.left_out
+    assert measured.citations[1] == 3 * POSTS
+    assert measured.navigation[1] > 0 and measured.requisites[1] > 0
+    assert measured.off_site == []  # every URL of the site is on the bench's hosts
+
+
+@pytest.mark.xfail(strict=True, reason="issue 14: citations and requisites are being fixed; navigation followed "
+                                       "from article bodies and icons/og:image not fetched miss the aims today")
+def test_a_capture_meets_the_aims_on_real_pages(measured):
+    assert measured.missed() == []
+
+
+def test_srcset_candidates_keep_commas_inside_urls():
+    value = "https://img.example/w_100,h_50/a.jpg 1x, b.jpg 2x,c.jpg"
+    assert [value[start:end] for start, end in real_site.srcset_spans(value)] == [
+        "https://img.example/w_100,h_50/a.jpg", "b.jpg", "c.jpg"]
