@@ -200,7 +200,8 @@ error_log {prefix / 'logs' / 'error.log'} warn;
 events {{ worker_connections 4096; }}
 http {{
     types {{ text/html html; text/css css; image/jpeg jpg; image/png png; image/gif gif; image/svg+xml svg;
-            text/javascript js; font/woff2 woff2; video/mp4 mp4; text/vtt vtt; }}
+            text/javascript js; font/woff2 woff2; video/mp4 mp4; text/vtt vtt;
+            application/manifest+json webmanifest; }}
     default_type application/octet-stream;
     {access_log}
     sendfile on;

@@ -14,7 +14,7 @@ repository), serves it on loopback hosts and runs ``archiver capture`` on its po
   article-extraction-benchmark page (``html/<sha>.html.gz``), three consecutive pages of the
   benchmark's sorted list a post, one on each host;
 * navigation, on 127.0.0.20: every other link of a post (``<a>``/``<area>`` href, ``<link>`` of a rel
-  that is not a requisite below, such as canonical, alternate or manifest, ``og:url``, form actions,
+  that is not a requisite below, such as canonical or alternate, ``og:url``, form actions,
   ``cite``) becomes a unique URL ``/<post>/n<k>.html`` serving a tiny page; links the article itself
   holds (their URL is in ``expected.html``) are told apart;
 * requisites, on 127.0.0.21: every URL a browser loads without scripts becomes a unique URL
@@ -24,7 +24,7 @@ repository), serves it on loopback hosts and runs ``archiver capture`` on its po
   / data-lazy-src / data-original (every srcset candidate counts), ``picture source`` srcset,
   ``video`` / ``audio`` / ``source`` / ``track`` / ``embed`` src, ``object`` data, ``poster``,
   ``input type=image``, ``iframe`` / ``frame``, ``script src``, ``link rel`` stylesheet / icon /
-  apple-touch-icon / mask-icon / preload / modulepreload, ``og:image`` / ``twitter:image`` metas,
+  apple-touch-icon / mask-icon / preload / modulepreload / manifest, ``og:image`` / ``twitter:image`` metas,
   ``background`` attributes, ``url()`` and ``@import`` in ``<style>`` and ``style=""`` (``noscript``
   content included: lxml parses it as markup). A URL repeated in a post is one requisite.
   ``<base>`` is removed (every URL is rewritten absolute) and the page is written as UTF-8 with
@@ -102,13 +102,15 @@ BODIES: dict[str, bytes] = {
     "mp4": bytes.fromhex("0000001866747970" "69736f6d00000200" "69736f6d6d703432"),  # an ftyp box
     "vtt": b"WEBVTT\n",
     "woff2": b"wOF2" + bytes(44),
+    "webmanifest": b'{"name": "requisite"}\n',
 }
 NAVIGATION_PAGE = b"<!DOCTYPE html><title>navigation</title><p>A page a post links to.</p>\n"
 _BY_EXTENSION = {"gif": "gif", "svg": "svg", "png": "png", "jpg": "png", "jpeg": "png", "webp": "png",
                  "ico": "png", "bmp": "png", "avif": "png", "css": "css", "js": "js", "mjs": "js",
                  "woff": "woff2", "woff2": "woff2", "ttf": "woff2", "otf": "woff2", "eot": "woff2", "mp4": "mp4",
                  "webm": "mp4", "ogg": "mp4", "ogv": "mp4", "mp3": "mp4", "m4a": "mp4", "wav": "mp4",
-                 "mov": "mp4", "vtt": "vtt", "html": "html", "htm": "html"}
+                 "mov": "mp4", "vtt": "vtt", "html": "html", "htm": "html", "json": "webmanifest",
+                 "webmanifest": "webmanifest"}
 _PRELOAD_AS = {"style": "css", "script": "js", "font": "woff2", "image": "png", "document": "html",
                "video": "mp4", "audio": "mp4", "track": "vtt"}
 _ICON_RELS = {"icon", "apple-touch-icon", "apple-touch-icon-precomposed", "mask-icon", "fluid-icon"}
@@ -222,8 +224,8 @@ class Rewriter:
             self.base = self._absolute(base.get("href") or "") or self.base
             base.drop_tree()
         for element in list(root.iter()):
-            if not isinstance(element.tag, str):
-                continue
+            if not isinstance(element.tag, str) or ":" in element.tag:
+                continue  # a prefixed tag (<a0:img>) is an unknown element to a browser: it loads nothing
             tag = element.tag.lower()
             where = "noscript " if any(a.tag == "noscript" for a in element.iterancestors()) else ""
             if tag == "style" and element.text:
@@ -257,6 +259,8 @@ class Rewriter:
                 return self.requisite_url(value, "link stylesheet", "css")
             if rels & _ICON_RELS:
                 return self.requisite_url(value, "link icon", "png")
+            if "manifest" in rels:  # the issue counts it a requisite: browsers fetch it to offer installing
+                return self.requisite_url(value, "link manifest", "webmanifest")
             if rels & {"preload", "modulepreload"}:
                 return self.requisite_url(value, "link preload",
                                           _PRELOAD_AS.get((element.get("as") or "").lower(), "js"))

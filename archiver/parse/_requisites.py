@@ -1,10 +1,12 @@
 """What a browser loads for a page without running its scripts: its requisites, every one (an image
 in an advertisement's container is loaded like any other).
 
-* images: ``img`` ``src`` and ``srcset``, the lazy-loading attributes (``data-src``, ``data-srcset``,
+* images: ``img`` ``src`` and ``srcset`` (and ``<image src>``, which HTML parsers read as ``<img>``),
+  the lazy-loading attributes (``data-src``, ``data-srcset``,
   ``data-lazy-src``, ``data-original``) on ``img`` and ``source``, ``<picture><source srcset>``,
-  ``<input type=image>``, ``og:image`` and ``twitter:image``, and what ``<noscript>`` holds (whether the
-  parser made it elements or, in ``<head>``, text);
+  ``<input type=image>``, ``og:image`` and ``twitter:image``, and what ``<noscript>`` holds (as a browser
+  without scripts does, and as lxml does, it is parsed as markup; text escaped in it, ``&lt;img``,
+  is text to both);
 * frames and objects: ``iframe``, ``frame``, ``embed src``, ``object data`` (:data:`FRAME_TAGS`);
 * media: ``video src poster``, ``audio``, ``source``, ``track``; the ``background`` attribute of
   ``body``, ``table``, ``td`` and ``th`` (obsolete, still loaded);
@@ -19,9 +21,6 @@ from __future__ import annotations
 
 from typing import Iterator
 
-import lxml.html
-from lxml import etree
-
 from ._css import css_links, stylesheet_links
 from ._html import Element, Link, load, requisite_url
 
@@ -31,13 +30,13 @@ OPAQUE_TYPES = frozenset({None, "application/octet-stream", "text/plain"})  # a 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 _LAZY = ("data-src", "data-lazy-src", "data-original")
 # the attributes holding one URL, and those holding a srcset, of each tag (link, meta and input: when they load)
-_URLS = {"img": ("src", *_LAZY), "source": ("src", *_LAZY), "script": ("src",), "iframe": ("src",),
+_URLS = {"img": ("src", *_LAZY), "image": ("src",), "source": ("src", *_LAZY), "script": ("src",), "iframe": ("src",),
          "frame": ("src",), "embed": ("src",), "object": ("data",), "video": ("src", "poster"), "audio": ("src",),
          "track": ("src",), "input": ("src",), "link": ("href",), "meta": ("content",),
          **dict.fromkeys(("body", "table", "td", "th"), ("background",))}
 _SRCSETS = {"img": ("srcset", "data-srcset"), "source": ("srcset", "data-srcset")}
 _RELS = frozenset({"stylesheet", "preload", "modulepreload", "icon", "shortcut", "apple-touch-icon",
-                   "apple-touch-icon-precomposed", "manifest"})
+                   "apple-touch-icon-precomposed", "mask-icon", "fluid-icon", "manifest"})
 _IMAGE_META = frozenset({"og:image", "og:image:url", "og:image:secure_url", "twitter:image", "twitter:image:src"})
 
 
@@ -74,7 +73,7 @@ def is_stylesheet(*, url: str, media_type: str | None) -> bool:
 def requisites(root: Element, base: str) -> Iterator[Link]:
     """Every requisite of the document ``root``, URLs resolved against ``base``, in document order
     (repeats included)."""
-    for element in _elements(root):
+    for element in root.iter():
         tag = element.tag
         if not isinstance(tag, str):
             continue  # a processing instruction
@@ -93,20 +92,6 @@ def requisites(root: Element, base: str) -> Iterator[Link]:
                 target = requisite_url(base, candidate)
                 if target:
                     yield Link(url=target, kind="embed", tag=tag)
-
-
-def _elements(root: Element) -> Iterator[Element]:
-    """The elements of the document, and those of each ``<noscript>`` the parser kept as text."""
-    for element in root.iter():
-        yield element
-        if element.tag == "noscript" and len(element) == 0 and "<" in (element.text or ""):
-            try:
-                fragments = lxml.html.fragments_fromstring(element.text)
-            except (etree.ParserError, ValueError):
-                continue
-            for fragment in fragments:
-                if not isinstance(fragment, str):
-                    yield from fragment.iter()
 
 
 def _loads(element: Element) -> bool:
