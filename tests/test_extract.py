@@ -6,8 +6,8 @@ import gzip
 
 import pytest
 
+from archiver.parse import page_only
 from archiver.parse._html import decide_encoding
-from archiver.parse._links import parse
 from archiver.warc import decode_content
 
 BLOGGER = """<!DOCTYPE html><html><head><title>A post</title>
@@ -32,7 +32,7 @@ BLOGGER = """<!DOCTYPE html><html><head><title>A post</title>
 
 
 def links_of(html: str, url: str = "http://blog.example/2015/05/post.html"):
-    page = parse(html.encode(), url=url, content_type="text/html; charset=utf-8")
+    page = page_only(html.encode(), url=url, content_type="text/html; charset=utf-8")
     return page, {link.url: link.kind for link in page.links}
 
 
@@ -44,10 +44,10 @@ def test_blogger_post_body_links_are_cited_and_chrome_is_not():
     assert kinds["https://twitter.com/intent/tweet?url=x"] == "share"
     assert kinds["https://www.blogger.com/share-post.g?blogID=1&target=facebook"] == "share"
     assert kinds["https://www.blogger.com/comment.g?blogID=1"] == "comment"
-    assert kinds["http://blog.example/search/label/Syria"] == "navigation"
-    assert kinds["http://blog.example/2015/05/"] == "navigation"
+    assert kinds["http://blog.example/search/label/Syria"] == "tag"
+    assert kinds["http://blog.example/2015/05/"] == "sidebar"
     assert kinds["http://blog.example/"] == "navigation"
-    assert kinds["http://ads.example/click"] == "navigation"
+    assert kinds["http://ads.example/click"] == "ad"
     assert [link.url for link in page.cited] == ["http://news.example/story",
                                                   "http://blog.example/2015/04/older.html"]
 
@@ -90,9 +90,9 @@ def test_no_body_means_nothing_is_cited():
 
 
 def test_base_href_and_non_http_links():
-    html = ('<html><head><base href="http://other.example/dir/"></head><body><article>'
-            '<a href="page.html">a</a><a href="mailto:x@y">m</a><a href="javascript:void(0)">j</a>'
-            '<a href="ftp://f.example/x">f</a><img src="data:image/png;base64,AAAA"></article></body></html>')
+    html = ('<html><head><base href="http://other.example/dir/"></head><body><article><p>The report is'
+            ' <a href="page.html">here</a>, and <a href="mailto:x@y">m</a><a href="javascript:void(0)">j</a>'
+            '<a href="ftp://f.example/x">f</a><img src="data:image/png;base64,AAAA"> are not.</p></article></body></html>')
     page, kinds = links_of(html)
     assert kinds == {"http://other.example/dir/page.html": "citation"}
 
@@ -103,7 +103,7 @@ ARABIC = "<html><body><article><p>المرصد السوري لحقوق الإن�
 def test_charset_from_http_header_wins():
     raw = ARABIC.encode("cp1256")
     assert decide_encoding(raw, "text/html; charset=windows-1256") == ("cp1256", "http-header")
-    page = parse(raw, url="http://sohr.example/ar", content_type="text/html; charset=windows-1256")
+    page = page_only(raw, url="http://sohr.example/ar", content_type="text/html; charset=windows-1256")
     assert page.encoding == "cp1256"
 
 

@@ -8,7 +8,8 @@ The main text is read within the body :func:`archiver.parse._links.find_body` fi
 as clean paragraphs without captions, share buttons, ads, comment forms or
 footers, by a vote of three extractors (the element's own blocks, readability,
 trafilatura: see :func:`_main_text`); where no structural evidence exists,
-trafilatura's extraction is used.
+trafilatura's extraction is used. The page cites what that text holds: the
+anchors of the paragraphs kept (:func:`_cited`) and the reference list.
 Captions are split into text and credit ("Hassan Nasrallah / AlJazeera").
 The reference list ("Publisher: Title (Language) – [link]") is parsed into
 entries. Parsing reads a copy of the payload; archived bytes never change.
@@ -26,7 +27,7 @@ from typing import Any, Callable, Iterator
 from lxml import etree
 
 from ._html import AD, CHROME, COMMENT, SHARE, Element, Loaded, absolute, load, names, site
-from ._links import Link, Page, read_page, readability_body
+from ._links import Cited, Link, Page, find_body, read_page, readability_body
 
 PARSER_NAME = "archiver-document"
 PARSER_VERSION = "3"
@@ -45,6 +46,7 @@ _DATE_LINE_PARTS = re.compile(r"\s*[·•|–—]\s*")
 LINK_DENSITY = 0.6  # a short block with more of its text in links than this is navigation, not prose
 FALLBACK_LONGER, FALLBACK_HOLDS = 2.0, 0.8  # readability's text replaces trafilatura's when this long and this close
 LINK_LIST_MAX = 200  # larger pages are archived whole but parsed this far
+CITING_WORDS = 8  # a paragraph of the page this long cites its links when the text holds it, even reworded
 
 _BLOCK = {"p", "div", "section", "article", "main", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol",
           "dl", "dt", "dd", "blockquote", "pre", "table", "tr", "td", "th", "tbody", "thead", "hr", "address",
@@ -168,9 +170,11 @@ def analyse(payload: bytes, *, url: str, content_type: str | None = None) -> tup
     :class:`Document` (what to catalogue)."""
     cut = len(payload) > MAX_PARSED_BYTES
     loaded = load(payload[:MAX_PARSED_BYTES], url=url, content_type=content_type)
-    page, body = read_page(loaded)
-    document = _document(loaded, body, page.body_found_by, page.links,
-                         vote=loaded.root is not None and len(payload) <= VOTE_MAX_BYTES)
+    body, found_by = find_body(loaded.root) if loaded.root is not None else (None, None)
+    document = _document(loaded, body, found_by, vote=loaded.root is not None and len(payload) <= VOTE_MAX_BYTES)
+    page = read_page(loaded, body=body, found_by=found_by, cited=_cited(loaded, body, found_by, document),
+                     article=bool(document.text))
+    document.links = _links(loaded, body, found_by, page.links)
     if cut and loaded.root is not None:
         document.warnings.append(f"page of {len(payload)} bytes: only its first {MAX_PARSED_BYTES} were parsed "
                                  "(the archived record is whole)")
@@ -179,12 +183,12 @@ def analyse(payload: bytes, *, url: str, content_type: str | None = None) -> tup
 
 def page_only(payload: bytes, *, url: str, content_type: str | None = None) -> Page:
     """:func:`analyse`'s :class:`Page` alone, from the same bytes, for a payload whose document is
-    already catalogued (a re-crawl's revisit): what to fetch next, without the main text."""
-    return read_page(load(payload[:MAX_PARSED_BYTES], url=url, content_type=content_type))[0]
+    already catalogued (a re-crawl's revisit): what to fetch next. What a page cites depends on its
+    main text, so this costs the extraction too: the same bytes must lead to the same pages."""
+    return analyse(payload, url=url, content_type=content_type)[0]
 
 
-def _document(loaded: Loaded, body: Element | None, found_by: str | None, classified: list[Link], *,
-              vote: bool = False) -> Document:
+def _document(loaded: Loaded, body: Element | None, found_by: str | None, *, vote: bool = False) -> Document:
     url = loaded.url
     document = Document(url=url, encoding=loaded.encoding, encoding_source=loaded.encoding_source)
     if loaded.encoding_source in ("detected", "default"):
@@ -210,8 +214,26 @@ def _document(loaded: Loaded, body: Element | None, found_by: str | None, classi
     document.text = _without_captions(_without_heading_lines(document.text, document.title), document.captions)
     if not document.text:
         document.warnings.append("no main text found")
-    document.links = _links(loaded, body, found_by, classified)
     return document
+
+
+def _cited(loaded: Loaded, body: Element | None, found_by: str | None, document: Document) -> Cited:
+    """What the page cites: the anchors of its paragraphs that the main text holds, and its reference
+    list. A paragraph is held when the text has its words in a row (however trafilatura split or
+    joined its lines), or when it has at least ``CITING_WORDS`` words and the text holds most of it
+    (reworded as it may be); a short block of mostly link text (a tag word or a menu item the text
+    happens to hold) never is. Without main text nothing is cited."""
+    if loaded.root is None or not document.text:
+        return Cited()
+    held = _Shingles(document.text.split("\n\n"))
+    ancestors = {body, *body.iterancestors()} if body is not None and found_by != "readability" else set()
+    anchors = frozenset(anchor for segment in _segments(loaded.root, keep=ancestors)
+                        if segment.anchors and segment.prose and (
+                            held.has(words := _words(segment.text))
+                            or len(words) >= CITING_WORDS and held.holds(segment.text))
+                        for anchor in segment.anchors)
+    return Cited(anchors=anchors, urls=frozenset(reference.url for reference in document.references
+                                                 if reference.url))
 
 
 # -- main text --------------------------------------------------------------------------------
@@ -240,13 +262,35 @@ def _most(element: Element) -> float:
     return MEDIA_MOST if names(element, _MEDIA) else 0.5
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class _Segment:
+    """A paragraph of a page as :func:`_segments` walks it, with the anchors it holds."""
+
+    text: str
+    linked: int  # characters inside <a>
+    anchors: tuple[Element, ...]
+
+    @property
+    def prose(self) -> bool:
+        """Text, not a short block that is mostly link text (related stories, tags, menus)."""
+        return bool(self.text) and not (len(self.text) < LINK_LIST_MAX and self.linked > LINK_DENSITY * len(self.text))
+
+
 def _paragraphs(node: Element) -> list[str]:
     """The text of ``node`` as paragraphs: block elements and <br> break, chrome and captions skipped,
     and short blocks that are mostly link text (lists of related stories, tags, menus) dropped."""
-    paragraphs: list[str] = []
+    return [segment.text for segment in _segments(node) if segment.prose]
+
+
+def _segments(node: Element, *, keep: set[Element] | None = None) -> list[_Segment]:
+    """The paragraphs of ``node`` with their anchors: block elements and <br> break, chrome and captions
+    skipped unless in ``keep`` (the body's ancestors: Blogger's post sits in a "widget")."""
+    segments: list[_Segment] = []
     current: list[str] = []
+    anchors: list[Element] = []
     linked = [0]  # characters of the current paragraph inside <a>
     in_link = [0]
+    kept = keep or set()
 
     def add(text: str) -> None:
         current.append(text)
@@ -255,9 +299,10 @@ def _paragraphs(node: Element) -> list[str]:
 
     def flush() -> None:
         text = " ".join("".join(current).split())
-        if text and not (len(text) < LINK_LIST_MAX and linked[0] > LINK_DENSITY * len(text)):
-            paragraphs.append(text)
+        if text or anchors:
+            segments.append(_Segment(text=text, linked=linked[0], anchors=tuple(anchors)))
         current.clear()
+        anchors.clear()
         linked[0] = 0
 
     skipping = None
@@ -271,7 +316,8 @@ def _paragraphs(node: Element) -> list[str]:
             continue
         tag = element.tag if isinstance(element.tag, str) else ""
         if event == "start":
-            if element is not node and (_invisible(element) or (_skipped(element) or tag == "figure") and not (
+            if element is not node and element not in kept and (_invisible(element) or (
+                    _skipped(element) or tag == "figure") and not (
                     tag not in _SKIP and len(element.text_content()) > total * _most(element))):
                 skipping = element
                 if tag in _BLOCK or tag in _SKIP or tag in ("figure", "table"):
@@ -283,6 +329,7 @@ def _paragraphs(node: Element) -> list[str]:
                 flush()
             if tag == "a":
                 in_link[0] += 1
+                anchors.append(element)
             if element.text and tag not in ("br",):
                 add(element.text)
         else:
@@ -293,7 +340,7 @@ def _paragraphs(node: Element) -> list[str]:
             if element is not node and element.tail:
                 add(element.tail)
     flush()
-    return paragraphs
+    return segments
 
 
 def _fallback_text(root: Element, readability_body: Element | None) -> tuple[str, str | None]:
@@ -386,9 +433,13 @@ class _Shingles:
     def holds(self, paragraph: str) -> bool:
         words = _words(paragraph)
         if len(words) < SHINGLE:
-            return f" {' '.join(words)} " in self.flat
+            return self.has(words)
         grams = _grams(words)
         return sum(gram in self.grams for gram in grams) >= HOLDS * len(grams)
+
+    def has(self, words: list[str]) -> bool:
+        """Does the text hold these words in a row?"""
+        return f" {' '.join(words)} " in self.flat
 
 
 def _words(text: str) -> list[str]:
