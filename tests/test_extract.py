@@ -92,7 +92,8 @@ def test_no_body_means_nothing_is_cited():
 def test_base_href_and_non_http_links():
     html = ('<html><head><base href="http://other.example/dir/"></head><body><article><p>The report is'
             ' <a href="page.html">here</a>, and <a href="mailto:x@y">m</a><a href="javascript:void(0)">j</a>'
-            '<a href="ftp://f.example/x">f</a><img src="data:image/png;base64,AAAA"> are not.</p></article></body></html>')
+            '<a href="ftp://f.example/x">f</a><img src="data:image/png;base64,AAAA"> are not.</p>'
+            '</article></body></html>')
     page, kinds = links_of(html)
     assert kinds == {"http://other.example/dir/page.html": "citation"}
 

@@ -46,11 +46,14 @@ _DATE_LINE_PARTS = re.compile(r"\s*[·•|–—]\s*")
 LINK_DENSITY = 0.6  # a short block with more of its text in links than this is navigation, not prose
 FALLBACK_LONGER, FALLBACK_HOLDS = 2.0, 0.8  # readability's text replaces trafilatura's when this long and this close
 LINK_LIST_MAX = 200  # larger pages are archived whole but parsed this far
+CITING_OWN_WORDS = 2  # a paragraph cites its links when it has this many words outside them
+CONTEXT_WORDS = 5  # a paragraph without words of its own cites when the text has it with this many around
 CITING_WORDS = 8  # a paragraph of the page this long cites its links when the text holds it, even reworded
 
 _BLOCK = {"p", "div", "section", "article", "main", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol",
           "dl", "dt", "dd", "blockquote", "pre", "table", "tr", "td", "th", "tbody", "thead", "hr", "address",
           "center"}
+_HEADINGS = {"h2", "h3", "h4", "h5", "h6"}
 _SKIP = {"script", "style", "noscript", "template", "iframe", "form", "button", "select", "textarea", "svg",
          "nav", "aside", "footer", "header", "object", "embed", "video", "audio", "canvas", "head", "title"}
 _INVISIBLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
@@ -218,22 +221,38 @@ def _document(loaded: Loaded, body: Element | None, found_by: str | None, *, vot
 
 
 def _cited(loaded: Loaded, body: Element | None, found_by: str | None, document: Document) -> Cited:
-    """What the page cites: the anchors of its paragraphs that the main text holds, and its reference
-    list. A paragraph is held when the text has its words in a row (however trafilatura split or
-    joined its lines), or when it has at least ``CITING_WORDS`` words and the text holds most of it
-    (reworded as it may be); a short block of mostly link text (a tag word or a menu item the text
-    happens to hold) never is. Without main text nothing is cited."""
+    """What the page cites: the anchors of the paragraphs that its main text holds (:func:`_held`), and
+    its reference list. Without main text nothing is cited."""
     if loaded.root is None or not document.text:
         return Cited()
-    held = _Shingles(document.text.split("\n\n"))
     ancestors = {body, *body.iterancestors()} if body is not None and found_by != "readability" else set()
-    anchors = frozenset(anchor for segment in _segments(loaded.root, keep=ancestors)
-                        if segment.anchors and segment.prose and (
-                            held.has(words := _words(segment.text))
-                            or len(words) >= CITING_WORDS and held.holds(segment.text))
-                        for anchor in segment.anchors)
-    return Cited(anchors=anchors, urls=frozenset(reference.url for reference in document.references
-                                                 if reference.url))
+    segments = _segments(loaded.root, keep=ancestors)
+    return Cited(anchors=frozenset(anchor for segment in _held(segments, document.text) for anchor in segment.anchors),
+                 urls=frozenset(reference.url for reference in document.references if reference.url))
+
+
+def _held(segments: list[_Segment], text: str) -> Iterator[_Segment]:
+    """The segments with anchors that ``text`` holds, compared as words (however trafilatura split,
+    joined or reworded its lines): one with words of its own around its links (:attr:`_Segment.citing`)
+    whose words the text has in a row, or most of them when it has ``CITING_WORDS``; or one the text
+    has in a row with the ``CONTEXT_WORDS`` on each side of it, at least ``CITING_WORDS`` in all (a
+    table cell or a list item that is all link, an image link between two paragraphs). A tag word or
+    a menu item the text holds by accident is neither."""
+    held = _Shingles(text.split("\n\n"))
+    every: list[str] = []  # the words of all segments, in order
+    spans = []
+    for segment in segments:
+        spans.append((len(every), len(every) + len(words := _words(segment.text)), words))
+        every += words
+    for segment, (start, end, words) in zip(segments, spans, strict=True):
+        if not segment.anchors:
+            continue
+        around = every[max(0, start - CONTEXT_WORDS):end + CONTEXT_WORDS]
+        if segment.citing and (
+                held.has(words) or len(words) >= CITING_WORDS and held.holds(segment.text)) or (
+                len(around) - len(words) >= CONTEXT_WORDS and (words or 0 < start and end < len(every))
+                and held.has(around)):
+            yield segment
 
 
 # -- main text --------------------------------------------------------------------------------
@@ -268,12 +287,19 @@ class _Segment:
 
     text: str
     linked: int  # characters inside <a>
+    unlinked: list[str]  # the words outside <a>
     anchors: tuple[Element, ...]
 
     @property
     def prose(self) -> bool:
         """Text, not a short block that is mostly link text (related stories, tags, menus)."""
         return bool(self.text) and not (len(self.text) < LINK_LIST_MAX and self.linked > LINK_DENSITY * len(self.text))
+
+    @property
+    def citing(self) -> bool:
+        """Prose whose links can be citations: at least ``CITING_OWN_WORDS`` words of its own around them
+        (a tag cloud, a menu, a run of links in a navigation box have none, however long)."""
+        return len(self.unlinked) >= CITING_OWN_WORDS
 
 
 def _paragraphs(node: Element) -> list[str]:
@@ -289,6 +315,7 @@ def _segments(node: Element, *, keep: set[Element] | None = None) -> list[_Segme
     current: list[str] = []
     anchors: list[Element] = []
     linked = [0]  # characters of the current paragraph inside <a>
+    unlinked: list[str] = []
     in_link = [0]
     kept = keep or set()
 
@@ -296,13 +323,16 @@ def _segments(node: Element, *, keep: set[Element] | None = None) -> list[_Segme
         current.append(text)
         if in_link[0]:
             linked[0] += len(text.strip())
+        else:
+            unlinked.extend(_words(text))
 
     def flush() -> None:
         text = " ".join("".join(current).split())
         if text or anchors:
-            segments.append(_Segment(text=text, linked=linked[0], anchors=tuple(anchors)))
+            segments.append(_Segment(text=text, linked=linked[0], unlinked=list(unlinked), anchors=tuple(anchors)))
         current.clear()
         anchors.clear()
+        unlinked.clear()
         linked[0] = 0
 
     skipping = None
@@ -551,20 +581,23 @@ def _without_captions(text: str, captions: list[Caption]) -> str:
 
 def _references(body: Element, loaded: Loaded) -> list[Reference]:
     """Entries of the reference list: "Publisher: Title (Language) – [link]" lines, or the items
-    under a "References"/"Sources" heading."""
+    under a "References"/"Sources" heading (up to the next heading, or the end of the list they are in)."""
     references: list[Reference] = []
     seen: set[str] = set()
     page_site = site(loaded.url)
     under_heading = False
-    for block in body.iter("p", "div", "li", "h2", "h3", "h4", "h5", "h6", "span", "strong", "b"):
+    listed = None  # the list of the first item under the heading
+    for block in body.iter("p", "div", "li", *_HEADINGS, "span", "strong", "b"):
         if block.find(".//div") is not None or block.find(".//p") is not None:
             continue  # only the innermost blocks
         text = " ".join(block.text_content().replace("\xa0", " ").split())
         if not text:
             continue
         if _REFERENCE_HEADING.match(text):
-            under_heading = True
+            under_heading, listed = True, None
             continue
+        if block.tag in _HEADINGS or block.tag == "li" and listed is not None and listed not in block.iterancestors():
+            under_heading = False
         anchors = [a for a in block.iter("a") if absolute(loaded.base, a.get("href"))]
         if len(anchors) != 1:
             continue
@@ -583,6 +616,7 @@ def _references(body: Element, loaded: Loaded) -> list[Reference]:
             references.append(Reference(publisher=publisher.strip() or None, title=(title or text).strip(),
                                         language=None, url=url))
             seen.add(url)
+            listed = block.getparent() if listed is None else listed
     return references
 
 
