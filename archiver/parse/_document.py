@@ -27,7 +27,7 @@ from typing import Any, Callable, Iterator
 from lxml import etree
 
 from ._html import AD, CHROME, COMMENT, SHARE, Element, Loaded, absolute, load, names, site
-from ._links import Cited, Link, Page, find_body, read_page, readability_body
+from ._links import READABILITY_MIN_TEXT, Cited, Link, Page, find_body, read_page, readability_body
 
 PARSER_NAME = "archiver-document"
 PARSER_VERSION = "3"
@@ -170,13 +170,18 @@ def extract_document(payload: bytes, *, url: str, content_type: str | None = Non
 
 def analyse(payload: bytes, *, url: str, content_type: str | None = None) -> tuple[Page, Document]:
     """One parse for both consumers: the capture's :class:`Page` (what to fetch next) and the
-    :class:`Document` (what to catalogue)."""
+    :class:`Document` (what to catalogue). The document's text is decided first: the page cites what
+    it holds (:func:`_cited`). A page without an article cites nothing: no main text, or without
+    structural evidence of a body, less than ``READABILITY_MIN_TEXT`` characters of it (what
+    trafilatura reads from a page of menus)."""
     cut = len(payload) > MAX_PARSED_BYTES
     loaded = load(payload[:MAX_PARSED_BYTES], url=url, content_type=content_type)
     body, found_by = find_body(loaded.root) if loaded.root is not None else (None, None)
     document = _document(loaded, body, found_by, vote=loaded.root is not None and len(payload) <= VOTE_MAX_BYTES)
-    page = read_page(loaded, body=body, found_by=found_by, cited=_cited(loaded, body, found_by, document),
-                     article=bool(document.text))
+    article = bool(document.text) and (
+        found_by not in (None, "readability") or len(document.text) >= READABILITY_MIN_TEXT)
+    page = read_page(loaded, body=body, found_by=found_by, article=article,
+                     cited=_cited(loaded, body, found_by, document) if article else Cited())
     document.links = _links(loaded, body, found_by, page.links)
     if cut and loaded.root is not None:
         document.warnings.append(f"page of {len(payload)} bytes: only its first {MAX_PARSED_BYTES} were parsed "
@@ -222,9 +227,7 @@ def _document(loaded: Loaded, body: Element | None, found_by: str | None, *, vot
 
 def _cited(loaded: Loaded, body: Element | None, found_by: str | None, document: Document) -> Cited:
     """What the page cites: the anchors of the paragraphs that its main text holds (:func:`_held`), and
-    its reference list. Without main text nothing is cited."""
-    if loaded.root is None or not document.text:
-        return Cited()
+    its reference list."""
     ancestors = {body, *body.iterancestors()} if body is not None and found_by != "readability" else set()
     segments = _segments(loaded.root, keep=ancestors)
     return Cited(anchors=frozenset(anchor for segment in _held(segments, document.text) for anchor in segment.anchors),
