@@ -28,7 +28,7 @@ CORPUS = Path(os.environ.get("ARCHIVER_CORPUS") or Path(__file__).resolve().pare
 PAGES = CORPUS / "mozilla-readability" / "test" / "test-pages"
 URL = "http://fakehost/test/page.html"  # where Readability's tests say the pages were served
 NAVIGATION_MOST, NAVIGATION_MOST_PER_PAGE = 0.01, 10
-RECALL_LEAST = 0.90  # measured 0.903 over these pages (0.902 over all 90)
+RECALL_LEAST = 0.90  # measured 0.911 over these pages (0.917 over all 90)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -46,7 +46,7 @@ _DATE_LINE_PARTS = re.compile(r"\s*[·•|–—]\s*")
 LINK_DENSITY = 0.6  # a short block with more of its text in links than this is navigation, not prose
 FALLBACK_LONGER, FALLBACK_HOLDS = 2.0, 0.8  # readability's text replaces trafilatura's when this long and this close
 LINK_LIST_MAX = 200  # larger pages are archived whole but parsed this far
-CITING_OWN_WORDS = 2  # a paragraph cites its links when it has this many words outside them
+CITING_OWN_WORDS = 1  # a paragraph cites its links when it has this many words outside them
 CONTEXT_WORDS = 5  # a paragraph without words of its own cites when the text has it with this many around
 CITING_WORDS = 8  # a paragraph of the page this long cites its links when the text holds it, even reworded
 

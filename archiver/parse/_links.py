@@ -83,8 +83,6 @@ _CONTAINER_TAGS = {"aside": LinkKind.SIDEBAR, "nav": LinkKind.NAVIGATION, "heade
                    "footer": LinkKind.NAVIGATION}
 
 
-
-
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Cited:
     """What the main text kept, so what a page cites: the anchors of the paragraphs in its text, and
@@ -128,7 +126,7 @@ class Page(Outlinks):
     title: str
     body_found_by: str | None
     links: list[Link]
-    article: bool = True  # main text was found; without it nothing is cited
+    article: bool  # an article's text was found; without one nothing is cited
 
     def metadata_fields(self) -> list[tuple[str, str]]:
         """What the WARC metadata record of this page says: how it was read, and every outlink
