@@ -290,7 +290,7 @@ class _Segment:
 
     text: str
     linked: int  # characters inside <a>
-    unlinked: list[str]  # the words outside <a>
+    own: int  # words outside <a>
     anchors: tuple[Element, ...]
 
     @property
@@ -302,7 +302,7 @@ class _Segment:
     def citing(self) -> bool:
         """Prose whose links can be citations: at least ``CITING_OWN_WORDS`` words of its own around them
         (a tag cloud, a menu, a run of links in a navigation box have none, however long)."""
-        return len(self.unlinked) >= CITING_OWN_WORDS
+        return self.own >= CITING_OWN_WORDS
 
 
 def _paragraphs(node: Element) -> list[str]:
@@ -318,7 +318,7 @@ def _segments(node: Element, *, keep: set[Element] | None = None) -> list[_Segme
     current: list[str] = []
     anchors: list[Element] = []
     linked = [0]  # characters of the current paragraph inside <a>
-    unlinked: list[str] = []
+    own = [0]  # words of the current paragraph outside <a>
     in_link = [0]
     kept = keep or set()
 
@@ -327,16 +327,15 @@ def _segments(node: Element, *, keep: set[Element] | None = None) -> list[_Segme
         if in_link[0]:
             linked[0] += len(text.strip())
         else:
-            unlinked.extend(_words(text))
+            own[0] += len(_words(text))
 
     def flush() -> None:
         text = " ".join("".join(current).split())
         if text or anchors:
-            segments.append(_Segment(text=text, linked=linked[0], unlinked=list(unlinked), anchors=tuple(anchors)))
+            segments.append(_Segment(text=text, linked=linked[0], own=own[0], anchors=tuple(anchors)))
         current.clear()
         anchors.clear()
-        unlinked.clear()
-        linked[0] = 0
+        linked[0] = own[0] = 0
 
     skipping = None
     total = len(node.text_content())

@@ -280,7 +280,7 @@ def _anchors(root: Element, body: Element | None, base: str, *, cited: Cited, pa
 
 
 def _kind(anchor: Element, target: str, *, stop: Element | None, followed: bool, page_host: str, known: _Known,
-          containers: "_Containers") -> LinkKind:
+          containers: _Containers) -> LinkKind:
     """Classify an anchor; ``stop`` is the body element it sits in, or None; ``followed``: the main text
     kept it. Share and comment links are never followed, nor a kept anchor inside a container."""
     if _SHARE_URL.search(target) or names(anchor, SHARE) or _has_ancestor(anchor, SHARE, stop=stop, known=known):
