@@ -30,7 +30,7 @@ from ._html import AD, CHROME, COMMENT, SHARE, Element, Loaded, absolute, load, 
 from ._links import READABILITY_MIN_TEXT, Cited, Link, Page, find_body, read_page, readability_body
 
 PARSER_NAME = "archiver-document"
-PARSER_VERSION = "3"
+PARSER_VERSION = "4"
 MAX_PARSED_BYTES = 8 * 1024 * 1024
 # Body evidence too generic to trust for the text itself (bench/RESULTS.md, "by how archiver found the
 # body"): the element still decides captions, references and link classes; trafilatura gives the text.
