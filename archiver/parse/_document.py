@@ -47,7 +47,7 @@ LINK_DENSITY = 0.6  # a short block with more of its text in links than this is 
 FALLBACK_LONGER, FALLBACK_HOLDS = 2.0, 0.8  # readability's text replaces trafilatura's when this long and this close
 LINK_LIST_MAX = 200  # larger pages are archived whole but parsed this far
 CITING_OWN_WORDS = 1  # a paragraph cites its links when it has this many words outside them
-CONTEXT_WORDS = 5  # a paragraph without words of its own cites when the text has it with this many around
+CONTEXT_WORDS = 5  # a link-only paragraph cites when the text has it with this many words around it
 CITING_WORDS = 8  # a paragraph of the page this long cites its links when the text holds it, even reworded
 
 _BLOCK = {"p", "div", "section", "article", "main", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol",
@@ -238,9 +238,9 @@ def _held(segments: list[_Segment], text: str) -> Iterator[_Segment]:
     """The segments with anchors that ``text`` holds, compared as words (however trafilatura split,
     joined or reworded its lines): one with words of its own around its links (:attr:`_Segment.citing`)
     whose words the text has in a row, or most of them when it has ``CITING_WORDS``; or one the text
-    has in a row with the ``CONTEXT_WORDS`` on each side of it, at least ``CITING_WORDS`` in all (a
-    table cell or a list item that is all link, an image link between two paragraphs). A tag word or
-    a menu item the text holds by accident is neither."""
+    has in a row with the words around it, up to ``CONTEXT_WORDS`` on each side and at least that many
+    in all, on both sides for a link without words (a table cell or a list item that is all link, an
+    image link between two paragraphs). A tag word or a menu item the text holds by accident is neither."""
     held = _Shingles(text.split("\n\n"))
     every: list[str] = []  # the words of all segments, in order
     spans = []
