@@ -129,6 +129,10 @@ def test_in_main_only_the_paragraphs_link_is_cited_not_its_tags_pager_or_aside()
         "http://blog.example/2015/06/next.html": "pager", "http://partner.example/": "sidebar",
         "http://blog.example/about": "navigation"}
     assert [link.url for link in page.cited] == ["http://news.example/story"]
+    outlinks = [value for name, value in page.metadata_fields() if name == "outlink"]
+    assert outlinks[:3] == ["http://blog.example/ navigation not-followed",
+                            "http://news.example/story citation followed",
+                            "http://blog.example/topics/syria tag not-followed"]
 
 
 def test_in_an_article_the_text_and_reference_list_are_cited_not_the_related_list():
