@@ -29,6 +29,7 @@ from .config import Settings, resolve
 from .errors import ArchiverError, InputError
 from .net import check_url
 from .output import emit, human_size, message, output_options, progress_bar, render_table
+from .parse import FOLLOWED_KINDS
 from .warc import CAPTURE_TYPES, RecordType
 
 EXIT_INTERRUPTED = 130
@@ -298,6 +299,7 @@ def capture_footer(result: CaptureResult, settings: Settings) -> str:
     disallowed = sum(1 for failure in result.failures if failure.kind == "robots-disallowed")
     if disallowed:
         lines.append(f"{disallowed} links disallowed by robots.txt were not fetched (--ignore-robots fetches them)")
+    lines += [f"no article text found in {url}: nothing cited" for url in result.no_article]
     return "\n".join(lines)
 
 
@@ -339,7 +341,7 @@ def document_text(data: dict[str, Any]) -> str:
         lines += ["", "References:"] + [
             f"  {r['publisher'] + ': ' if r['publisher'] else ''}{r['title']}"
             + (f" ({r['language']})" if r["language"] else "") + f"  <{r['url']}>" for r in data["references"]]
-    cited = [link for link in data["links"] if link["kind"] in ("citation", "inline")]
+    cited = [link for link in data["links"] if link["kind"] in FOLLOWED_KINDS]
     if cited:
         lines += ["", "Cited:"] + [f"  {link['kind']:<9} {link['url']}" for link in cited]
     return "\n".join(lines)

@@ -189,6 +189,17 @@ def test_non_html_post_is_a_complete_capture_of_that_document(server, home):
     assert (response["target_uri"], response["http_content_type"]) == (url, "application/pdf")
 
 
+def test_a_post_without_article_text_cites_nothing_and_says_so(server, home):
+    url = server.route("/menu.html", page('<html><body><div class="menu"><a href="/a.html">A story</a> '
+                                          '<a href="/b.html">Another story</a></div></body></html>'))
+    result = invoke_archiver("capture", url, "--home", str(home), "--allow-private", "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["no_article"] == [url]
+    assert [record["role"] for record in summary["records"] if record["record_type"] == "response"] == ["post"]
+    assert result.stderr.splitlines()[-1] == f"no article text found in {url}: nothing cited"
+
+
 def test_one_bad_post_among_good_ones_is_partial(site, server, home):
     bad = server.route("/gone", page("gone", 410))
     result = invoke_archiver("capture", site.post_url, bad, "--home", str(home), "--allow-private")

@@ -6,8 +6,8 @@ import gzip
 
 import pytest
 
+from archiver.parse import analyse, page_only
 from archiver.parse._html import decide_encoding
-from archiver.parse._links import parse
 from archiver.warc import decode_content
 
 BLOGGER = """<!DOCTYPE html><html><head><title>A post</title>
@@ -32,7 +32,7 @@ BLOGGER = """<!DOCTYPE html><html><head><title>A post</title>
 
 
 def links_of(html: str, url: str = "http://blog.example/2015/05/post.html"):
-    page = parse(html.encode(), url=url, content_type="text/html; charset=utf-8")
+    page = page_only(html.encode(), url=url, content_type="text/html; charset=utf-8")
     return page, {link.url: link.kind for link in page.links}
 
 
@@ -44,10 +44,10 @@ def test_blogger_post_body_links_are_cited_and_chrome_is_not():
     assert kinds["https://twitter.com/intent/tweet?url=x"] == "share"
     assert kinds["https://www.blogger.com/share-post.g?blogID=1&target=facebook"] == "share"
     assert kinds["https://www.blogger.com/comment.g?blogID=1"] == "comment"
-    assert kinds["http://blog.example/search/label/Syria"] == "navigation"
-    assert kinds["http://blog.example/2015/05/"] == "navigation"
+    assert kinds["http://blog.example/search/label/Syria"] == "tag"
+    assert kinds["http://blog.example/2015/05/"] == "sidebar"
     assert kinds["http://blog.example/"] == "navigation"
-    assert kinds["http://ads.example/click"] == "navigation"
+    assert kinds["http://ads.example/click"] == "ad"
     assert [link.url for link in page.cited] == ["http://news.example/story",
                                                   "http://blog.example/2015/04/older.html"]
 
@@ -90,10 +90,88 @@ def test_no_body_means_nothing_is_cited():
     assert page.cited == [] and kinds == {"http://x.example/": "navigation"}
 
 
+PROSE = ("The offensive in the mountains began in early May, when the coalition moved its fighters "
+         "from the northern towns into the valleys along the border. ")
+MAIN = f"""<html><head><title>Post</title></head><body><header><a href="/">Home</a></header><main>
+<h1>The offensive</h1><p>{PROSE * 2}</p>
+<p>{PROSE} According to <a href="http://news.example/story">a report by the observatory</a>, 36 were killed.</p>
+<p>{PROSE * 2}</p>
+<div class="tags"><a href="/topics/syria">Syria</a> <a href="/topics/lebanon">Lebanon</a>
+<a href="/2015/">2015</a></div>
+<div class="pagination"><a href="/page/2">Older posts</a> <a href="/archive">Archive</a></div>
+<p><a rel="next" href="/2015/06/next.html">Next post</a></p>
+<aside><a href="http://partner.example/">Our partner</a></aside>
+</main><footer><a href="/about">About</a></footer></body></html>"""
+ARTICLE = f"""<html><head><title>Post</title></head><body><article><h1>The offensive</h1><p>{PROSE * 2}</p>
+<p>{PROSE * 2} See <a href="/2015/04/older.html">my earlier post</a> on the battle for the city.</p>
+<p>{PROSE * 2}</p>
+<h3>References</h3>
+<ul><li><a href="http://dailystar.example/a">Hezbollah assault on Qalamoun ruled out</a></li>
+<li><a href="http://aljazeera.example/b">Nasrallah declares victory</a></li></ul>
+<div class="related-posts"><h3>Related</h3><ul><li><a href="/2015/03/one.html">Fighting in Idlib</a></li>
+<li><a href="/2015/02/two.html">A siege lifted</a></li></ul></div>
+</article></body></html>"""
+BLOGGER_LINES = f"""<html><body><div class="widget Blog"><div class="post hentry"><div class="post-body entry-content">
+{PROSE}<br>Hezbollah took the hill, <a href="http://sohr.example/tallat">according to SOHR</a>, with 36 dead.<br>
+{PROSE}<br><br><a href="http://elsewhere.example/">Elsewhere</a><br>{PROSE}
+</div><div class="post-footer">Labels: <a href="/search/label/Syria">Syria</a></div></div></div></body></html>"""
+NO_ARTICLE = """<html><body><div class="menu"><a href="/">Home</a> <a href="http://x.example/">Friends</a></div>
+<ul><li><a href="/a">A story</a></li><li><a href="http://y.example/b">Another story</a></li></ul></body></html>"""
+
+
+def test_in_main_only_the_paragraphs_link_is_cited_not_its_tags_pager_or_aside():
+    page, kinds = links_of(MAIN)
+    assert page.body_found_by == "main" and page.article
+    assert kinds == {
+        "http://blog.example/": "navigation", "http://news.example/story": "citation",
+        "http://blog.example/topics/syria": "tag", "http://blog.example/topics/lebanon": "tag",
+        "http://blog.example/2015/": "tag", "http://blog.example/page/2": "pager",
+        "http://blog.example/archive": "pager",
+        "http://blog.example/2015/06/next.html": "pager", "http://partner.example/": "sidebar",
+        "http://blog.example/about": "navigation"}
+    assert [link.url for link in page.cited] == ["http://news.example/story"]
+    outlinks = [value for name, value in page.metadata_fields() if name == "outlink"]
+    assert outlinks[:3] == ["http://blog.example/ navigation not-followed",
+                            "http://news.example/story citation followed",
+                            "http://blog.example/topics/syria tag not-followed"]
+
+
+def test_in_an_article_the_text_and_reference_list_are_cited_not_the_related_list():
+    page, kinds = links_of(ARTICLE)
+    assert page.body_found_by == "article"
+    assert kinds == {
+        "http://blog.example/2015/04/older.html": "inline", "http://dailystar.example/a": "citation",
+        "http://aljazeera.example/b": "citation", "http://blog.example/2015/03/one.html": "related",
+        "http://blog.example/2015/02/two.html": "related"}
+
+
+def test_a_blogger_body_of_lines_cites_the_lines_of_text_not_a_lone_link_line():
+    page, kinds = links_of(BLOGGER_LINES)
+    assert page.body_found_by == "blogger-post-body"
+    assert kinds == {"http://sohr.example/tallat": "citation", "http://elsewhere.example/": "navigation",
+                     "http://blog.example/search/label/Syria": "tag"}
+
+
+def test_a_page_without_an_article_cites_nothing():
+    page, kinds = links_of(NO_ARTICLE)
+    assert (page.body_found_by, page.article, page.cited) == (None, False, [])
+    assert kinds == {"http://blog.example/": "navigation", "http://x.example/": "navigation",
+                     "http://blog.example/a": "navigation", "http://y.example/b": "navigation"}
+
+
+@pytest.mark.parametrize("html", [BLOGGER, MAIN, ARTICLE, BLOGGER_LINES])
+def test_page_only_follows_what_analyse_follows(html):
+    """A re-crawl's revisit reads the page alone: the same bytes must lead to the same pages."""
+    url, payload = "http://blog.example/2015/05/post.html", html.encode()
+    page, _ = analyse(payload, url=url, content_type="text/html")
+    assert page_only(payload, url=url, content_type="text/html") == page and page.cited
+
+
 def test_base_href_and_non_http_links():
-    html = ('<html><head><base href="http://other.example/dir/"></head><body><article>'
-            '<a href="page.html">a</a><a href="mailto:x@y">m</a><a href="javascript:void(0)">j</a>'
-            '<a href="ftp://f.example/x">f</a><img src="data:image/png;base64,AAAA"></article></body></html>')
+    html = ('<html><head><base href="http://other.example/dir/"></head><body><article><p>The report is'
+            ' <a href="page.html">here</a>, and <a href="mailto:x@y">m</a><a href="javascript:void(0)">j</a>'
+            '<a href="ftp://f.example/x">f</a><img src="data:image/png;base64,AAAA"> are not.</p>'
+            '</article></body></html>')
     page, kinds = links_of(html)
     assert kinds == {"http://other.example/dir/page.html": "citation"}
 
@@ -104,7 +182,7 @@ ARABIC = "<html><body><article><p>المرصد السوري لحقوق الإن�
 def test_charset_from_http_header_wins():
     raw = ARABIC.encode("cp1256")
     assert decide_encoding(raw, "text/html; charset=windows-1256") == ("cp1256", "http-header")
-    page = parse(raw, url="http://sohr.example/ar", content_type="text/html; charset=windows-1256")
+    page = page_only(raw, url="http://sohr.example/ar", content_type="text/html; charset=windows-1256")
     assert page.encoding == "cp1256"
 
 

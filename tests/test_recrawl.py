@@ -261,8 +261,8 @@ def not_modified(server):
                                         b'<img src="/logo.png"><p>Source: <a href="/cited.html">the report</a>.'
                                         b'</p></article></body></html>', html))
     server.route("/cited.html", conditional(b'<html><body><article><p>The report.</p><img src="/map.png">'
-                                         b'<p>See <a href="/other.html">the earlier report</a>.</p></article>'
-                                         b'</body></html>', html))
+                                         b'<p>See <a href="/other.html">the earlier report</a> on the fighting.</p>'
+                                         b'</article></body></html>', html))
     server.route("/other.html", conditional(b"<html><body><article><p>Earlier.</p></article></body></html>", html))
     for name in ("/logo.png", "/map.png"):
         server.route(name, conditional(b"\x89PNG\r\n\x1a\n" + name.encode() * 20, "image/png"))

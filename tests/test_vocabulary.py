@@ -1,4 +1,4 @@
-"""One vocabulary: roles, outcomes, error kinds, change classes and record types are enums defined once,
+"""One vocabulary: roles, outcomes, error kinds, change classes, link kinds and record types are enums defined once,
 every value the catalogue holds is a member, and every option that filters by one takes them all."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from archiver import catalogue as cat
 from archiver.capture import capture
 from archiver.cli import cli
 from archiver.errors import ErrorKind, FetchError
+from archiver.parse import LinkKind
 from archiver.warc import RecordType, WarcWriter
 
 from .conftest import invoke_archiver
@@ -35,6 +36,7 @@ COLUMNS = {
     ("capture_events", "outcome"): cat.EventOutcome,
     ("records", "record_type"): RecordType,
     ("changes", "change"): cat.ChangeClass,
+    ("links", "kind"): LinkKind,
 }
 
 

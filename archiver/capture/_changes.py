@@ -30,7 +30,7 @@ import sqlalchemy as sa
 
 from .. import catalogue as cat
 from ..errors import ErrorKind
-from ..parse import Fingerprints, word_diff
+from ..parse import Fingerprints, LinkKind, word_diff
 from ..warc import CAPTURE_TYPES
 
 GONE_STATUSES = (404, 410)
@@ -360,7 +360,7 @@ def _only_link_text(reader: sa.Connection, old: dict[str, Any], new: dict[str, A
     for document in (old, new):
         links[document["id"]] = {(row.url, row.text) for row in reader.execute(
             sa.select(cat.links.c.url, cat.links.c.text).where(cat.links.c.document_id == document["id"],
-                                                               cat.links.c.kind == "citation"))}
+                                                               cat.links.c.kind == LinkKind.CITATION))}
     moved = links[old["id"]] ^ links[new["id"]]
     anchors = {word for _, text in moved for word in _plain_words(text)}
     changed = [word for hunk in word_diff(old["text"], new["text"])

@@ -51,6 +51,7 @@ class CaptureResult:
     warc_files: list[str] = dataclasses.field(default_factory=list)
     changes: list[Change] = dataclasses.field(default_factory=list)
     parse_warnings: dict[str, list[str]] = dataclasses.field(default_factory=dict)  # page URL -> its warnings
+    no_article: list[str] = dataclasses.field(default_factory=list)  # posts without article text: nothing cited
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -61,6 +62,7 @@ class CaptureResult:
             "warc_files": self.warc_files,
             "records": [vars(record).copy() for record in self.records],  # flat: asdict's deep copy is slow
             "failures": [vars(failure).copy() for failure in self.failures],
+            "no_article": self.no_article,
             "changes": [{"url": change.url, "at": change.at.isoformat(), "change": change.change,
                          "changed": change.changed} for change in self.changes],
         }

@@ -379,6 +379,8 @@ class _Run:
                 + " (recorded; nothing followed)")
         elif final.body is None:  # a PDF, an image: the capture of that document is complete
             self.result.documents[task.seed] = final.content_type or "unknown type"
+        elif isinstance(page, Page) and not page.article:
+            self.result.no_article.append(task.seed)
 
     def _parse(self, task: Task, exchange: Exchange, original: "Previous | None"
                ) -> tuple[Page | EmbeddedLinks | ArchivedLinks | None, Document | None]:

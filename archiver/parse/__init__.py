@@ -6,7 +6,7 @@ Knows nothing of the catalogue, capture or queries.
 """
 
 from ._document import MAX_PARSED_BYTES, Document, analyse, extract_document, page_only
-from ._html import Link
+from ._html import FOLLOWED_KINDS, Link, LinkKind
 from ._links import EXTRACTOR, Outlinks, Page
 from ._requisites import (
     FRAME_TAGS,
@@ -21,6 +21,7 @@ from ._versions import Fingerprints, caption_lines, citation_urls, fingerprints,
 
 __all__ = [
     "EXTRACTOR",
+    "FOLLOWED_KINDS",
     "FRAME_TAGS",
     "HTML_TYPES",
     "MAX_PARSED_BYTES",
@@ -29,6 +30,7 @@ __all__ = [
     "Document",
     "Fingerprints",
     "Link",
+    "LinkKind",
     "Outlinks",
     "Page",
     "analyse",

@@ -8,7 +8,8 @@ The main text is read within the body :func:`archiver.parse._links.find_body` fi
 as clean paragraphs without captions, share buttons, ads, comment forms or
 footers, by a vote of three extractors (the element's own blocks, readability,
 trafilatura: see :func:`_main_text`); where no structural evidence exists,
-trafilatura's extraction is used.
+trafilatura's extraction is used. The page cites what that text holds: the
+anchors of the paragraphs kept (:func:`_cited`) and the reference list.
 Captions are split into text and credit ("Hassan Nasrallah / AlJazeera").
 The reference list ("Publisher: Title (Language) – [link]") is parsed into
 entries. Parsing reads a copy of the payload; archived bytes never change.
@@ -25,11 +26,11 @@ from typing import Any, Callable, Iterator
 
 from lxml import etree
 
-from ._html import AD, CHROME, COMMENT, SHARE, Element, Loaded, absolute, load, names, site
-from ._links import Link, Page, read_page, readability_body
+from ._html import AD, CHROME, COMMENT, SHARE, Element, Link, Loaded, absolute, load, names, site
+from ._links import READABILITY_MIN_TEXT, Cited, Page, find_body, read_page, readability_body
 
 PARSER_NAME = "archiver-document"
-PARSER_VERSION = "3"
+PARSER_VERSION = "4"
 MAX_PARSED_BYTES = 8 * 1024 * 1024
 # Body evidence too generic to trust for the text itself (bench/RESULTS.md, "by how archiver found the
 # body"): the element still decides captions, references and link classes; trafilatura gives the text.
@@ -45,10 +46,14 @@ _DATE_LINE_PARTS = re.compile(r"\s*[·•|–—]\s*")
 LINK_DENSITY = 0.6  # a short block with more of its text in links than this is navigation, not prose
 FALLBACK_LONGER, FALLBACK_HOLDS = 2.0, 0.8  # readability's text replaces trafilatura's when this long and this close
 LINK_LIST_MAX = 200  # larger pages are archived whole but parsed this far
+CITING_OWN_WORDS = 1  # a paragraph cites its links when it has this many words outside them
+CONTEXT_WORDS = 5  # a link-only paragraph cites when the text has it with this many words around it
+CITING_WORDS = 8  # a paragraph of the page this long cites its links when the text holds it, even reworded
 
 _BLOCK = {"p", "div", "section", "article", "main", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol",
           "dl", "dt", "dd", "blockquote", "pre", "table", "tr", "td", "th", "tbody", "thead", "hr", "address",
           "center"}
+_HEADINGS = {"h2", "h3", "h4", "h5", "h6"}
 _SKIP = {"script", "style", "noscript", "template", "iframe", "form", "button", "select", "textarea", "svg",
          "nav", "aside", "footer", "header", "object", "embed", "video", "audio", "canvas", "head", "title"}
 _INVISIBLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
@@ -165,12 +170,19 @@ def extract_document(payload: bytes, *, url: str, content_type: str | None = Non
 
 def analyse(payload: bytes, *, url: str, content_type: str | None = None) -> tuple[Page, Document]:
     """One parse for both consumers: the capture's :class:`Page` (what to fetch next) and the
-    :class:`Document` (what to catalogue)."""
+    :class:`Document` (what to catalogue). The document's text is decided first: the page cites what
+    it holds (:func:`_cited`). A page without an article cites nothing: no main text, or without
+    structural evidence of a body, less than ``READABILITY_MIN_TEXT`` characters of it (what
+    trafilatura reads from a page of menus)."""
     cut = len(payload) > MAX_PARSED_BYTES
     loaded = load(payload[:MAX_PARSED_BYTES], url=url, content_type=content_type)
-    page, body = read_page(loaded)
-    document = _document(loaded, body, page.body_found_by, page.links,
-                         vote=loaded.root is not None and len(payload) <= VOTE_MAX_BYTES)
+    body, found_by = find_body(loaded.root) if loaded.root is not None else (None, None)
+    document = _document(loaded, body, found_by, vote=loaded.root is not None and len(payload) <= VOTE_MAX_BYTES)
+    article = bool(document.text) and (
+        found_by not in (None, "readability") or len(document.text) >= READABILITY_MIN_TEXT)
+    page = read_page(loaded, body=body, found_by=found_by, article=article,
+                     cited=_cited(loaded, body, found_by, document) if article else Cited())
+    document.links = _links(loaded, body, found_by, page.links)
     if cut and loaded.root is not None:
         document.warnings.append(f"page of {len(payload)} bytes: only its first {MAX_PARSED_BYTES} were parsed "
                                  "(the archived record is whole)")
@@ -179,12 +191,12 @@ def analyse(payload: bytes, *, url: str, content_type: str | None = None) -> tup
 
 def page_only(payload: bytes, *, url: str, content_type: str | None = None) -> Page:
     """:func:`analyse`'s :class:`Page` alone, from the same bytes, for a payload whose document is
-    already catalogued (a re-crawl's revisit): what to fetch next, without the main text."""
-    return read_page(load(payload[:MAX_PARSED_BYTES], url=url, content_type=content_type))[0]
+    already catalogued (a re-crawl's revisit): what to fetch next. What a page cites depends on its
+    main text, so this costs the extraction too: the same bytes must lead to the same pages."""
+    return analyse(payload, url=url, content_type=content_type)[0]
 
 
-def _document(loaded: Loaded, body: Element | None, found_by: str | None, classified: list[Link], *,
-              vote: bool = False) -> Document:
+def _document(loaded: Loaded, body: Element | None, found_by: str | None, *, vote: bool = False) -> Document:
     url = loaded.url
     document = Document(url=url, encoding=loaded.encoding, encoding_source=loaded.encoding_source)
     if loaded.encoding_source in ("detected", "default"):
@@ -210,8 +222,40 @@ def _document(loaded: Loaded, body: Element | None, found_by: str | None, classi
     document.text = _without_captions(_without_heading_lines(document.text, document.title), document.captions)
     if not document.text:
         document.warnings.append("no main text found")
-    document.links = _links(loaded, body, found_by, classified)
     return document
+
+
+def _cited(loaded: Loaded, body: Element | None, found_by: str | None, document: Document) -> Cited:
+    """What the page cites: the anchors of the paragraphs that its main text holds (:func:`_held`), and
+    its reference list."""
+    ancestors = {body, *body.iterancestors()} if body is not None and found_by != "readability" else set()
+    segments = _segments(loaded.root, keep=ancestors)
+    return Cited(anchors=frozenset(anchor for segment in _held(segments, document.text) for anchor in segment.anchors),
+                 urls=frozenset(reference.url for reference in document.references if reference.url))
+
+
+def _held(segments: list[_Segment], text: str) -> Iterator[_Segment]:
+    """The segments with anchors that ``text`` holds, compared as words (however trafilatura split,
+    joined or reworded its lines): one with words of its own around its links (:attr:`_Segment.citing`)
+    whose words the text has in a row, or most of them when it has ``CITING_WORDS``; or one the text
+    has in a row with the words around it, up to ``CONTEXT_WORDS`` on each side and at least that many
+    in all, on both sides for a link without words (a table cell or a list item that is all link, an
+    image link between two paragraphs). A tag word or a menu item the text holds by accident is neither."""
+    held = _Shingles(text.split("\n\n"))
+    every: list[str] = []  # the words of all segments, in order
+    spans = []
+    for segment in segments:
+        spans.append((len(every), len(every) + len(words := _words(segment.text)), words))
+        every += words
+    for segment, (start, end, words) in zip(segments, spans, strict=True):
+        if not segment.anchors:
+            continue
+        around = every[max(0, start - CONTEXT_WORDS):end + CONTEXT_WORDS]
+        if segment.citing and (
+                held.has(words) or len(words) >= CITING_WORDS and held.holds(segment.text)) or (
+                len(around) - len(words) >= CONTEXT_WORDS and (words or 0 < start and end < len(every))
+                and held.has(around)):
+            yield segment
 
 
 # -- main text --------------------------------------------------------------------------------
@@ -240,25 +284,58 @@ def _most(element: Element) -> float:
     return MEDIA_MOST if names(element, _MEDIA) else 0.5
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class _Segment:
+    """A paragraph of a page as :func:`_segments` walks it, with the anchors it holds."""
+
+    text: str
+    linked: int  # characters inside <a>
+    own: int  # words outside <a>
+    anchors: tuple[Element, ...]
+
+    @property
+    def prose(self) -> bool:
+        """Text, not a short block that is mostly link text (related stories, tags, menus)."""
+        return bool(self.text) and not (len(self.text) < LINK_LIST_MAX and self.linked > LINK_DENSITY * len(self.text))
+
+    @property
+    def citing(self) -> bool:
+        """Prose whose links can be citations: at least ``CITING_OWN_WORDS`` words of its own around them
+        (a tag cloud, a menu, a run of links in a navigation box have none, however long)."""
+        return self.own >= CITING_OWN_WORDS
+
+
 def _paragraphs(node: Element) -> list[str]:
     """The text of ``node`` as paragraphs: block elements and <br> break, chrome and captions skipped,
     and short blocks that are mostly link text (lists of related stories, tags, menus) dropped."""
-    paragraphs: list[str] = []
+    return [segment.text for segment in _segments(node) if segment.prose]
+
+
+def _segments(node: Element, *, keep: set[Element] | None = None) -> list[_Segment]:
+    """The paragraphs of ``node`` with their anchors: block elements and <br> break, chrome and captions
+    skipped unless in ``keep`` (the body's ancestors: Blogger's post sits in a "widget")."""
+    segments: list[_Segment] = []
     current: list[str] = []
+    anchors: list[Element] = []
     linked = [0]  # characters of the current paragraph inside <a>
+    own = [0]  # words of the current paragraph outside <a>
     in_link = [0]
+    kept = keep or set()
 
     def add(text: str) -> None:
         current.append(text)
         if in_link[0]:
             linked[0] += len(text.strip())
+        else:
+            own[0] += len(_words(text))
 
     def flush() -> None:
         text = " ".join("".join(current).split())
-        if text and not (len(text) < LINK_LIST_MAX and linked[0] > LINK_DENSITY * len(text)):
-            paragraphs.append(text)
+        if text or anchors:
+            segments.append(_Segment(text=text, linked=linked[0], own=own[0], anchors=tuple(anchors)))
         current.clear()
-        linked[0] = 0
+        anchors.clear()
+        linked[0] = own[0] = 0
 
     skipping = None
     total = len(node.text_content())
@@ -271,7 +348,8 @@ def _paragraphs(node: Element) -> list[str]:
             continue
         tag = element.tag if isinstance(element.tag, str) else ""
         if event == "start":
-            if element is not node and (_invisible(element) or (_skipped(element) or tag == "figure") and not (
+            if element is not node and element not in kept and (_invisible(element) or (
+                    _skipped(element) or tag == "figure") and not (
                     tag not in _SKIP and len(element.text_content()) > total * _most(element))):
                 skipping = element
                 if tag in _BLOCK or tag in _SKIP or tag in ("figure", "table"):
@@ -283,6 +361,7 @@ def _paragraphs(node: Element) -> list[str]:
                 flush()
             if tag == "a":
                 in_link[0] += 1
+                anchors.append(element)
             if element.text and tag not in ("br",):
                 add(element.text)
         else:
@@ -293,7 +372,7 @@ def _paragraphs(node: Element) -> list[str]:
             if element is not node and element.tail:
                 add(element.tail)
     flush()
-    return paragraphs
+    return segments
 
 
 def _fallback_text(root: Element, readability_body: Element | None) -> tuple[str, str | None]:
@@ -386,9 +465,13 @@ class _Shingles:
     def holds(self, paragraph: str) -> bool:
         words = _words(paragraph)
         if len(words) < SHINGLE:
-            return f" {' '.join(words)} " in self.flat
+            return self.has(words)
         grams = _grams(words)
         return sum(gram in self.grams for gram in grams) >= HOLDS * len(grams)
+
+    def has(self, words: list[str]) -> bool:
+        """Does the text hold these words in a row?"""
+        return f" {' '.join(words)} " in self.flat
 
 
 def _words(text: str) -> list[str]:
@@ -500,20 +583,23 @@ def _without_captions(text: str, captions: list[Caption]) -> str:
 
 def _references(body: Element, loaded: Loaded) -> list[Reference]:
     """Entries of the reference list: "Publisher: Title (Language) – [link]" lines, or the items
-    under a "References"/"Sources" heading."""
+    under a "References"/"Sources" heading (up to the next heading, or the end of the list they are in)."""
     references: list[Reference] = []
     seen: set[str] = set()
     page_site = site(loaded.url)
     under_heading = False
-    for block in body.iter("p", "div", "li", "h2", "h3", "h4", "h5", "h6", "span", "strong", "b"):
+    listed = None  # the list of the first item under the heading
+    for block in body.iter("p", "div", "li", *_HEADINGS, "span", "strong", "b"):
         if block.find(".//div") is not None or block.find(".//p") is not None:
             continue  # only the innermost blocks
         text = " ".join(block.text_content().replace("\xa0", " ").split())
         if not text:
             continue
         if _REFERENCE_HEADING.match(text):
-            under_heading = True
+            under_heading, listed = True, None
             continue
+        if block.tag in _HEADINGS or block.tag == "li" and listed is not None and listed not in block.iterancestors():
+            under_heading = False
         anchors = [a for a in block.iter("a") if absolute(loaded.base, a.get("href"))]
         if len(anchors) != 1:
             continue
@@ -532,6 +618,7 @@ def _references(body: Element, loaded: Loaded) -> list[Reference]:
             references.append(Reference(publisher=publisher.strip() or None, title=(title or text).strip(),
                                         language=None, url=url))
             seen.add(url)
+            listed = block.getparent() if listed is None else listed
     return references
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import codecs
 import dataclasses
+import enum
 import re
 import urllib.parse
 from typing import Any
@@ -31,7 +32,24 @@ CHROME = frozenset({"nav", "navbar", "navigation", "menu", "sidebar", "widget", 
                     "breadcrumbs", "related", "share", "social", "comment", "comments", "pager", "tags", "labels"})
 
 
-FOLLOWED_KINDS = ("citation", "inline")
+class LinkKind(enum.StrEnum):
+    """What a link of a page is (``links.kind``; ``fetches.link_kind`` of the fetch it led to), most
+    specific first: :func:`archiver.parse._links._dedupe` keeps the first of a URL's kinds in this order."""
+
+    EMBED = "embed"  # images, stylesheets, scripts, icons, frames: page requisites
+    CITATION = "citation"  # a link in the article's text or reference list, to another site
+    INLINE = "inline"  # a link in the article's text or reference list, to the same site
+    SHARE = "share"  # share / social buttons (share endpoints, share widgets)
+    COMMENT = "comment"  # comment forms and threads
+    AD = "ad"  # in an advertisement's container
+    TAG = "tag"  # rel=tag, tag / label / category containers and URLs
+    PAGER = "pager"  # rel=next/prev, pager and pagination containers
+    RELATED = "related"  # related, more-stories and recommended containers
+    SIDEBAR = "sidebar"  # <aside>, sidebar and widget containers
+    NAVIGATION = "navigation"  # every other link: menus, headers, footers, archives, links beside the text
+
+
+FOLLOWED_KINDS = (LinkKind.CITATION, LinkKind.INLINE)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -3,16 +3,11 @@
 First version, for the capture spine: it decides the character set, finds the
 post or article body from structural evidence (schema.org ``articleBody``,
 Blogger's ``post-body``, ``<article>``, ``<main>``; readability-lxml's choice
-when none is present), and classifies every link:
-
-* ``embed``      images, stylesheets, scripts, icons, frames: page requisites
-* ``citation``   a body link to another site (a source in the text or reference list)
-* ``inline``     a body link to the same site
-* ``share``      share / social buttons (share endpoints, share widgets)
-* ``comment``    comment forms and threads
-* ``navigation`` every other link (menus, sidebars, archives, labels, pagers, ads)
-
-Only ``citation`` and ``inline`` links are followed as cited pages. Parsing
+when none is present), and classifies every link (:class:`LinkKind`). A link is
+cited when it is in the article's text, not merely in the element that holds the
+text: :mod:`archiver.parse._document` decides the main text and says which
+anchors and reference-list URLs it kept (:class:`Cited`); only those are
+followed, as ``citation`` (another site) or ``inline`` (the same site). Parsing
 works on a copy of the payload; the archived bytes are never touched.
 """
 
@@ -31,13 +26,13 @@ from ._html import (
     COMMENT,
     SHARE,
     Element,
+    Link,
+    LinkKind,
     Loaded,
     absolute,
-    load,
     names,
     site,
 )
-from ._html import Link as Link  # where the other modules of parse/ have always found it
 from ._requisites import requisites
 
 # _has_ancestor's answers: (ancestor, words, stop) -> found
@@ -53,8 +48,30 @@ _SHARE_URL = re.compile(r"(sharer|share-post|/share\b|/share\?|intent/tweet|addt
                         r"pin/create|whatsapp://send)", re.I)
 _COMMENT_URL = re.compile(r"(comment\.g|#comments?\b|#respond\b|/comments?/|[?&]replytocom=|showComment=)", re.I)
 _IMAGE_EXT = re.compile(r"\.(jpe?g|png|gif|webp|svg|bmp|avif)$", re.I)
+_TAG_URL = re.compile(r"/(tags?|labels?|category|categories|topics?)/", re.I)
+_PAGER_RELS = {"next", "prev", "previous"}
+# The containers an anchor not in the text can sit in, by their class and id tokens (see ``names``),
+# the most specific first; <aside> is a sidebar and <nav>, <header>, <footer> navigation besides.
+_CONTAINERS = (
+    (LinkKind.AD, AD),
+    (LinkKind.TAG, frozenset({"tag", "tags", "label", "labels", "category", "categories", "topics", "tagcloud"})),
+    (LinkKind.PAGER, frozenset({"pager", "pagination", "paging", "pagenav"})),
+    (LinkKind.RELATED, frozenset({"related", "more-stories", "recommended", "recommendations", "read-more"})),
+    (LinkKind.SIDEBAR, frozenset({"sidebar", "widget", "widgets"})),
+    (LinkKind.NAVIGATION, frozenset({"nav", "navbar", "navigation", "menu", "footer", "header", "breadcrumb",
+                                     "breadcrumbs"})),
+)
+_CONTAINER_TAGS = {"aside": LinkKind.SIDEBAR, "nav": LinkKind.NAVIGATION, "header": LinkKind.NAVIGATION,
+                   "footer": LinkKind.NAVIGATION}
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Cited:
+    """What the main text kept, so what a page cites: the anchors of the paragraphs in its text, and
+    the URLs of its reference list (:func:`archiver.parse._document.analyse` decides both)."""
+
+    anchors: frozenset[Element] = frozenset()
+    urls: frozenset[str] = frozenset()
 
 
 class Outlinks:
@@ -88,6 +105,7 @@ class Page(Outlinks):
     title: str
     body_found_by: str | None
     links: list[Link]
+    article: bool  # an article's text was found; without one nothing is cited
 
     def metadata_fields(self) -> list[tuple[str, str]]:
         """What the WARC metadata record of this page says: how it was read, and every outlink
@@ -118,31 +136,22 @@ class Page(Outlinks):
 
 
 
-def classify_links(loaded: Loaded, body: Element | None, found_by: str | None) -> list[Link]:
+def classify_links(loaded: Loaded, body: Element | None, found_by: str | None, *, cited: Cited) -> list[Link]:
     """Every requisite and anchor of the page, one per URL, classified."""
     if loaded.root is None:
         return []
     known: _Known = {}  # _has_ancestor's answers, shared by every link of the page
     links = list(requisites(loaded.root, loaded.base)) + list(
-        _anchors(loaded.root, body, loaded.base, page_host=site(loaded.url), detached=found_by == "readability",
-                 known=known))
+        _anchors(loaded.root, None if found_by == "readability" else body, loaded.base, cited=cited,
+                 page_host=site(loaded.url), known=known))
     return _dedupe(links)
 
 
-def parse(payload: bytes, *, url: str, content_type: str | None) -> Page:
-    """Parse HTML bytes served at ``url`` into what the capture needs: requisites and citations."""
-    return read_page(load(payload, url=url, content_type=content_type))[0]
-
-
-def read_page(loaded: Loaded) -> tuple[Page, Element | None]:
-    """The :class:`Page` of a loaded document, and the element holding its body (None if none was found)."""
-    if loaded.root is None:
-        return Page(url=loaded.url, encoding=loaded.encoding, encoding_source=loaded.encoding_source, title="",
-                    body_found_by=None, links=[]), None
-    body, found_by = find_body(loaded.root)
-    return Page(url=loaded.url, encoding=loaded.encoding, encoding_source=loaded.encoding_source,
-                title=(loaded.root.findtext(".//title") or "").strip(), body_found_by=found_by,
-                links=classify_links(loaded, body, found_by)), body
+def read_page(loaded: Loaded, *, body: Element | None, found_by: str | None, cited: Cited, article: bool) -> Page:
+    """The :class:`Page` of a loaded document whose body and main text are decided."""
+    title = (loaded.root.findtext(".//title") or "").strip() if loaded.root is not None else ""
+    return Page(url=loaded.url, encoding=loaded.encoding, encoding_source=loaded.encoding_source, title=title,
+                body_found_by=found_by, links=classify_links(loaded, body, found_by, cited=cited), article=article)
 
 
 def find_body(root: Element) -> tuple[Element | None, str | None]:
@@ -190,11 +199,12 @@ def readability_body(root: Element) -> tuple[Element | None, str | None]:
     return fragment, "readability"
 
 
-def _anchors(root: Element, body: Element | None, base: str, *, page_host: str, detached: bool, known: _Known
+def _anchors(root: Element, body: Element | None, base: str, *, cited: Cited, page_host: str, known: _Known
              ) -> Iterator[Link]:
-    """Classified anchors; a ``detached`` body (readability's copy) is matched by href."""
-    in_body = set(body.iter("a")) if body is not None and not detached else set()
-    body_hrefs = {a.get("href") for a in body.iter("a")} if body is not None and detached else set()
+    """Classified anchors; ``body`` is the element holding the post (None when there is none in the
+    page's tree): its ancestors are never containers of its anchors (Blogger's post sits in a "widget")."""
+    in_body = set(body.iter("a")) if body is not None else set()
+    containers = _Containers(set(body.iterancestors()) | {body} if body is not None else set())
     for anchor in root.iter("a", "area"):
         href = anchor.get("href")
         target = absolute(base, href) if href else None
@@ -202,29 +212,62 @@ def _anchors(root: Element, body: Element | None, base: str, *, page_host: str, 
             continue
         text = " ".join(anchor.text_content().split())[:500]
         if _is_image_link(anchor, target):
-            yield Link(url=target, kind="embed", text=text, tag="a")
+            yield Link(url=target, kind=LinkKind.EMBED, text=text, tag="a")
             continue
-        if anchor in in_body:
-            stop = body
-        elif href in body_hrefs:
-            stop = anchor.getroottree().getroot()
-        else:
-            stop = None
-        yield Link(url=target, kind=_kind(anchor, target, body=stop, page_host=page_host, known=known), text=text)
+        yield Link(url=target, text=text, kind=_kind(
+            anchor, target, stop=body if anchor in in_body else None, followed=anchor in cited.anchors or (
+                target in cited.urls), page_host=page_host, known=known, containers=containers))
 
 
-def _kind(anchor: Element, target: str, *, body: Element | None, page_host: str, known: _Known) -> str:
-    """Classify an anchor; ``body`` is the body element it sits in, or None."""
-    def inside(words: frozenset[str]) -> bool:
-        return _has_ancestor(anchor, words, stop=body, known=known)
+def _kind(anchor: Element, target: str, *, stop: Element | None, followed: bool, page_host: str, known: _Known,
+          containers: _Containers) -> LinkKind:
+    """Classify an anchor; ``stop`` is the body element it sits in, or None; ``followed``: the main text
+    kept it. Share and comment links are never followed, nor a kept anchor inside a container."""
+    if _SHARE_URL.search(target) or names(anchor, SHARE) or _has_ancestor(anchor, SHARE, stop=stop, known=known):
+        return LinkKind.SHARE
+    if _COMMENT_URL.search(target) or names(anchor, COMMENT) or _has_ancestor(anchor, COMMENT, stop=stop,
+                                                                               known=known):
+        return LinkKind.COMMENT
+    container = containers.nearest(anchor)
+    if followed and container is None:
+        return LinkKind.INLINE if site(target) == page_host else LinkKind.CITATION
+    rels = set((anchor.get("rel") or "").lower().split())
+    if "tag" in rels or _TAG_URL.search(urllib.parse.urlsplit(target).path):
+        return LinkKind.TAG
+    if rels & _PAGER_RELS:
+        return LinkKind.PAGER
+    return container or LinkKind.NAVIGATION
 
-    if _SHARE_URL.search(target) or names(anchor, SHARE) or inside(SHARE):
-        return "share"
-    if _COMMENT_URL.search(target) or names(anchor, COMMENT) or inside(COMMENT):
-        return "comment"
-    if body is not None and not inside(CHROME) and not inside(AD):
-        return "inline" if site(target) == page_host else "citation"
-    return "navigation"
+
+class _Containers:
+    """The nearest container of each element (:data:`_CONTAINERS`), up to the body's ``ancestors``
+    (never containers) or <body>; each element is asked once, however many anchors it holds."""
+
+    def __init__(self, ancestors: set[Element]) -> None:
+        self.ancestors = ancestors
+        self.known: dict[Element, LinkKind | None] = {}
+
+    def nearest(self, element: Element) -> LinkKind | None:
+        passed = []
+        found = None
+        while element is not None and element not in self.ancestors and element.tag != "body":
+            if element in self.known:
+                found = self.known[element]
+                break
+            passed.append(element)
+            found = _container(element)
+            if found is not None:
+                break
+            element = element.getparent()
+        for each in passed:
+            self.known[each] = found
+        return found
+
+
+def _container(element: Element) -> LinkKind | None:
+    """The kind of container ``element`` is by its class and id tokens, else by its tag; None if none."""
+    return next((kind for kind, words in _CONTAINERS if names(element, words)), None) or _CONTAINER_TAGS.get(
+        element.tag if isinstance(element.tag, str) else "")
 
 
 def _has_ancestor(element: Element, words: frozenset[str], *, stop: Element | None, known: _Known) -> bool:
@@ -243,7 +286,7 @@ def _has_ancestor(element: Element, words: frozenset[str], *, stop: Element | No
             found = known[key]
             break
         passed.append(key)
-        if (words is CHROME and ancestor.tag in ("nav", "footer", "header", "aside")) or names(ancestor, words):
+        if names(ancestor, words):
             found = True
             break
     for key in passed:
@@ -262,8 +305,8 @@ def _is_image_link(anchor: Element, target: str) -> bool:
 
 
 def _dedupe(links: list[Link]) -> list[Link]:
-    """One link per URL; the most specific kind wins (embed > citation > inline > others)."""
-    rank = {"embed": 0, "citation": 1, "inline": 2, "share": 3, "comment": 4, "navigation": 5}
+    """One link per URL; the most specific kind wins (the order of :class:`LinkKind`)."""
+    rank: dict[str, int] = {kind: number for number, kind in enumerate(LinkKind)}
     best: dict[str, Link] = {}
     for link in links:
         kept = best.get(link.url)

@@ -19,6 +19,8 @@ import unicodedata
 import urllib.parse
 from typing import Any, Iterable
 
+from ._html import LinkKind
+
 _UNITS = r"(?:second|sec|minute|min|hour|hr|day|week|month|year)s?"
 _NUMBER = r"(?:\d[\d,.\s]*|an?|one|a\s+few|few|several)"
 _MASKS: list[tuple[re.Pattern[str], str]] = [
@@ -80,7 +82,7 @@ def caption_lines(captions: Iterable[dict[str, Any]]) -> list[str]:
 
 
 def citation_urls(links: Iterable[dict[str, Any]]) -> list[str]:
-    return sorted({normalise_url(link["url"]) for link in links if link.get("kind") == "citation"})
+    return sorted({normalise_url(link["url"]) for link in links if link.get("kind") == LinkKind.CITATION})
 
 
 def fingerprints(*, title: str | None, published: str | None, updated: str | None, text: str | None,

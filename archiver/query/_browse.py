@@ -27,6 +27,7 @@ from sqlalchemy.dialects import sqlite
 
 from .. import catalogue as cat
 from ..errors import CatalogueError, InputError
+from ..parse import LinkKind
 from ._history import history_query
 
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ def _last_good(url: str, before: str, column: str) -> str:
 def _citing(url: str) -> str:
     """SQL for a JSON array of the pages whose parsed documents cite ``url``."""
     return ("(select json_group_array(url) from (select distinct d.url from links l "
-            f"join documents d on d.id = l.document_id where l.url = {url} and l.kind = 'citation' "
+            f"join documents d on d.id = l.document_id where l.url = {url} and l.kind = '{LinkKind.CITATION}' "
             "order by d.url))")
 
 
@@ -112,7 +113,7 @@ DEAD_CITATIONS_SQL = f"""select l.url, {_iso(_FAILING_SINCE)} as gone_since,
   json_extract(c.detail, '$.http_status') as http_status, {_citing('l.url')} as citing,
   {_iso(_last_good('l.url', 'c.at', 'gr.warc_date'))} as last_good_at,
   {_last_good('l.url', 'c.at', 'gr.warc_record_id')} as last_good_record_id
-from (select distinct url from links where kind = 'citation') l
+from (select distinct url from links where kind = '{LinkKind.CITATION}') l
 join changes c on c.id = (select id from changes where url = l.url order by at desc, id desc limit 1)
 where c.change = 'gone'
 order by c.at, l.url"""

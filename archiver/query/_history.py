@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from .. import catalogue as cat
 from ..collection import Collection
 from ..errors import InputError
-from ..parse import caption_lines, citation_urls, list_diff, word_diff
+from ..parse import LinkKind, caption_lines, citation_urls, list_diff, word_diff
 from ..warc import CAPTURE_TYPES, http_payload_size
 from ._redirects import Redirect, followed
 
@@ -82,7 +82,7 @@ def citing(reader: sa.Connection, url: str) -> list[str]:
     """The pages whose parsed documents cite ``url``."""
     d, links = cat.documents, cat.links
     query = (sa.select(d.c.url).distinct().join(links, links.c.document_id == d.c.id)
-             .where(links.c.url == url, links.c.kind == "citation").order_by(d.c.url))
+             .where(links.c.url == url, links.c.kind == LinkKind.CITATION).order_by(d.c.url))
     return [row.url for row in reader.execute(query)]
 
 
@@ -104,7 +104,7 @@ def dead_citations(catalogue: cat.Catalogue, document_id: int) -> list[dict[str,
     bad = (cat.ChangeClass.GONE, cat.ChangeClass.FAILED)
     with catalogue.reader() as reader:
         urls = [row.url for row in reader.execute(sa.select(links.c.url).distinct().where(
-            links.c.document_id == document_id, links.c.kind == "citation"))]
+            links.c.document_id == document_id, links.c.kind == LinkKind.CITATION))]
         dead = []
         for url in urls:
             newest_first = reader.execute(sa.select(c.c.at, c.c.change).where(c.c.url == url)

@@ -20,6 +20,7 @@ from .. import __version__
 from .. import catalogue as cat
 from ..collection import Collection
 from ..errors import InputError, StoreError
+from ..parse import LinkKind
 from ..warc import CAPTURE_TYPES, RecordType, bracketed_record_id
 from ._redirects import chain, fetch_row
 
@@ -108,8 +109,8 @@ def _citations(reader: sa.Connection, collection: Collection, row: sa.Row[Any], 
         return []
     out = []
     taken: dict[str, Any] | None
-    for link in reader.execute(sa.select(links).where(links.c.document_id == document, links.c.kind == "citation")
-                               .order_by(links.c.position)):
+    for link in reader.execute(sa.select(links).where(links.c.document_id == document,
+                                                      links.c.kind == LinkKind.CITATION).order_by(links.c.position)):
         taken = None
         if fetch is not None:
             found = reader.execute(sa.select(f).where(f.c.parent_fetch_id == fetch["id"], f.c.url == link.url)

@@ -36,7 +36,7 @@ from ..servers import ScriptedServer, send
 
 POST = ('<html><head><title>Crash post</title><link rel="stylesheet" href="/style.css"></head><body>'
         '<article><h1>Crash post</h1><p>Text citing <a href="/cited-a.html">the first source</a> and '
-        '<a href="/cited-b.html">the second one</a>.</p><img src="/big.jpg"><img src="/small.png">'
+        '<a href="/cited-b.html">the second one</a> on the crash.</p><img src="/big.jpg"><img src="/small.png">'
         '</article></body></html>')
 CITED_A = ('<html><head><title>A</title></head><body><article><p>Source A, with its own picture.</p>'
            '<img src="/a.png"></article></body></html>')

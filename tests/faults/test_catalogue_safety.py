@@ -31,10 +31,10 @@ def hostile_site(server):
     html = (f"<html><head><title>{SQL}</title></head><body><article>"
             f"<h1>{TITLE}</h1><p>{LONG}</p><p>NUL\x00 and &#0; and bad \xff\xfe bytes and &#xD800; and {SQL}</p>"
             "<figure><img src=\"/photo.jpg\"><figcaption>A photo \"x\" / O'Brien; DROP TABLE captions</figcaption>"
-            f"</figure><p>Cites <a href=\"{quoted_href}\">{SQL}</a>, "
-            f"<a href=\"{long_url}\">a long one</a>, <a href=\"/nul%00byte\">a NUL</a>, "
-            f"<a href=\"/sur%ED%A0%80\">a surrogate</a>, <a href=\"{injected}\">a header</a> and "
-            "<a href=\"/moved\">a bad redirect</a>.</p></article></body></html>")
+            f"</figure><p>It cites <a href=\"{quoted_href}\">{SQL}</a> for its quotes, "
+            f"<a href=\"{long_url}\">a long one</a> for its length, <a href=\"/nul%00byte\">a NUL</a> for its byte, "
+            f"<a href=\"/sur%ED%A0%80\">a surrogate</a> for its character, <a href=\"{injected}\">a header</a> for "
+            "its line breaks and <a href=\"/moved\">a bad redirect</a> for where it leads.</p></article></body></html>")
     body = html.encode("utf-8").replace("\xff\xfe".encode("utf-8"), b"\xff\xfe")
     post = server.route("/post", lambda request: send(request, 200, body))
     for path in ("/it's", "/nul%00byte", "/sur%ED%A0%80"):

@@ -295,7 +295,7 @@ def test_sigterm_stops_watch_cleanly(crash_site, home, request):
 
 def test_a_capture_process_dying_is_repaired_by_the_parent_at_once(crash_site, home, request):
     other = crash_site.server.route("/other.html", lambda r: send(r, 200, b'<html><body><article><p>Other post '
-                                                                        b'<a href="/cited-b.html">cites</a></p>'
+                                                                        b'<a href="/cited-b.html">cites</a> it.</p>'
                                                                         b'</article></body></html>'))
     process = start_capture(home, crash_site.post_url, other, crash_at="record:3", args=("--processes", "2"))
     out, err = process.communicate(timeout=120)

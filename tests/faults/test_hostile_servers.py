@@ -234,7 +234,7 @@ def test_a_post_citing_every_hostile_server_is_captured_whole(bad, bombs, home, 
     bad.route("/brotli-bomb", bomb_page(bombs["br"], "br"))
     bad.route("/good.html", b.ok(b"<html><body><article><p>a good source</p></article></body></html>"))
     bad.route("/logo.png", b.ok(b"\x89PNG fake", "image/png"))
-    links = "".join(f'<p>See <a href="/{case.name}">{case.name}</a>.</p>' for case in SITE_CASES)
+    links = "".join(f'<p>See <a href="/{case.name}">{case.name}</a> for this case.</p>' for case in SITE_CASES)
     post = (f'<html><body><article><p>A post citing <a href="/good.html">a good source</a>.</p>{links}'
             '<img src="/logo.png"><img src="/1gb-body"></article></body></html>').encode()
     url = bad.route("/post.html", b.ok(post))

@@ -122,7 +122,8 @@ def test_redirects_to_other_schemes_in_a_capture(bad, home, tally):
     redirecting to javascript: fails as a fetch (exit 3), not as bad input nor an internal error."""
     tally.tried("redirect to another scheme, in a capture")
     cited = bad.route("/cited", b.redirect("file:///etc/passwd"))
-    post = bad.route("/post", b.ok(b'<html><body><article><p><a href="/cited">cited</a></p></article></body></html>'))
+    post = bad.route("/post", b.ok(b'<html><body><article><p>It has <a href="/cited">cited</a> this.</p></article>'
+                                   b'</body></html>'))
     result = invoke_archiver("capture", post, "--home", str(home), "--allow-private")
     assert result.returncode == 0, result.stderr
     [refused] = rows(home, "fetches", url="file:///etc/passwd")
