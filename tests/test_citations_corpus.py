@@ -6,15 +6,15 @@ stories, footers), at most 1 % may be followed over the pages and never more tha
 of the article's http(s) links, at least the measured share must be followed. Every second page
 (sorted by name) is read, to keep the test to a few seconds.
 
-The corpus is the shared folder of public test data, ``$ARCHIVER_CORPUS`` or ``../shared/corpus``
-beside the repository (see bench/extraction.py); the test is skipped, saying where it looked, when
-it is absent.
+The corpus is the shared folder of public test data, found as the benches find it (bench/corpus.py:
+``$ARCHIVER_CORPUS`` or ``../shared/corpus`` beside the repository); the test is skipped, saying
+where it looked, when it is absent.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import os
+import sys
 import urllib.parse
 from pathlib import Path
 
@@ -24,8 +24,13 @@ import pytest
 from archiver.parse import LinkKind, analyse
 from archiver.parse._html import absolute
 
-CORPUS = Path(os.environ.get("ARCHIVER_CORPUS") or Path(__file__).resolve().parents[2] / "shared" / "corpus")
-PAGES = CORPUS / "mozilla-readability" / "test" / "test-pages"
+from .conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "bench"))
+from corpus import absent_message, find_corpus  # noqa: E402
+
+CORPUS = find_corpus()
+PAGES = CORPUS / "mozilla-readability" / "test" / "test-pages" if CORPUS else None
 URL = "http://fakehost/test/page.html"  # where Readability's tests say the pages were served
 NAVIGATION_MOST, NAVIGATION_MOST_PER_PAGE = 0.01, 10
 RECALL_LEAST = 0.90  # measured 0.911 over these pages (0.917 over all 90)
@@ -64,8 +69,8 @@ def _judge(page: Path) -> Judged:
 
 @pytest.fixture(scope="module")
 def judged() -> list[Judged]:
-    if not PAGES.is_dir():
-        pytest.skip(f"the shared corpus is not at {PAGES} (set ARCHIVER_CORPUS to the corpus folder)")
+    if PAGES is None or not PAGES.is_dir():
+        pytest.skip(absent_message() if PAGES is None else f"no Readability test pages at {PAGES}")
     return [_judge(page) for page in sorted(PAGES.iterdir())[::2] if (page / "expected.html").is_file()]
 
 
