@@ -152,6 +152,25 @@ def test_a_blogger_body_of_lines_cites_the_lines_of_text_not_a_lone_link_line():
                      "http://blog.example/search/label/Syria": "tag"}
 
 
+CAPTIONS = """<html><body><div class="post-body entry-content">
+<p>Fighters took the hills above the town on Tuesday, a week after the offensive began in the region.</p>
+<figure><img src="/a.jpg"><figcaption>Fighters on the ridge / <a href="http://photos.example/a">Reuters</a>
+</figcaption></figure>
+<table class="tr-caption-container"><tr><td><img src="/b.jpg"></td></tr><tr><td class="tr-caption">
+The statement / <a href="https://twitter.com/someone/status/1">twitter</a></td></tr></table>
+<a href="/c.jpg"><img src="/c-small.jpg"></a><br>Hassan Nasrallah / <a href="http://aje.example/">AlJazeera</a>
+<p>The group said that it had lost few men in the fighting, and that the hills would be held this year.</p>
+<div class="widget"><a href="http://elsewhere.example/">Elsewhere</a></div>
+</div></body></html>"""
+
+
+def test_a_captions_credit_link_is_cited_whatever_holds_the_caption():
+    page, kinds = links_of(CAPTIONS)
+    assert {url: kind for url, kind in kinds.items() if kind != "embed"} == {
+        "http://photos.example/a": "citation", "https://twitter.com/someone/status/1": "citation",
+        "http://aje.example/": "citation", "http://elsewhere.example/": "sidebar"}
+
+
 def test_a_page_without_an_article_cites_nothing():
     page, kinds = links_of(NO_ARTICLE)
     assert (page.body_found_by, page.article, page.cited) == (None, False, [])

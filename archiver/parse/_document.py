@@ -230,8 +230,23 @@ def _cited(loaded: Loaded, body: Element | None, found_by: str | None, document:
     its reference list."""
     ancestors = {body, *body.iterancestors()} if body is not None and found_by != "readability" else set()
     segments = _segments(loaded.root, keep=ancestors)
-    return Cited(anchors=frozenset(anchor for segment in _held(segments, document.text) for anchor in segment.anchors),
+    return Cited(anchors=frozenset(anchor for segment in _held(segments, document.text) for anchor in segment.anchors)
+                 | _caption_anchors(loaded.root, segments, document.captions),
                  urls=frozenset(reference.url for reference in document.references if reference.url))
+
+
+def _caption_anchors(root: Element, segments: list[_Segment], captions: list[Caption]) -> frozenset[Element]:
+    """The anchors of the page's captions (a credit's link is the image's source): of each ``<figcaption>``
+    or Blogger caption cell, and of each paragraph, whose words are those of a caption the document
+    kept (captions are taken out of the main text, so :func:`_held` never sees them)."""
+    kept = {tuple(_words(f"{caption.text} {caption.credit or ''}")) for caption in captions}
+    if not kept:
+        return frozenset()
+    elements = root.xpath('//figcaption | //*[contains(concat(" ", normalize-space(@class), " "), " tr-caption ")]')
+    return frozenset(
+        [anchor for element in elements if tuple(_words(element.text_content())) in kept
+         for anchor in element.iter("a")]
+        + [anchor for segment in segments if tuple(_words(segment.text)) in kept for anchor in segment.anchors])
 
 
 def _held(segments: list[_Segment], text: str) -> Iterator[_Segment]:
