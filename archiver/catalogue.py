@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from .net import Exchange
 
 LOCK_TIMEOUT = 60.0  # seconds a write waits for another process's transaction (SQLite busy timeout)
-HEAD_REVISION = "0005"  # the newest migration in migrations/versions (a test holds them to each other)
+HEAD_REVISION = "0006"  # the newest migration in migrations/versions (a test holds them to each other)
 IN_LIST = 500  # values per ``IN (...)`` list: well under SQLite's limit on bound parameters
 
 _T = TypeVar("_T")
@@ -149,6 +149,7 @@ fetches = sa.Table(
     sa.Column("parent_fetch_id", sa.Integer, sa.ForeignKey("fetches.id")),
     sa.Column("link_kind", sa.String(16)),
     sa.Column("link_text", sa.Text),
+    sa.Column("link_tag", sa.String(16)),  # the tag or CSS construct of the link (revision 0006)
     sa.Column("redirect_from_id", sa.Integer, sa.ForeignKey("fetches.id")),
     sa.Column("duplicate_of_id", sa.Integer, sa.ForeignKey("fetches.id")),
     sa.Column("started_at", UTCDateTime, nullable=False),

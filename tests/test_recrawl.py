@@ -274,25 +274,25 @@ def fetched(collection, event_id: int) -> list[tuple]:
     rows = [row for row in collection.catalogue.rows(cat.fetches, cat.fetches.c.capture_event_id == event_id)
             if row["role"] != "robots"]
     urls = {row["id"]: row["url"] for row in rows}
-    return sorted((row["url"], row["role"], row["link_kind"], row["link_text"], urls.get(row["parent_fetch_id"]),
-                   row["http_status"]) for row in rows)
+    return sorted((row["url"], row["role"], row["link_kind"], row["link_tag"], row["link_text"],
+                   urls.get(row["parent_fetch_id"]), row["http_status"]) for row in rows)
 
 
 def unchanged_twice(collection, post: str, urls: int) -> tuple[list[tuple], list[tuple]]:
     """Capture ``post`` and re-crawl it, nothing changed: the ``urls`` URLs unchanged, each reached from
-    the same parent by the same link; the fetches of the capture and of the re-crawl."""
+    the same parent by the same link (and tag); the fetches of the capture and of the re-crawl."""
     first(collection, post)
     found = again(collection, post)
     assert set(found.values()) == {"unchanged"} and len(found) == urls
     before, after = fetched(collection, 1), fetched(collection, 2)
-    assert [row[:5] for row in after] == [row[:5] for row in before]
+    assert [row[:6] for row in after] == [row[:6] for row in before]
     return before, after
 
 
 def test_pages_not_modified_lead_where_their_originals_led(not_modified, collection, home):
     before, after = unchanged_twice(collection, not_modified.base + "/post.html", urls=4)
-    assert {row[5] for row in after} == {304} and {row[5] for row in before} == {200}
-    assert ("/map.png", "cited-embed", "embed") in {(row[0].removeprefix(not_modified.base), *row[1:3])
+    assert {row[6] for row in after} == {304} and {row[6] for row in before} == {200}
+    assert ("/map.png", "cited-embed", "embed", "img") in {(row[0].removeprefix(not_modified.base), *row[1:4])
                                                     for row in after}
     assert_warcs_valid(home / "snapshots")
 
@@ -328,9 +328,31 @@ def test_stylesheets_and_frames_not_modified_lead_to_their_own_requisites(server
         *args, **kwargs))
     before, after = unchanged_twice(collection, server.base + "/post.html", urls=7)
     assert len(read) == (4 if extractor == "older" else 0)  # the post, the frame and the two stylesheets
-    assert {row[5] for row in after} == {304, None} and {row[5] for row in before} == {200, None}  # None: a.css again
-    parents = {(row[0].removeprefix(server.base), (row[4] or "").removeprefix(server.base)) for row in after}
+    assert {row[6] for row in after} == {304, None} and {row[6] for row in before} == {200, None}  # None: a.css again
+    parents = {(row[0].removeprefix(server.base), (row[5] or "").removeprefix(server.base)) for row in after}
     assert parents == {("/post.html", ""), ("/a.css", "/post.html"), ("/frame.html", "/post.html"),
                        ("/b.css", "/a.css"), ("/bg.png", "/a.css"), ("/a.css", "/b.css"), ("/f.woff2", "/b.css"),
                        ("/in-frame.png", "/frame.html")}
+    assert_warcs_valid(home / "snapshots")
+
+
+def test_a_frame_changed_in_a_post_not_modified_is_parsed_for_its_new_requisites(server, collection, home):
+    """The post answers 304, so its links (the frame's among them, with its tag) come from the catalogue;
+    the frame answers 200 with a new image, which is fetched as the frame's requisite."""
+    server.route("/post.html", conditional(b'<html><body><article><p>The offensive began in May.</p>'
+                                        b'<iframe src="/frame.html"></iframe></article></body></html>',
+                                        "text/html; charset=utf-8"))
+    for name in ("/old.png", "/new.png"):
+        server.route(name, conditional(b"\x89PNG\r\n\x1a\n" + name.encode() * 20, "image/png"))
+    server.route("/frame.html", conditional(b'<html><body><img src="/old.png"></body></html>', "text/html"))
+    first(collection, server.base + "/post.html")
+    server.route("/frame.html", conditional(b'<html><body><img src="/new.png"></body></html>', "text/html"))
+    found = again(collection, server.base + "/post.html")
+    assert {url.removeprefix(server.base): change for url, change in found.items()} == {
+        "/post.html": "unchanged", "/frame.html": "replaced", "/new.png": "new"}
+    assert [(row[0].removeprefix(server.base), *row[1:5], (row[5] or "").removeprefix(server.base), row[6])
+            for row in fetched(collection, 2)] == [
+        ("/frame.html", "embed", "embed", "iframe", None, "/post.html", 200),
+        ("/new.png", "embed", "embed", "img", None, "/frame.html", 200),
+        ("/post.html", "post", "seed", None, None, "", 304)]
     assert_warcs_valid(home / "snapshots")

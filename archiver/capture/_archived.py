@@ -85,8 +85,9 @@ class ArchivedLinks(Outlinks):
 def archived_links(catalogue: cat.Catalogue, wanted: dict[int, Task]) -> dict[int, ArchivedLinks]:
     """The links the captures of ``wanted`` (by fetch id, with the task that revisits each) followed,
     where they stand for a parse of the same bytes now: the same role (so the same follow-up rules),
-    and a capture not cut short before its follow-ups were catalogued. Two queries per
-    :data:`archiver.catalogue.IN_LIST` fetches."""
+    a capture not cut short before its follow-ups were catalogued, and each link's tag catalogued (a
+    frame's document is parsed for its requisites; a page captured before revision 0006 is read from its
+    archived payload instead). Two queries per :data:`archiver.catalogue.IN_LIST` fetches."""
     f, e = cat.fetches, cat.capture_events
     archived: dict[int, ArchivedLinks] = {}
     with catalogue.reader() as reader:
@@ -96,12 +97,21 @@ def archived_links(catalogue: cat.Catalogue, wanted: dict[int, Task]) -> dict[in
             links: dict[int, list[Link]] = {
                 head.id: [] for head in heads if head.role == wanted[head.id].role
                 and head.link_kind != "confirm" and head.outcome in ENDED}
+            untagged: set[int] = set()  # pages whose links were followed before revision 0006 recorded their tags
             # SQLite's planner would take ix_fetches_redirect for "redirect_from_id IS NULL", which
             # nearly every row matches: a scan of the table per batch instead of a look-up per parent
-            for row in reader.execute(sa.select(f.c.parent_fetch_id, f.c.url, f.c.link_kind, f.c.link_text)
+            for row in reader.execute(sa.select(f.c.parent_fetch_id, f.c.url, f.c.link_kind, f.c.link_text,
+                                                f.c.link_tag)
                                       .with_hint(f, "INDEXED BY ix_fetches_parent", "sqlite")
                                       .where(f.c.parent_fetch_id.in_(list(links)), f.c.redirect_from_id.is_(None))
                                       .order_by(f.c.id)):
-                links[row.parent_fetch_id].append(Link(url=row.url, kind=row.link_kind, text=row.link_text or ""))
-            archived.update((fetch_id, ArchivedLinks(links=found)) for fetch_id, found in links.items())
+                if row.link_kind == "confirm":
+                    continue  # a re-fetch of the page itself, not a link of it
+                if row.link_tag is None:
+                    untagged.add(row.parent_fetch_id)
+                else:
+                    links[row.parent_fetch_id].append(Link(url=row.url, kind=row.link_kind, text=row.link_text or "",
+                                                           tag=row.link_tag))
+            archived.update((fetch_id, ArchivedLinks(links=found)) for fetch_id, found in links.items()
+                            if fetch_id not in untagged)
     return archived

@@ -62,6 +62,7 @@ class Ledger:
             "parent_fetch_id": task.parent_fetch_id,
             "link_kind": task.link_kind,
             "link_text": task.link_text,
+            "link_tag": task.link_tag,
             "started_at": exchange.started_at,
             "ended_at": exchange.ended_at,
             "outcome": outcome,
@@ -160,7 +161,8 @@ class Ledger:
         def row(task: Task, **values: Any) -> dict[str, Any]:
             return {"capture_event_id": self.event_id, "url": task.url, "role": task.role,
                     "parent_fetch_id": task.parent_fetch_id, "link_kind": task.link_kind, "link_text": task.link_text,
-                    "started_at": at, "ended_at": at, "duplicate_of_id": None, "error": None, **values}
+                    "link_tag": task.link_tag, "started_at": at, "ended_at": at, "duplicate_of_id": None, "error": None,
+                    **values}
 
         def insert(connection: sa.Connection) -> None:
             self.catalogue.insert_many(connection, cat.fetches, [
