@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+from alembic import command
 
 from archiver import catalogue as cat
 
@@ -30,6 +33,27 @@ def test_current_on_an_empty_collection_then_upgrade(tmp_path):
     assert upgrade.stderr == f"Catalogue sqlite:///{(tmp_path / 'archiver.db').resolve()}: empty -> {head}\n"
     after = invoke_archiver("db", "current", "--home", str(tmp_path))
     assert after.stdout == f"{head} (newest: {head}; up to date)\n"
+
+
+def test_upgrade_from_0005_gives_fetches_a_link_tag_null_in_their_old_rows(tmp_path):
+    engine = cat.create_engine(f"sqlite:///{tmp_path / 'archiver.db'}")
+    with engine.begin() as connection:
+        command.upgrade(cat.alembic_config(connection), "0005")
+        now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+        connection.execute(sa.text(
+            "INSERT INTO capture_events (id, uuid, started_at, outcome, tool, tool_version, operator, hostname, pid, "
+            "command, seeds, settings) VALUES (1, 'e', :now, 'complete', 'archiver', '0', 'o', 'h', 1, 'c', '[]', "
+            "'{}')"), {"now": now})
+        connection.execute(sa.text(
+            "INSERT INTO fetches (id, capture_event_id, url, role, link_kind, started_at, outcome) VALUES "
+            "(1, 1, 'http://old.example/logo.png', 'embed', 'embed', :now, 'captured')"), {"now": now})
+    upgrade = invoke_archiver("db", "upgrade", "--home", str(tmp_path))
+    assert (upgrade.returncode, upgrade.stderr) == (
+        0, f"Catalogue sqlite:///{(tmp_path / 'archiver.db').resolve()}: 0005 -> {cat.HEAD_REVISION}\n")
+    with engine.connect() as connection:
+        rows = connection.execute(sa.select(cat.fetches.c.url, cat.fetches.c.link_kind, cat.fetches.c.link_tag)).all()
+    engine.dispose()
+    assert [tuple(row) for row in rows] == [("http://old.example/logo.png", "embed", None)]
 
 
 def test_db_url_flag(tmp_path):

@@ -297,6 +297,22 @@ def test_pages_not_modified_lead_where_their_originals_led(not_modified, collect
     assert_warcs_valid(home / "snapshots")
 
 
+def test_pages_whose_links_were_catalogued_without_tags_are_read_again(not_modified, collection, monkeypatch):
+    """Fetches catalogued before revision 0006 have no link tag: a page not modified since is read from its
+    archived payload (whose links have tags), not rebuilt from them."""
+    post = not_modified.base + "/post.html"
+    first(collection, post)
+    with collection.catalogue.transaction() as connection:
+        connection.execute(sa.update(cat.fetches).values(link_tag=None))
+    read = []
+    monkeypatch.setattr(run, "read_http_payload", lambda *args, **kwargs: read.append(args) or read_http_payload(
+        *args, **kwargs))
+    assert set(again(collection, post).values()) == {"unchanged"}
+    assert len(read) == 2  # the post and the page it cites
+    assert [(row[0].removeprefix(not_modified.base), row[3]) for row in fetched(collection, 2)] == [
+        ("/cited.html", "a"), ("/logo.png", "img"), ("/map.png", "img"), ("/post.html", None)]
+
+
 def test_a_page_not_modified_recrawled_in_another_role_follows_that_roles_links(not_modified, collection):
     first(collection, not_modified.base + "/post.html")
     cited = not_modified.base + "/cited.html"
