@@ -671,9 +671,10 @@ def provenance_command(target: str, as_prov: bool, output: str, **kwargs: Any) -
         archiver provenance '<urn:uuid:47e7b57c-8183-48e9-b8c1-3f6393301447>' --prov
 
     Capture event (tool, version, operator, host, command line, start, end),
-    fetch and redirect chain, request and response headers, peer IP, digests,
-    WARC file and offset, and for a post each citation with the exact capture
-    of the cited page taken with it. --json for the report, --prov for PROV-JSON.
+    fetch (the page, link kind and tag that led to it) and redirect chain,
+    request and response headers, peer IP, digests, WARC file and offset, and
+    for a post each citation with the exact capture of the cited page taken
+    with it. --json for the report, --prov for PROV-JSON.
     """
     import json
 
@@ -706,7 +707,8 @@ def provenance_text(report: dict[str, Any]) -> str:
         lines.append(f"Command   {event['command']}")
     if fetch:
         found = fetch["found_on"]
-        lines.append(f"Fetched   as {fetch['role']}" + (f", linked from {found['url']}" if found else ""))
+        link = f" ({fetch['link_kind']} link" + (f", tag {fetch['link_tag']}" if fetch["link_tag"] else "") + ")"
+        lines.append(f"Fetched   as {fetch['role']}" + (f", linked from {found['url']}{link}" if found else ""))
     if len(report["redirect_chain"]) > 1:
         lines += ["Redirects"] + [f"  {hop['http_status']} {hop['url']}" for hop in report["redirect_chain"]]
     if report["request"]:

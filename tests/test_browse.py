@@ -136,8 +136,8 @@ def test_provenance_query_traces_a_moved_citation_to_its_bytes_fetch_and_capture
         taken["record_id"], "revisit", final, taken["warc_file"], taken["offset"])
     assert json.loads(row["redirect_chain"]) == [{"url": site.a_url, "http_status": 301},
                                                  {"url": final, "http_status": 200}]
-    assert (row["parent_url"], row["parent_role"], row["fetch_url"], row["fetch_outcome"]) == (
-        site.post_url, "post", final, "captured")
+    assert (row["parent_url"], row["parent_role"], row["fetch_url"], row["fetch_outcome"], row["link_kind"],
+            row["link_tag"]) == (site.post_url, "post", final, "captured", "citation", "a")
     [event] = [e for e in collection.catalogue.rows(cat.capture_events) if e["uuid"] == taken["capture_id"]]
     assert {key: row[key] for key in ("capture_id", "tool", "tool_version", "operator", "hostname", "command")} == {
         "capture_id": event["uuid"], "tool": event["tool"], "tool_version": event["tool_version"],

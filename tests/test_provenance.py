@@ -9,6 +9,7 @@ from prov.model import ProvDocument
 
 from archiver import catalogue as cat
 from archiver.capture import capture
+from archiver.cli import provenance_text
 from archiver.collection import open_collection
 from archiver.config import resolve
 from archiver.errors import InputError
@@ -59,6 +60,20 @@ def test_redirect_chain_and_the_page_a_cited_page_was_found_on(captured, manifes
     assert [hop["http_status"] for hop in chain][-1] == 200 and 300 <= chain[0]["http_status"] < 400
     assert chain[-1]["record_id"] == report["record"]["record_id"]
     assert report["fetch"]["found_on"]["url"] == site.post_url
+
+
+def test_a_requisite_names_the_link_kind_and_tag_that_led_to_it(captured, site):
+    f = cat.fetches
+    [post] = captured.catalogue.rows(f, f.c.url == site.post_url)
+    image = captured.catalogue.rows(f, f.c.parent_fetch_id == post["id"], f.c.link_tag == "img",
+                                    f.c.outcome == "captured")[0]["url"]
+    report = provenance(captured, image)
+    assert (report["fetch"]["role"], report["fetch"]["link_kind"], report["fetch"]["link_tag"]) == (
+        "embed", "embed", "img")
+    assert f"Fetched   as embed, linked from {site.post_url} (embed link, tag img)" in provenance_text(
+        report).splitlines()
+    [fetch] = [value for key, value in as_prov(report)["activity"].items() if key.startswith("archiver:fetch/")]
+    assert fetch["archiver:linkTag"] == "img"
 
 
 def test_by_record_id_with_or_without_angle_brackets(captured, site):

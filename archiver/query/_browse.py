@@ -88,7 +88,7 @@ select r.warc_record_id as record_id, r.record_type, r.target_uri, {_iso('r.warc
   w.filename as warc_file, w.path as warc_path, r."offset", r.length, w.sha256 as warc_sha256,
   w.status as warc_status,
   q.warc_record_id as request_record_id, q."offset" as request_offset, q.length as request_length,
-  f.id as fetch_id, f.url as fetch_url, f.outcome as fetch_outcome, f.link_kind, f.link_text,
+  f.id as fetch_id, f.url as fetch_url, f.outcome as fetch_outcome, f.link_kind, f.link_tag, f.link_text,
   {_iso('f.started_at')} as fetch_started_at, {_iso('f.ended_at')} as fetch_ended_at,
   (select json_group_array(json_object('url', url, 'http_status', http_status))
    from (select url, http_status from chain order by depth desc)) as redirect_chain,

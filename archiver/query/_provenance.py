@@ -2,9 +2,10 @@
 
 For a record: the capture event that wrote it (tool, version, operator, host,
 command line, start and end), the fetch (role, the page and link that led to
-it, the redirect chain), the request and response headers, peer IP, digests
-and WARC location. For a post, each citation with the exact capture of the
-cited page taken with it (same capture event, fetched from this post).
+it, the link's tag: ``img``, ``iframe``, ``css-import``..., the redirect
+chain), the request and response headers, peer IP, digests and WARC location.
+For a post, each citation with the exact capture of the cited page taken with
+it (same capture event, fetched from this post).
 """
 
 from __future__ import annotations
@@ -153,8 +154,8 @@ def provenance(collection: Collection, target: str) -> dict[str, Any]:
             "fetch": None if fetch is None else {
                 "url": fetch["url"], "role": fetch["role"], "started_at": fetch["started_at"].isoformat(),
                 "ended_at": fetch["ended_at"].isoformat() if fetch["ended_at"] else None,
-                "outcome": fetch["outcome"], "link_kind": fetch["link_kind"], "link_text": fetch["link_text"],
-                "found_on": _found_on(reader, fetch)},
+                "outcome": fetch["outcome"], "link_kind": fetch["link_kind"], "link_tag": fetch["link_tag"],
+                "link_text": fetch["link_text"], "found_on": _found_on(reader, fetch)},
             "redirect_chain": [_hop(reader, hop) for hop in chain(reader, fetch)] if fetch else [],
             "citations": _citations(reader, collection, row, fetch),
         }
@@ -219,6 +220,8 @@ def as_prov(report: dict[str, Any]) -> dict[str, Any]:
         act = f"archiver:fetch/{subject.partition(':')[2]}"
         activity[act] = {"prov:startTime": fetch["started_at"], "prov:endTime": fetch["ended_at"] or "",
                          "archiver:role": fetch["role"], "archiver:peerIP": record["peer_ip"] or ""}
+        if fetch["link_tag"]:
+            activity[act]["archiver:linkTag"] = fetch["link_tag"]  # what referred to it: img, iframe, css-import...
         relate("used", activity=act, entity=resource)
         relate("wasGeneratedBy", entity=subject, activity=act)
         if event is not None:
