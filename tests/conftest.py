@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime as dt
 import json
 import os
 import signal
@@ -9,9 +10,13 @@ import subprocess
 import sys
 import warnings
 from pathlib import Path
+from typing import Iterator
 
 import pytest
+import sqlalchemy as sa
+from alembic import command
 
+from archiver import catalogue as cat
 from archiver import sample_site
 
 from .servers import ScriptedServer, send
@@ -167,6 +172,24 @@ def invoke_archiver(*args: str, env: dict | None = None, cwd: Path | None = None
                 if signal.getsignal(sig) is not handler:
                     signal.signal(sig, handler)
     return Invoked(args=list(args), returncode=result.exit_code, stdout=result.stdout, stderr=result.stderr)
+
+
+@contextlib.contextmanager
+def older_catalogue(url: str, revision: str) -> Iterator[tuple[sa.Connection, dt.datetime]]:
+    """A catalogue created at an older ``revision`` holding one capture event (id 1): the transaction
+    that adds the test's rows of that revision, and the time to give them."""
+    engine = cat.create_engine(url)
+    try:
+        with engine.begin() as connection:
+            command.upgrade(cat.alembic_config(connection), revision)
+            now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+            connection.execute(sa.text(
+                "INSERT INTO capture_events (id, uuid, started_at, outcome, tool, tool_version, operator, hostname, "
+                "pid, command, seeds, settings) VALUES (1, 'e', :now, 'complete', 'archiver', '0', 'o', 'h', 1, 'c', "
+                "'[]', '{}')"), {"now": now})
+            yield connection, now
+    finally:
+        engine.dispose()
 
 
 def tool(name: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import subprocess
 import sys
 import tomllib
@@ -10,11 +9,10 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
 
 from archiver import catalogue as cat
 
-from .conftest import invoke_archiver, run_archiver
+from .conftest import invoke_archiver, older_catalogue, run_archiver
 
 
 def test_current_on_an_empty_collection_then_upgrade(tmp_path):
@@ -36,20 +34,15 @@ def test_current_on_an_empty_collection_then_upgrade(tmp_path):
 
 
 def test_upgrade_from_0005_gives_fetches_a_link_tag_null_in_their_old_rows(tmp_path):
-    engine = cat.create_engine(f"sqlite:///{tmp_path / 'archiver.db'}")
-    with engine.begin() as connection:
-        command.upgrade(cat.alembic_config(connection), "0005")
-        now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-        connection.execute(sa.text(
-            "INSERT INTO capture_events (id, uuid, started_at, outcome, tool, tool_version, operator, hostname, pid, "
-            "command, seeds, settings) VALUES (1, 'e', :now, 'complete', 'archiver', '0', 'o', 'h', 1, 'c', '[]', "
-            "'{}')"), {"now": now})
+    url = f"sqlite:///{tmp_path / 'archiver.db'}"
+    with older_catalogue(url, "0005") as (connection, now):
         connection.execute(sa.text(
             "INSERT INTO fetches (id, capture_event_id, url, role, link_kind, started_at, outcome) VALUES "
             "(1, 1, 'http://old.example/logo.png', 'embed', 'embed', :now, 'captured')"), {"now": now})
     upgrade = invoke_archiver("db", "upgrade", "--home", str(tmp_path))
     assert (upgrade.returncode, upgrade.stderr) == (
         0, f"Catalogue sqlite:///{(tmp_path / 'archiver.db').resolve()}: 0005 -> {cat.HEAD_REVISION}\n")
+    engine = sa.create_engine(url)
     with engine.connect() as connection:
         rows = connection.execute(sa.select(cat.fetches.c.url, cat.fetches.c.link_kind, cat.fetches.c.link_tag)).all()
     engine.dispose()

@@ -6,7 +6,6 @@ import datetime as dt
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
 
 from archiver import catalogue as cat
 from archiver.capture import capture, reparse
@@ -14,6 +13,8 @@ from archiver.collection import open_collection
 from archiver.config import resolve
 from archiver.errors import InputError
 from archiver.query import search
+
+from .conftest import older_catalogue
 
 
 @pytest.fixture(scope="module")
@@ -79,14 +80,7 @@ def test_bad_queries(captured, text, message):
 
 def test_documents_of_an_older_catalogue_are_indexed_by_the_upgrade(tmp_path):
     url = f"sqlite:///{tmp_path / 'archiver.db'}"
-    engine = cat.create_engine(url)
-    with engine.begin() as connection:
-        command.upgrade(cat.alembic_config(connection), "0003")
-        now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-        connection.execute(sa.text(
-            "INSERT INTO capture_events (id, uuid, started_at, outcome, tool, tool_version, operator, hostname, pid, "
-            "command, seeds, settings) VALUES (1, 'e', :now, 'complete', 'archiver', '0', 'o', 'h', 1, 'c', '[]', "
-            "'{}')"), {"now": now})
+    with older_catalogue(url, "0003") as (connection, now):
         connection.execute(sa.text(
             "INSERT INTO warc_files (id, filename, path, opened_at, status) VALUES (1, 'f', 'f', :now, 'closed')"),
             {"now": now})
@@ -100,7 +94,6 @@ def test_documents_of_an_older_catalogue_are_indexed_by_the_upgrade(tmp_path):
             "'Text from before the index', '{}', '[]')"), {"now": now})
         connection.execute(sa.text(
             "INSERT INTO captions (document_id, position, text, credit) VALUES (1, 0, 'Tallat Moussa', 'SANA')"))
-    engine.dispose()
     catalogue = cat.Catalogue.open(url)  # upgraded on first use
     try:
         assert [hit.url for hit in search(catalogue, text="before index")] == ["http://old.example/post"]
