@@ -54,12 +54,12 @@ def test_every_resource_is_fetched_exactly_once_and_nothing_else(captured, const
     assert [row["url"] for row in fetches if row["role"] == "robots"] == [site.bases["blog"] + "/robots.txt"]
 
 
-def test_each_resource_is_catalogued_under_the_fetch_that_referenced_it(constructs, fetches):
+def test_each_resource_is_catalogued_under_the_fetch_and_tag_that_referenced_it(constructs, fetches):
     by_id = {row["id"]: row for row in fetches}
     fresh = {row["url"]: row for row in fetches if row["outcome"] != "duplicate" and row["role"] != "robots"}
     found = {url: (row["role"], row["http_status"], by_id[row["parent_fetch_id"]]["url"]
-                   if row["parent_fetch_id"] else None) for url, row in fresh.items()}
-    assert found == {entry["url"]: (entry["role"], entry["status"], entry.get("parent"))
+                   if row["parent_fetch_id"] else None, row["link_tag"]) for url, row in fresh.items()}
+    assert found == {entry["url"]: (entry["role"], entry["status"], entry.get("parent"), entry.get("tag"))
                      for entry in constructs["expected"]}
     assert {row["link_kind"] for row in fresh.values() if row["role"] == "embed"} == {"embed"}
 

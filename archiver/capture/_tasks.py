@@ -39,7 +39,7 @@ class Task:
     parent_fetch_id: int | None = None
     link_kind: str | None = None
     link_text: str | None = None
-    link_tag: str | None = None  # the tag (or CSS construct) of the link, for a requisite: a frame's is parsed
+    link_tag: str | None = None  # the tag (or CSS construct) of the link (fetches.link_tag): a frame's is parsed
     depth: int = 0  # the stylesheets and frames between the page and this requisite
     follow: bool = True  # fetch what the page embeds and cites (a re-fetch to confirm an anomaly does not)
     previous: "Previous | None" = None  # the last capture of this URL, for a conditional request
