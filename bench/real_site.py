@@ -142,6 +142,13 @@ class Ref:
     in_article: bool = False  # navigation: the link is in Readability's expected.html
 
 
+def comparable(url: str) -> str:
+    """A URL as Readability serialises it in expected.html (an empty path is "/", the host lower case, no
+    fragment), to tell whether a link of source.html is one of the article's."""
+    parts = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc.lower(), parts.path or "/", parts.query, ""))
+
+
 def kind_of(url: str, default: str) -> str:
     """The body type served for a requisite: by the original URL's extension, else ``default``."""
     extension = urllib.parse.urlsplit(url).path.rpartition(".")[2].lower()
@@ -198,7 +205,7 @@ class Rewriter:
         if key not in self._seen:
             url = f"http://{NAV_HOST}:{self.port}/{self.prefix}/n{len(self.navigation)}.html"
             self._seen[key] = url
-            self.navigation[url] = Ref(url, how, in_article=original in self.article)
+            self.navigation[url] = Ref(url, how, in_article=comparable(original) in self.article)
         return self._seen[key]
 
     def requisite_url(self, value: str, how: str, default: str) -> str:
@@ -443,7 +450,8 @@ def build_site(corpus: Path, root: Path, port: int, posts: int | None = None) ->
             site.left_out[name] = "no paragraph of expected.html found in source.html"
             continue
         paragraph, matched = found
-        article = frozenset(link.get("href", "") for link in expected.iter("a"))
+        article = frozenset(comparable(urllib.parse.urljoin(READABILITY_BASE, link.get("href", "")))
+                            for link in expected.iter("a"))
         rewriter = Rewriter(READABILITY_BASE, name, port, article)
         rewriter.rewrite(source)
         citations = []
@@ -461,7 +469,7 @@ def build_site(corpus: Path, root: Path, port: int, posts: int | None = None) ->
         write_page(source, root / POST_HOST / f"{name}.html")
         for served, body in [*rewriter.bodies.items(), *((link, NAVIGATION_PAGE) for link in rewriter.navigation)]:
             _write(root, served, body)
-        is_post = len(squash(" ".join(expected.itertext())).split()) >= ARTICLE_WORDS
+        is_post = len(squash(str(expected.xpath("string()"))).split()) >= ARTICLE_WORDS
         site.posts.append(Post(name, url, citations, rewriter.navigation, rewriter.requisites, matched, is_post))
     return site
 
