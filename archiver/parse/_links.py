@@ -1,14 +1,12 @@
 """Find what a captured page embeds and what it cites.
 
-First version, for the capture spine: it decides the character set, finds the
-post or article body from structural evidence (schema.org ``articleBody``,
-Blogger's ``post-body``, ``<article>``, ``<main>``; readability-lxml's choice
-when none is present), and classifies every link (:class:`LinkKind`). A link is
-cited when it is in the article's text, not merely in the element that holds the
-text: :mod:`archiver.parse._document` decides the main text and says which
-anchors and reference-list URLs it kept (:class:`Cited`); only those are
-followed, as ``citation`` (another site) or ``inline`` (the same site). Parsing
-works on a copy of the payload; the archived bytes are never touched.
+It finds the post or article body from structural evidence (schema.org ``articleBody``, Blogger's
+``post-body``, ``<article>``, ``<main>``; readability-lxml's choice when none is present), takes its
+requisites from :mod:`._requisites`, and classifies every anchor (:class:`LinkKind`). A link is cited
+when it is in the article's text, not merely in the element that holds the text:
+:mod:`archiver.parse._document` decides the main text and says which anchors and reference-list URLs
+it kept (:class:`Cited`); only those are followed, as ``citation`` (another site) or ``inline`` (the
+same site). Parsing works on a copy of the payload; the archived bytes are never touched.
 """
 
 from __future__ import annotations
