@@ -32,7 +32,8 @@ import sqlalchemy as sa
 
 from .. import __version__
 from .. import catalogue as cat
-from ..collection import Collection
+from ..collection import Collection, Mode, open_collection
+from ..config import Settings
 from ..errors import CatalogueError, InputError, StoreError
 from ..net import check_url
 from ..warc import (
@@ -140,25 +141,87 @@ def check(collection: Collection, *, scope: Scope = Scope(),
     checker = _Checker(collection)
     with collection.catalogue.reader() as reader:
         plan = list(_plan(collection, reader, scope))
-        for done, (file_row, given, record_filter) in enumerate(plan, 1):
-            yield from checker.check_file(reader, file_row, given=given, record_filter=record_filter)
+        for done, item in enumerate(plan, 1):
+            yield from checker.check_file(reader, item, scope=scope)
             if progress is not None:
                 progress(done, len(plan))
-        for path in scope.paths if not scope.everything else ():
-            if not _catalogued_name(reader, path.name):
-                yield Finding(kind="file", file=str(path), reason=UNKNOWN_FILE,
-                              detail="a WARC file the catalogue does not know")
-        if scope.everything:
-            yield from checker.unknown_files(reader)
+        yield from checker.uncatalogued(reader, scope=scope)
 
 
-def _plan(collection: Collection, reader: sa.Connection, scope: Scope
-          ) -> Iterator[tuple[dict[str, Any], Path | None, sa.ColumnElement[bool] | None]]:
-    """(file row, path given for it or None, records filter or None for the whole file), after
-    checking that every target is known. Only file rows are held: a few per target at most."""
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class _Item:
+    """One catalogued file to check: the path given for it (or None), and whether only the
+    records the scope names are checked (else the whole file)."""
+
+    file_row: dict[str, Any]
+    given: Path | None
+    filtered: bool
+
+
+@dataclasses.dataclass(kw_only=True)
+class _Tally:
+    """What findings add up to: files and catalogued records checked, bytes read, failures."""
+
+    files: int = 0
+    records: int = 0
+    bytes_read: int = 0
+    failures: list[Finding] = dataclasses.field(default_factory=list)
+
+    def add(self, findings: Iterable[Finding]) -> _Tally:
+        for finding in findings:
+            self.files += finding.kind == "file"
+            self.records += finding.kind == "record" and finding.catalogued
+            self.bytes_read += finding.bytes_read
+            if not finding.ok:
+                self.failures.append(finding)
+        return self
+
+    def merge(self, other: _Tally) -> None:
+        self.files += other.files
+        self.records += other.records
+        self.bytes_read += other.bytes_read
+        self.failures.extend(other.failures)
+
+
+def _tallies(collection: Collection, plan: list[_Item], *, scope: Scope, processes: int) -> Iterator[_Tally]:
+    """Each planned file checked and tallied, in plan order: in this process, or shared among
+    ``processes`` worker processes (each with its own catalogue reader), results taken in order."""
+    if processes <= 1 or len(plan) <= 1:
+        checker = _Checker(collection)
+        for item in plan:
+            with collection.catalogue.reader() as reader:
+                yield _Tally().add(checker.check_file(reader, item, scope=scope))
+        return
+    import concurrent.futures
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")  # no fork of open database connections
+    with concurrent.futures.ProcessPoolExecutor(max_workers=min(processes, len(plan)), mp_context=context,
+                                                initializer=_start_worker, initargs=(collection.settings,)) as pool:
+        yield from pool.map(_check_in_worker, plan, [scope] * len(plan))
+
+
+_worker: _Checker | None = None  # a worker process's checker, on its own collection
+
+
+def _start_worker(settings: Settings) -> None:
+    global _worker
+    _worker = _Checker(open_collection(settings, mode=Mode.APPEND))
+
+
+def _check_in_worker(item: _Item, scope: Scope) -> _Tally:
+    assert _worker is not None
+    with _worker.collection.catalogue.reader() as reader:
+        return _Tally().add(_worker.check_file(reader, item, scope=scope))
+
+
+def _plan(collection: Collection, reader: sa.Connection, scope: Scope) -> Iterator[_Item]:
+    """The catalogued files to check, after checking that every target is known. Only file rows
+    are held: a few per target at most."""
     f, r = cat.warc_files, cat.records
     if scope.everything:
-        yield from ((dict(row._mapping), None, None) for row in reader.execute(sa.select(f).order_by(f.c.id)))
+        yield from (_Item(file_row=dict(row._mapping), given=None, filtered=False)
+                    for row in reader.execute(sa.select(f).order_by(f.c.id)))
         return
     for url in scope.urls:
         if reader.execute(sa.select(r.c.id).where(r.c.target_uri == url).limit(1)).first() is None:
@@ -178,12 +241,18 @@ def _plan(collection: Collection, reader: sa.Connection, scope: Scope
     for path in scope.paths:
         row = _catalogued_name(reader, path.name)
         if row is not None:
-            yield row, path, None
-    wanted = sa.or_(r.c.target_uri.in_(scope.urls), r.c.warc_record_id.in_(scope.record_ids))
-    file_ids = reader.execute(sa.select(r.c.warc_file_id).distinct().where(wanted)
+            yield _Item(file_row=row, given=path, filtered=False)
+    file_ids = reader.execute(sa.select(r.c.warc_file_id).distinct().where(_wanted(scope))
                               .order_by(r.c.warc_file_id)).scalars().all()
     for file_id in file_ids:
-        yield dict(reader.execute(sa.select(f).where(f.c.id == file_id)).one()._mapping), None, wanted
+        yield _Item(file_row=dict(reader.execute(sa.select(f).where(f.c.id == file_id)).one()._mapping), given=None,
+                    filtered=True)
+
+
+def _wanted(scope: Scope) -> sa.ColumnElement[bool]:
+    """The records the scope's URLs and record ids name."""
+    r = cat.records
+    return sa.or_(r.c.target_uri.in_(scope.urls), r.c.warc_record_id.in_(scope.record_ids))
 
 
 def _catalogued_name(reader: sa.Connection, filename: str) -> dict[str, Any] | None:
@@ -252,8 +321,9 @@ class _Checker:
 
     # -- one catalogued file ---------------------------------------------------------------
 
-    def check_file(self, reader: sa.Connection, file_row: dict[str, Any], *, given: Path | None,
-                   record_filter: sa.ColumnElement[bool] | None) -> Iterator[Finding]:
+    def check_file(self, reader: sa.Connection, item: _Item, *, scope: Scope) -> Iterator[Finding]:
+        file_row, given = item.file_row, item.given
+        record_filter = _wanted(scope) if item.filtered else None
         stored = self.collection.resolve(file_row["path"])
         place = given if given is not None else stored
         count = reader.execute(sa.select(sa.func.count()).select_from(_rows_query(file_row["id"], record_filter)
@@ -415,9 +485,18 @@ class _Checker:
                         self._by_name.setdefault(path.name, []).append(path)
         return self._by_name
 
-    def unknown_files(self, reader: sa.Connection) -> Iterator[Finding]:
-        """WARC files under snapshots/ the catalogue does not know, and ``.open`` files no capture
-        holds whose file the catalogue does not know either (those it knows are checked above)."""
+    def uncatalogued(self, reader: sa.Connection, *, scope: Scope) -> Iterator[Finding]:
+        """WARC files the scope names that the catalogue does not know; with everything in scope,
+        WARC files under snapshots/ it does not know, and ``.open`` files no capture holds whose
+        file it does not know either (those it knows are checked with the catalogued files)."""
+        for path in scope.paths if not scope.everything else ():
+            if not _catalogued_name(reader, path.name):
+                yield Finding(kind="file", file=str(path), reason=UNKNOWN_FILE,
+                              detail="a WARC file the catalogue does not know")
+        if scope.everything:
+            yield from self._unknown_files(reader)
+
+    def _unknown_files(self, reader: sa.Connection) -> Iterator[Finding]:
         for path in _walk_files(self.collection.snapshots):
             name = path.name
             if name.endswith(OPEN_SUFFIX) and name[: -len(OPEN_SUFFIX)].endswith(WARC_SUFFIXES):
@@ -568,17 +647,24 @@ class FixityResult:
 
 def run_fixity(collection: Collection, *, scope: Scope = Scope(), command: str,
                progress: Callable[[int, int], None] | None = None) -> FixityResult:
-    """Run :func:`check` and record it as a ``fixity_events`` row. A catalogue that cannot be
-    written (read-only) costs the event only: ``event_error`` says why, the result stands."""
+    """Run the check of :func:`check` and record it as a ``fixity_events`` row. A catalogue that
+    cannot be written (read-only) costs the event only: ``event_error`` says why, the result stands.
+
+    The catalogued files are shared among worker processes (``settings.processes``; 0: one per
+    file, at most one per core), each tallying its files' findings; the tallies are merged in
+    file order, so the result is the same whatever the number of processes."""
     started = dt.datetime.now(dt.timezone.utc)
-    files = records = read = 0
-    failures: list[Finding] = []
-    for finding in check(collection, scope=scope, progress=progress):
-        files += finding.kind == "file"
-        records += finding.kind == "record" and finding.catalogued
-        read += finding.bytes_read
-        if not finding.ok:
-            failures.append(finding)
+    with collection.catalogue.reader() as reader:
+        plan = list(_plan(collection, reader, scope))
+    processes = collection.settings.processes or os.cpu_count() or 1
+    total = _Tally()
+    for done, tally in enumerate(_tallies(collection, plan, scope=scope, processes=processes), 1):
+        total.merge(tally)
+        if progress is not None:
+            progress(done, len(plan))
+    with collection.catalogue.reader() as reader:
+        total.add(_Checker(collection).uncatalogued(reader, scope=scope))
+    files, records, read, failures = total.files, total.records, total.bytes_read, total.failures
     result = FixityResult(result="fail" if failures else "pass", scope=scope.as_json(), started_at=started,
                           ended_at=dt.datetime.now(dt.timezone.utc), files_checked=files, records_checked=records,
                           bytes_read=read, failures=failures, fixity_event_id=None, event_error=None)
