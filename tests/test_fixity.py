@@ -221,12 +221,17 @@ def test_one_byte_flipped_inside_a_payload_names_that_record(home, site):
     assert result.records_checked == len(rows(home, cat.records))  # every other record was still read
 
 
+def flip_compressed_byte(path: Path, offset: int, length: int) -> None:
+    """Flip a byte in the middle of the gzip member at ``offset``: it no longer decompresses."""
+    data = bytearray(path.read_bytes())
+    data[offset + length // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
 def test_a_byte_flipped_in_the_compressed_data_names_that_record_and_the_rest_are_read(home, site):
     _, path = the_warc(home)
     post = post_response(home, site)
-    data = bytearray(path.read_bytes())
-    data[post["offset"] + post["length"] // 2] ^= 0xFF
-    path.write_bytes(bytes(data))
+    flip_compressed_byte(path, post["offset"], post["length"])
     result = verify(home)
     assert failures(result) == [("unreadable", post["warc_record_id"], post["offset"]), ("file-changed", None, None)]
     assert result.failures[0].detail == "a gzip member that does not decompress (damaged data)"
