@@ -13,7 +13,8 @@ One run:
      it walks every record and recomputes the digests the records declare, nothing more;
    * ``archiver verify --home H --json``, in one process (``--processes 1``) and with the default
      (one process per WARC file, at most one per core), as subprocesses: wall, CPU, peak RSS
-     (``wait4``: the largest of the process and its workers), and its result, which must be
+     (of the largest of the process and its workers, measured from a small probe process: see
+     ``PROBE``), and its result, which must be
      ``pass`` with every catalogued record checked;
 3. runs ``archiver verify`` once on the small home: peak RSS at two collection sizes shows whether
    memory grows with the collection (it should not: verify streams).
@@ -82,16 +83,24 @@ def sha256_ceiling(files: list[Path]) -> Timing:
     return Timing(wall=time.perf_counter() - wall, cpu=time.process_time() - cpu)
 
 
+# Measures a command from a small process of its own: a child's peak RSS counts from its parent's at
+# the fork, so measured from this process (80 MB once the site is generated) every command would
+# seem to need at least that much.
+PROBE = """import resource, subprocess, sys, time
+started = time.perf_counter()
+code = subprocess.call(sys.argv[1:], stderr=subprocess.DEVNULL)
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(time.perf_counter() - started, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, code, file=sys.stderr)
+"""
+
+
 def run_timed(command: list[str]) -> tuple[Timing, bytes, int]:
-    """``command`` as a subprocess: wall, CPU and peak RSS (of the largest of it and its children), its
-    stdout and exit code."""
-    started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=clean_env())
-    out = process.stdout.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    timing = Timing(wall=time.perf_counter() - started, cpu=usage.ru_utime + usage.ru_stime,
-                    peak_rss_mb=usage.ru_maxrss / 1024)
-    return timing, out, os.waitstatus_to_exitcode(status)
+    """``command`` as a subprocess: wall, CPU and peak RSS (of the largest of it and its children),
+    its stdout and exit code."""
+    process = subprocess.run([sys.executable, "-c", PROBE, *command], capture_output=True, env=clean_env(),
+                             check=True)
+    wall, cpu, rss, code = process.stderr.split()
+    return Timing(wall=float(wall), cpu=float(cpu), peak_rss_mb=int(rss) / 1024), process.stdout, int(code)
 
 
 def run_verify(archiver: str, home: Path, *options: str) -> Timing:
