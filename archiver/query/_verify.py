@@ -1,9 +1,10 @@
 """Fixity: check that the WARC store still holds, byte for byte, what the catalogue says it holds.
 
-:func:`check` re-reads each WARC file once, front to back, walking its records with warcio and
-matching them to the file's catalogue rows in offset order, while hashing the whole file to
-compare with its catalogued size and sha256. Each record's block and payload digests are
-recomputed (see :mod:`archiver.warc` (the reader)) and compared with the catalogue and with the record's own
+:func:`check` re-reads each WARC file once, front to back, walking its records
+(:func:`archiver.warc.walk_records`) and matching them to the file's catalogue rows in offset
+order, while hashing the whole file to compare with its catalogued size and sha256. Each
+record's block and payload digests are recomputed (see :mod:`archiver.warc` (the reader)) and
+compared with the catalogue and with the record's own
 ``WARC-Block-Digest`` / ``WARC-Payload-Digest``; its WARC header fields are compared with the
 catalogue row. Records in the files that the catalogue does not know are orphans; WARC files in
 ``snapshots/`` it does not know, and ``.open`` files no running capture holds, are reported too.
@@ -14,6 +15,8 @@ which creates, upgrades, repairs and reconciles nothing, so that verify sees the
 
 Everything streams: the catalogue rows of a file come from a cursor in offset order and records
 are read one at a time, so memory does not grow with the collection (only with the failures found).
+:func:`run_fixity` checks files side by side in forked worker processes, each returning its files'
+counts and failures only (:class:`_Tally`), merged in file order.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 The payload of an HTTP response is its body with the transfer encoding removed
 and the content encoding kept (WARC 1.1, section 6.3.2), so a chunked body is
-de-chunked before hashing. Everything streams: no record is held in memory.
+de-chunked before hashing. Everything streams: no record is held inflated in memory (a walk keeps
+the compressed bytes of the record before the current one, for warcio; see :func:`walk_records`).
 """
 
 from __future__ import annotations
