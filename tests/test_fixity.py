@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import hashlib
 import io
@@ -559,3 +560,33 @@ def test_what_other_threads_write_to_stderr_is_no_complaint_about_the_warc(home,
         stream.fh.close()
     assert noisy == whole and not any(isinstance(item, Unreadable) for item in noisy)
     assert "----------------------------------------" in capfd.readouterr().err  # passed on, not swallowed
+
+
+def inflated(data: bytes) -> bytes:
+    """Every gzip member of ``data`` inflated, one after another: the WARC file uncompressed."""
+    whole = b""
+    while data:
+        member = zlib.decompressobj(31)
+        whole += member.decompress(data)
+        data = member.unused_data
+    return whole
+
+
+def test_records_not_each_in_a_gzip_member_of_their_own_are_read_as_warcio_reads_them(home):
+    """Records each in a gzip member of their own are read with zlib, anything else by warcio: the
+    same records uncompressed give the same facts but for their offsets and lengths; gzipped whole, in
+    one member, the first record is read and the rest is named unreadable."""
+    _, path = the_warc(home)
+    with open(path, "rb") as fh:
+        members = list(walk_records(fh))
+    uncompressed = inflated(path.read_bytes())
+    plain = list(walk_records(io.BytesIO(uncompressed)))
+
+    def facts(item):
+        return dataclasses.replace(item, offset=0, length=0)
+
+    assert [facts(item) for item in plain] == [facts(item) for item in members]
+    assert plain[1].offset == len(uncompressed.split(b"\r\n\r\n", 2)[0]) + 4 + members[0].content_length + 4
+    first, rest = walk_records(io.BytesIO(zlib.compress(uncompressed, wbits=31)))
+    assert facts(first) == facts(members[0])
+    assert (type(rest), rest.detail) == (Unreadable, "ERROR: non-chunked gzip file detected, gzip block continues")
