@@ -866,6 +866,8 @@ def timemap_command(url: str, base: str, output: str, **kwargs: Any) -> None:
 
 @cli.command(name="verify")
 @click.argument("targets", nargs=-1, metavar="[URL | RECORD-ID | WARC]...")
+@click.option("--processes", type=int, metavar="N",
+              help="Processes checking WARC files side by side [0: one per file, at most one per core].")
 @collection_options
 @output_options
 def verify_command(targets: tuple[str, ...], output: str, **kwargs: Any) -> None:
@@ -884,8 +886,9 @@ def verify_command(targets: tuple[str, ...], output: str, **kwargs: Any) -> None
     lost, not-found, tampered, unreadable, orphan, shifted, bad-revisit) and
     records the run as a fixity event. Records that are intact but no longer
     at their catalogued offsets (a record before them changed length) are one
-    shifted failure, with their count. Exits 0 when everything checked is
-    intact, 6 when anything is not.
+    shifted failure, with their count. WARC files are checked side by side in
+    --processes processes; the output is the same whatever their number.
+    Exits 0 when everything checked is intact, 6 when anything is not.
     """
     from .query import EXIT_DAMAGED, parse_targets, run_fixity
 

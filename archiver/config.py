@@ -76,7 +76,7 @@ def parse_positive_int(value: Any) -> int:
 
 
 def parse_processes(value: Any) -> int:
-    """0 (one process per 20 posts, at most one per core) or a number of processes."""
+    """0 (capture: one process per 20 posts; verify: one per WARC file; at most one per core) or a number."""
     try:
         number = int(str(value).strip())
     except ValueError:
@@ -118,7 +118,7 @@ class Settings:
     compress_level: int = 6
     workers: int = 8
     per_host: int = 2
-    processes: int = 0  # 0: one per 20 posts, at most one per core
+    processes: int = 0  # 0: capture, one per 20 posts; verify, one per WARC file; at most one per core
 
     @property
     def db_url(self) -> str:

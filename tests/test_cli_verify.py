@@ -10,13 +10,16 @@ import shutil
 
 import pytest
 
+from archiver import Settings, open_collection
 from archiver import catalogue as cat
+from archiver.capture import capture
 from archiver.output import render_table
 
 from .conftest import invoke_archiver, run_archiver
 from .test_fixity import (  # noqa: F401 - captured_fixture and home_fixture: the fixtures `captured` and `home`
     captured_fixture,
     cut_short,
+    flip_compressed_byte,
     flip_payload_byte,
     home_fixture,
     post_response,
@@ -200,3 +203,40 @@ def test_help_documents_exit_6():
     result = invoke_archiver("verify", "--help")
     assert result.returncode == 0
     assert "Exits 0 when everything checked is intact, 6 when anything is not." in " ".join(result.stdout.split())
+
+
+def test_files_checked_in_two_processes_print_what_one_process_prints(home, site):
+    """A second capture adds a second WARC file; the post's record in each is damaged (a response
+    tampered, a revisit whose gzip member no longer decompresses): the output is the same, byte for
+    byte, whatever --processes."""
+    collection = open_collection(Settings(home=home, allow_private=True, operator="tester"), mode="write")
+    try:
+        capture([site.post_url], collection=collection, command="archiver capture test")
+    finally:
+        collection.close()
+    first, second = rows(home, cat.warc_files)
+    damaged = []
+    for warc, flip in ((first, flip_payload_byte), (second, flip_compressed_byte)):
+        [post] = rows(home, cat.records, cat.records.c.target_uri == site.post_url,
+                      cat.records.c.warc_file_id == warc["id"],
+                      cat.records.c.record_type.in_(["response", "revisit"]))
+        flip(home / warc["path"], post["offset"], post["length"])
+        damaged.append(post)
+    expected = render_table(("REASON", "RECORD-ID", "URI", "FILE", "OFFSET", "DETAIL"), [
+        ("tampered", damaged[0]["warc_record_id"], site.post_url, first["path"], damaged[0]["offset"],
+         "block sha256 differs from the catalogue's; block does not match its WARC-Block-Digest; payload sha256 "
+         "differs from the catalogue's; payload does not match its WARC-Payload-Digest"),
+        ("file-changed", "-", "-", first["path"], "-",
+         f"sha256 {sha256(home / first['path'])[:16]}…, catalogued {first['sha256'][:16]}…"),
+        ("unreadable", damaged[1]["warc_record_id"], site.post_url, second["path"], damaged[1]["offset"],
+         "a gzip member that does not decompress (damaged data)"),
+        ("file-changed", "-", "-", second["path"], "-",
+         f"sha256 {sha256(home / second['path'])[:16]}…, catalogued {second['sha256'][:16]}…"),
+    ]) + "\n"
+    records = len(rows(home, cat.records))
+    for event, processes in enumerate(("1", "2"), 1):
+        result = verify(home, "--processes", processes)
+        assert (result.returncode, result.stdout) == (6, expected)
+        assert summary(result.stderr) == (records, 2, f"4 failures; fixity event {event}")
+    one, two = (json.loads(event["report"]) for event in rows(home, cat.fixity_events))
+    assert one == two

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import hashlib
 import io
@@ -221,12 +222,17 @@ def test_one_byte_flipped_inside_a_payload_names_that_record(home, site):
     assert result.records_checked == len(rows(home, cat.records))  # every other record was still read
 
 
+def flip_compressed_byte(path: Path, offset: int, length: int) -> None:
+    """Flip a byte in the middle of the gzip member at ``offset``: it no longer decompresses."""
+    data = bytearray(path.read_bytes())
+    data[offset + length // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
 def test_a_byte_flipped_in_the_compressed_data_names_that_record_and_the_rest_are_read(home, site):
     _, path = the_warc(home)
     post = post_response(home, site)
-    data = bytearray(path.read_bytes())
-    data[post["offset"] + post["length"] // 2] ^= 0xFF
-    path.write_bytes(bytes(data))
+    flip_compressed_byte(path, post["offset"], post["length"])
     result = verify(home)
     assert failures(result) == [("unreadable", post["warc_record_id"], post["offset"]), ("file-changed", None, None)]
     assert result.failures[0].detail == "a gzip member that does not decompress (damaged data)"
@@ -554,3 +560,33 @@ def test_what_other_threads_write_to_stderr_is_no_complaint_about_the_warc(home,
         stream.fh.close()
     assert noisy == whole and not any(isinstance(item, Unreadable) for item in noisy)
     assert "----------------------------------------" in capfd.readouterr().err  # passed on, not swallowed
+
+
+def inflated(data: bytes) -> bytes:
+    """Every gzip member of ``data`` inflated, one after another: the WARC file uncompressed."""
+    whole = b""
+    while data:
+        member = zlib.decompressobj(31)
+        whole += member.decompress(data)
+        data = member.unused_data
+    return whole
+
+
+def test_records_not_each_in_a_gzip_member_of_their_own_are_read_as_warcio_reads_them(home):
+    """Records each in a gzip member of their own are read with zlib, anything else by warcio: the
+    same records uncompressed give the same facts but for their offsets and lengths; gzipped whole, in
+    one member, the first record is read and the rest is named unreadable."""
+    _, path = the_warc(home)
+    with open(path, "rb") as fh:
+        members = list(walk_records(fh))
+    uncompressed = inflated(path.read_bytes())
+    plain = list(walk_records(io.BytesIO(uncompressed)))
+
+    def facts(item):
+        return dataclasses.replace(item, offset=0, length=0)
+
+    assert [facts(item) for item in plain] == [facts(item) for item in members]
+    assert plain[1].offset == len(uncompressed.split(b"\r\n\r\n", 2)[0]) + 4 + members[0].content_length + 4
+    first, rest = walk_records(io.BytesIO(zlib.compress(uncompressed, wbits=31)))
+    assert facts(first) == facts(members[0])
+    assert (type(rest), rest.detail) == (Unreadable, "ERROR: non-chunked gzip file detected, gzip block continues")

@@ -1,9 +1,10 @@
 """Fixity: check that the WARC store still holds, byte for byte, what the catalogue says it holds.
 
-:func:`check` re-reads each WARC file once, front to back, walking its records with warcio and
-matching them to the file's catalogue rows in offset order, while hashing the whole file to
-compare with its catalogued size and sha256. Each record's block and payload digests are
-recomputed (see :mod:`archiver.warc` (the reader)) and compared with the catalogue and with the record's own
+:func:`check` re-reads each WARC file once, front to back, walking its records
+(:func:`archiver.warc.walk_records`) and matching them to the file's catalogue rows in offset
+order, while hashing the whole file to compare with its catalogued size and sha256. Each
+record's block and payload digests are recomputed (see :mod:`archiver.warc` (the reader)) and
+compared with the catalogue and with the record's own
 ``WARC-Block-Digest`` / ``WARC-Payload-Digest``; its WARC header fields are compared with the
 catalogue row. Records in the files that the catalogue does not know are orphans; WARC files in
 ``snapshots/`` it does not know, and ``.open`` files no running capture holds, are reported too.
@@ -14,6 +15,8 @@ which creates, upgrades, repairs and reconciles nothing, so that verify sees the
 
 Everything streams: the catalogue rows of a file come from a cursor in offset order and records
 are read one at a time, so memory does not grow with the collection (only with the failures found).
+:func:`run_fixity` checks files side by side in forked worker processes, each returning its files'
+counts and failures only (:class:`_Tally`), merged in file order.
 """
 
 from __future__ import annotations
@@ -140,25 +143,95 @@ def check(collection: Collection, *, scope: Scope = Scope(),
     checker = _Checker(collection)
     with collection.catalogue.reader() as reader:
         plan = list(_plan(collection, reader, scope))
-        for done, (file_row, given, record_filter) in enumerate(plan, 1):
-            yield from checker.check_file(reader, file_row, given=given, record_filter=record_filter)
+        for done, item in enumerate(plan, 1):
+            yield from checker.check_file(reader, item, scope=scope)
             if progress is not None:
                 progress(done, len(plan))
-        for path in scope.paths if not scope.everything else ():
-            if not _catalogued_name(reader, path.name):
-                yield Finding(kind="file", file=str(path), reason=UNKNOWN_FILE,
-                              detail="a WARC file the catalogue does not know")
-        if scope.everything:
-            yield from checker.unknown_files(reader)
+        yield from checker.uncatalogued(reader, scope=scope)
 
 
-def _plan(collection: Collection, reader: sa.Connection, scope: Scope
-          ) -> Iterator[tuple[dict[str, Any], Path | None, sa.ColumnElement[bool] | None]]:
-    """(file row, path given for it or None, records filter or None for the whole file), after
-    checking that every target is known. Only file rows are held: a few per target at most."""
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class _Item:
+    """One catalogued file to check: the path given for it (or None), and whether only the
+    records the scope names are checked (else the whole file)."""
+
+    file_row: dict[str, Any]
+    given: Path | None
+    filtered: bool
+
+
+@dataclasses.dataclass(kw_only=True)
+class _Tally:
+    """What findings add up to: files and catalogued records checked, bytes read, failures."""
+
+    files: int = 0
+    records: int = 0
+    bytes_read: int = 0
+    failures: list[Finding] = dataclasses.field(default_factory=list)
+
+    def add(self, findings: Iterable[Finding]) -> _Tally:
+        for finding in findings:
+            self.files += finding.kind == "file"
+            self.records += finding.kind == "record" and finding.catalogued
+            self.bytes_read += finding.bytes_read
+            if not finding.ok:
+                self.failures.append(finding)
+        return self
+
+    def merge(self, other: _Tally) -> None:
+        self.files += other.files
+        self.records += other.records
+        self.bytes_read += other.bytes_read
+        self.failures.extend(other.failures)
+
+
+def _tallies(collection: Collection, plan: list[_Item], *, scope: Scope, processes: int) -> Iterator[_Tally]:
+    """Each planned file checked and tallied, in plan order: in this process, or shared among
+    ``processes`` worker processes (each with its own catalogue reader), results taken in order."""
+    if processes <= 1 or len(plan) <= 1:
+        checker = _Checker(collection)
+        yield from (_tally_file(checker, item, scope) for item in plan)
+        return
+    import concurrent.futures
+    import multiprocessing
+
+    # Forked: a worker starts in milliseconds with everything imported (spawned, each would take
+    # half a second to import what verify needs). It touches nothing of this process but the
+    # collection, and opens its own catalogue connections (:func:`_start_worker`).
+    context = multiprocessing.get_context("fork")
+    with concurrent.futures.ProcessPoolExecutor(max_workers=min(processes, len(plan)), mp_context=context,
+                                                initializer=_start_worker, initargs=(collection,)) as pool:
+        yield from pool.map(_check_in_worker, plan, [scope] * len(plan))
+
+
+_worker: _Checker | None = None  # a worker process's checker
+
+
+def _start_worker(collection: Collection) -> None:
+    """In a forked worker: the parent's catalogue connections are left to it (dropped here, not
+    closed, as SQLAlchemy says for a fork); this process makes its own."""
+    global _worker
+    collection.catalogue.engine.dispose(close=False)
+    _worker = _Checker(collection)
+
+
+def _check_in_worker(item: _Item, scope: Scope) -> _Tally:
+    assert _worker is not None
+    return _tally_file(_worker, item, scope)
+
+
+def _tally_file(checker: _Checker, item: _Item, scope: Scope) -> _Tally:
+    with checker.collection.catalogue.reader() as reader:
+        return _Tally().add(checker.check_file(reader, item, scope=scope))
+
+
+def _plan(collection: Collection, reader: sa.Connection, scope: Scope) -> Iterator[_Item]:
+    """The catalogued files to check, after checking that every target is known. Only file rows
+    are held: a few per target at most."""
     f, r = cat.warc_files, cat.records
     if scope.everything:
-        yield from ((dict(row._mapping), None, None) for row in reader.execute(sa.select(f).order_by(f.c.id)))
+        yield from (_Item(file_row=dict(row._mapping), given=None, filtered=False)
+                    for row in reader.execute(sa.select(f).order_by(f.c.id)))
         return
     for url in scope.urls:
         if reader.execute(sa.select(r.c.id).where(r.c.target_uri == url).limit(1)).first() is None:
@@ -178,12 +251,18 @@ def _plan(collection: Collection, reader: sa.Connection, scope: Scope
     for path in scope.paths:
         row = _catalogued_name(reader, path.name)
         if row is not None:
-            yield row, path, None
-    wanted = sa.or_(r.c.target_uri.in_(scope.urls), r.c.warc_record_id.in_(scope.record_ids))
-    file_ids = reader.execute(sa.select(r.c.warc_file_id).distinct().where(wanted)
+            yield _Item(file_row=row, given=path, filtered=False)
+    file_ids = reader.execute(sa.select(r.c.warc_file_id).distinct().where(_wanted(scope))
                               .order_by(r.c.warc_file_id)).scalars().all()
     for file_id in file_ids:
-        yield dict(reader.execute(sa.select(f).where(f.c.id == file_id)).one()._mapping), None, wanted
+        yield _Item(file_row=dict(reader.execute(sa.select(f).where(f.c.id == file_id)).one()._mapping), given=None,
+                    filtered=True)
+
+
+def _wanted(scope: Scope) -> sa.ColumnElement[bool]:
+    """The records the scope's URLs and record ids name."""
+    r = cat.records
+    return sa.or_(r.c.target_uri.in_(scope.urls), r.c.warc_record_id.in_(scope.record_ids))
 
 
 def _catalogued_name(reader: sa.Connection, filename: str) -> dict[str, Any] | None:
@@ -252,8 +331,9 @@ class _Checker:
 
     # -- one catalogued file ---------------------------------------------------------------
 
-    def check_file(self, reader: sa.Connection, file_row: dict[str, Any], *, given: Path | None,
-                   record_filter: sa.ColumnElement[bool] | None) -> Iterator[Finding]:
+    def check_file(self, reader: sa.Connection, item: _Item, *, scope: Scope) -> Iterator[Finding]:
+        file_row, given = item.file_row, item.given
+        record_filter = _wanted(scope) if item.filtered else None
         stored = self.collection.resolve(file_row["path"])
         place = given if given is not None else stored
         count = reader.execute(sa.select(sa.func.count()).select_from(_rows_query(file_row["id"], record_filter)
@@ -415,9 +495,18 @@ class _Checker:
                         self._by_name.setdefault(path.name, []).append(path)
         return self._by_name
 
-    def unknown_files(self, reader: sa.Connection) -> Iterator[Finding]:
-        """WARC files under snapshots/ the catalogue does not know, and ``.open`` files no capture
-        holds whose file the catalogue does not know either (those it knows are checked above)."""
+    def uncatalogued(self, reader: sa.Connection, *, scope: Scope) -> Iterator[Finding]:
+        """WARC files the scope names that the catalogue does not know; with everything in scope,
+        WARC files under snapshots/ it does not know, and ``.open`` files no capture holds whose
+        file it does not know either (those it knows are checked with the catalogued files)."""
+        for path in scope.paths if not scope.everything else ():
+            if not _catalogued_name(reader, path.name):
+                yield Finding(kind="file", file=str(path), reason=UNKNOWN_FILE,
+                              detail="a WARC file the catalogue does not know")
+        if scope.everything:
+            yield from self._unknown_files(reader)
+
+    def _unknown_files(self, reader: sa.Connection) -> Iterator[Finding]:
         for path in _walk_files(self.collection.snapshots):
             name = path.name
             if name.endswith(OPEN_SUFFIX) and name[: -len(OPEN_SUFFIX)].endswith(WARC_SUFFIXES):
@@ -568,17 +657,24 @@ class FixityResult:
 
 def run_fixity(collection: Collection, *, scope: Scope = Scope(), command: str,
                progress: Callable[[int, int], None] | None = None) -> FixityResult:
-    """Run :func:`check` and record it as a ``fixity_events`` row. A catalogue that cannot be
-    written (read-only) costs the event only: ``event_error`` says why, the result stands."""
+    """Run the check of :func:`check` and record it as a ``fixity_events`` row. A catalogue that
+    cannot be written (read-only) costs the event only: ``event_error`` says why, the result stands.
+
+    The catalogued files are shared among worker processes (``settings.processes``; 0: one per
+    file, at most one per core), each tallying its files' findings; the tallies are merged in
+    file order, so the result is the same whatever the number of processes."""
     started = dt.datetime.now(dt.timezone.utc)
-    files = records = read = 0
-    failures: list[Finding] = []
-    for finding in check(collection, scope=scope, progress=progress):
-        files += finding.kind == "file"
-        records += finding.kind == "record" and finding.catalogued
-        read += finding.bytes_read
-        if not finding.ok:
-            failures.append(finding)
+    with collection.catalogue.reader() as reader:
+        plan = list(_plan(collection, reader, scope))
+    processes = collection.settings.processes or os.cpu_count() or 1
+    total = _Tally()
+    for done, tally in enumerate(_tallies(collection, plan, scope=scope, processes=processes), 1):
+        total.merge(tally)
+        if progress is not None:
+            progress(done, len(plan))
+    with collection.catalogue.reader() as reader:
+        total.add(_Checker(collection).uncatalogued(reader, scope=scope))
+    files, records, read, failures = total.files, total.records, total.bytes_read, total.failures
     result = FixityResult(result="fail" if failures else "pass", scope=scope.as_json(), started_at=started,
                           ended_at=dt.datetime.now(dt.timezone.utc), files_checked=files, records_checked=records,
                           bytes_read=read, failures=failures, fixity_event_id=None, event_error=None)

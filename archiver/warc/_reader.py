@@ -2,7 +2,8 @@
 
 The payload of an HTTP response is its body with the transfer encoding removed
 and the content encoding kept (WARC 1.1, section 6.3.2), so a chunked body is
-de-chunked before hashing. Everything streams: no record is held in memory.
+de-chunked before hashing. Everything streams: no record is held inflated in memory (a walk keeps
+the compressed bytes of the record before the current one, for warcio; see :func:`walk_records`).
 """
 
 from __future__ import annotations
@@ -114,7 +115,7 @@ def _record_at(path: Path, offset: int, *, parse_http: bool) -> Iterator[tuple[A
 def read_record(path: Path, offset: int) -> RecordFacts:
     """Read the record at ``offset`` of ``path`` and recompute its digests."""
     with _record_at(path, offset, parse_http=False) as (iterator, record):
-        return _facts(iterator, record, offset)
+        return _warcio_facts(iterator, record, offset)
 
 
 class _Walked(Protocol):
@@ -139,9 +140,28 @@ def walk_records(stream: _Walked) -> Iterator[RecordFacts | Unreadable]:
     ``stream`` needs ``read`` and ``tell`` only: nothing is read twice, nothing seeks. The walk
     ends with an :class:`Unreadable` at the first record that cannot be read whole (a gzip member
     that does not decompress, a record not followed by its blank lines, bytes that are not WARC):
-    past it the record boundaries are unknown. warcio reports some of these on stderr and
-    carries on; here they are caught and named instead.
+    past it the record boundaries are unknown.
+
+    Records each in a gzip member of their own, as WARC writers (this one too) write them, are read
+    here with zlib (:class:`_Members`). From the first record that is anything else (damaged, not
+    compressed, not alone in its member, headers that are not plain ``Name: value`` lines), the
+    rest is walked by warcio, handed the bytes kept since that record began: warcio names what
+    is wrong, as it did before the fast path.
     """
+    members = _Members(stream)
+    while (facts := members.next_record()) is not None:
+        yield facts
+    if members.at_end:
+        return
+    rest = _walk_with_warcio(members.rest())
+    if members.previous is not None:
+        next(rest)  # the record before, read again: warcio reads the irregular one as it would after any other
+    yield from rest
+
+
+def _walk_with_warcio(stream: _Walked) -> Iterator[RecordFacts | Unreadable]:
+    """:func:`walk_records` by warcio. It reports some damage on stderr and carries on; here
+    that is caught and named instead."""
     iterator = ArchiveIterator(stream, no_record_parse=True)
     records = iter(iterator)
     while True:
@@ -149,7 +169,7 @@ def walk_records(stream: _Walked) -> Iterator[RecordFacts | Unreadable]:
         with _warcio_complaints() as complaints:
             try:
                 record = next(records, None)
-                facts = _facts(iterator, record, offset) if record is not None else None
+                facts = _warcio_facts(iterator, record, offset) if record is not None else None
             except (ArchiveLoadFailed, StatusAndHeadersParserException, EOFError, OSError, ValueError,
                     zlib.error) as exc:
                 yield Unreadable(offset=offset, detail=_explain(exc))
@@ -163,6 +183,187 @@ def walk_records(stream: _Walked) -> Iterator[RecordFacts | Unreadable]:
     left = stream.tell() - iterator.offset
     if left > 0:  # warcio ends quietly at a record cut off inside its headers
         yield Unreadable(offset=iterator.offset, detail=f"the last {left} bytes are not a whole record")
+
+
+class _Irregular(Exception):
+    """A record the fast path leaves to warcio."""
+
+
+_GZIP_MAGIC = b"\x1f\x8b"
+_INFLATE_SIZE = 1 << 18  # inflated bytes made at a time
+_FIRST_READ, _MAX_READ = 1 << 14, 1 << 18  # compressed bytes read at a time: few for one record, more for a walk
+_WARC_END = b"\r\n\r\n"  # the two blank lines after a record's block
+_MAX_HEAD = 1 << 16  # WARC headers longer than this are left to warcio
+
+
+class _Members:
+    """Records read from ``stream`` one gzip member each, with zlib. The compressed blocks read
+    since the record before the current one began are kept (references, not copies), so that
+    :meth:`rest` can hand warcio the stream from there when the current record is irregular."""
+
+    def __init__(self, stream: _Walked) -> None:
+        self.stream = stream
+        self.block = b""
+        self.block_at = stream.tell()  # where ``block`` starts in the stream
+        self.pos = 0  # read up to here in ``block``
+        self.kept: list[bytes] = []
+        self.kept_at = self.block_at  # where ``kept[0]`` starts
+        self.previous: int | None = None  # where the record before the current one starts
+        self.current = self.block_at
+        self.at_end = False
+        self.read_size = _FIRST_READ
+
+    def tell(self) -> int:
+        return self.block_at + self.pos
+
+    def take(self) -> memoryview:
+        """The compressed bytes not read yet of the current block, or of a new one (empty: the end)."""
+        if self.pos == len(self.block):
+            data = self.stream.read(self.read_size)
+            if not data:
+                return memoryview(b"")
+            self.read_size = min(2 * self.read_size, _MAX_READ)
+            self.block_at += len(self.block)
+            self.block, self.pos = data, 0
+            self.kept.append(data)
+        view = memoryview(self.block)[self.pos:]
+        self.pos = len(self.block)
+        return view
+
+    def give_back(self, count: int) -> None:
+        """The last ``count`` bytes taken are the next member's."""
+        self.pos -= count
+
+    def next_record(self) -> RecordFacts | None:
+        """The next record, or None at the end of the stream or at a record left to warcio."""
+        offset = self.tell()
+        if offset != self.current:
+            self.previous, self.current = self.current, offset
+        while len(self.kept) > 1 and self.kept_at + len(self.kept[0]) <= (self.previous or offset):
+            self.kept_at += len(self.kept.pop(0))
+        head = self.take()
+        self.give_back(len(head))
+        if head[:2] != _GZIP_MAGIC:
+            self.at_end = not head
+            return None
+        try:
+            member = _Member(self)
+            headers = member.warc_headers()
+            length = headers.get("Content-Length", "")
+            if not length.isdigit():
+                raise _Irregular
+            member.limit = int(length)
+            hashed = _hash_block(headers, member)
+            member.limit = len(_WARC_END)
+            if member.read() != _WARC_END or not member.ended():
+                raise _Irregular
+        except (_Irregular, zlib.error, UnicodeDecodeError):
+            return None
+        return _record_facts(headers, hashed, offset=offset, length=self.tell() - offset)
+
+    def rest(self) -> _Walked:
+        """The stream from the record before the one :meth:`next_record` stopped at (from that one
+        if it is the first)."""
+        start = self.previous if self.previous is not None else self.current
+        return _Replay(b"".join(self.kept)[start - self.kept_at:], start, self.stream)
+
+
+class _Replay:
+    """Kept bytes, then the rest of the stream; ``tell`` counts from where the kept bytes began."""
+
+    def __init__(self, head: bytes, at: int, stream: _Walked) -> None:
+        self.head = head
+        self.at = at
+        self.stream = stream
+
+    def read(self, size: int = -1) -> bytes:
+        if self.head:
+            data = self.head if size < 0 or size >= len(self.head) else self.head[:size]
+            self.head = self.head[len(data):]
+            if size < 0:
+                data += self.stream.read()
+        else:
+            data = self.stream.read(size)
+        self.at += len(data)
+        return data
+
+    def tell(self) -> int:
+        return self.at
+
+
+class _Member:
+    """The inflated bytes of the gzip member at the current position of :class:`_Members`, read
+    at most ``limit`` at a time: a record's block, as warcio's ``LimitReader`` reads it."""
+
+    def __init__(self, members: _Members) -> None:
+        self.members = members
+        self.inflate = zlib.decompressobj(31)
+        self.buffer = b""
+        self.pos = 0
+        self.limit = 0
+
+    def _more(self) -> None:
+        """Inflate some more; _Irregular if the member ended (or the stream did)."""
+        if self.inflate.eof:
+            raise _Irregular
+        data = self.inflate.unconsumed_tail or self.members.take()
+        if not data:
+            raise _Irregular
+        out = self.inflate.decompress(data, _INFLATE_SIZE)
+        if self.inflate.eof:
+            self.members.give_back(len(self.inflate.unused_data))
+        self.buffer = self.buffer[self.pos:] + out
+        self.pos = 0
+
+    def _line(self, limit: int) -> bytes:
+        """Up to and including the next newline, at most ``limit`` bytes."""
+        while True:
+            end = self.buffer.find(b"\n", self.pos, self.pos + limit)
+            if end >= 0 or len(self.buffer) - self.pos >= limit:
+                end = end + 1 if end >= 0 else self.pos + limit
+                line = self.buffer[self.pos:end]
+                self.pos = end
+                return line
+            self._more()
+
+    def warc_headers(self) -> dict[str, str]:
+        """The WARC headers as warcio parses them, if they are plain ``Name: value`` lines."""
+        while (end := self.buffer.find(b"\r\n\r\n", self.pos)) < 0:
+            if len(self.buffer) - self.pos > _MAX_HEAD:
+                raise _Irregular
+            self._more()
+        lines = self.buffer[self.pos:end].decode("utf-8").split("\r\n")
+        self.pos = end + 4
+        if lines[0] not in ("WARC/1.0", "WARC/1.1"):
+            raise _Irregular
+        headers = {}
+        for line in lines[1:]:
+            name, colon, value = line.rstrip().partition(":")
+            if not colon or "\n" in line or name[:1] in (" ", "\t", ""):
+                raise _Irregular
+            headers[name.rstrip(" \t")] = value.lstrip()
+        return headers
+
+    def read(self, size: int | None = None) -> bytes:
+        """``size`` bytes (all to the limit if None), fewer only at the limit."""
+        wanted = self.limit if size is None or size < 0 else min(size, self.limit)
+        while len(self.buffer) - self.pos < wanted:
+            self._more()
+        data = self.buffer[self.pos:self.pos + wanted]
+        self.pos += wanted
+        self.limit -= wanted
+        return data
+
+    def readline(self, size: int | None = None) -> bytes:
+        line = self._line(self.limit if size is None else min(size, self.limit)) if self.limit else b""
+        self.limit -= len(line)
+        return line
+
+    def ended(self) -> bool:
+        """Whether nothing is left in the member (and it ended, its CRC checked by zlib)."""
+        while self.pos == len(self.buffer) and not self.inflate.eof:
+            self._more()
+        return self.pos == len(self.buffer) and self.inflate.eof
 
 
 class _ThisThreadsStderr:
@@ -207,10 +408,24 @@ def _first_line(exc_or_text: BaseException | str) -> str:
     return text if len(text) <= 120 else text[:119] + "…"
 
 
-def _facts(iterator: ArchiveIterator, record: Any, offset: int) -> RecordFacts:
+def _warcio_facts(iterator: ArchiveIterator, record: Any, offset: int) -> RecordFacts:
     """Read ``record`` (just returned by ``iterator``, starting at ``offset``) to its end, hashing it."""
     headers = {name: value for name, value in record.rec_headers.headers}
-    block = _HashingReader(record.raw_stream, headers.get("WARC-Block-Digest"))
+    hashed = _hash_block(headers, record.raw_stream)
+    iterator.read_to_end(record)
+    return _record_facts(headers, hashed, offset=offset, length=iterator.get_record_length())
+
+
+@dataclasses.dataclass(frozen=True)
+class _Hashed:
+    block: _HashingReader
+    status: int | None
+    payload: Hashes | None
+
+
+def _hash_block(headers: dict[str, str], raw: _LimitReader) -> _Hashed:
+    """Read a record's block (``raw``) to its end, hashing it and, in an HTTP response, its payload."""
+    block = _HashingReader(raw, headers.get("WARC-Block-Digest"))
     status = None
     payload = None
     is_http = (headers.get("Content-Type", "").startswith("application/http")
@@ -221,17 +436,21 @@ def _facts(iterator: ArchiveIterator, record: Any, offset: int) -> RecordFacts:
             payload = None  # its payload is the referred record's; the block holds headers only
     while block.read(READ_SIZE):
         pass
-    iterator.read_to_end(record)
+    return _Hashed(block, status, payload)
+
+
+def _record_facts(headers: dict[str, str], hashed: _Hashed, *, offset: int, length: int) -> RecordFacts:
+    block, payload = hashed.block, hashed.payload
     return RecordFacts(
         record_id=headers.get("WARC-Record-ID", ""),
         record_type=headers.get("WARC-Type", ""),
         target_uri=headers.get("WARC-Target-URI"),
         offset=offset,
-        length=iterator.get_record_length(),
+        length=length,
         content_length=block.count,
         block_sha256=block.hash.sha256.hexdigest(),
         payload_sha256=payload.sha256.hexdigest() if payload else None,
-        http_status=status,
+        http_status=hashed.status,
         headers=headers,
         block_digest_ok=block.hash.matches(),
         payload_digest_ok=payload.matches() if payload else None,
