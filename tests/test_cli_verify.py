@@ -240,3 +240,21 @@ def test_files_checked_in_two_processes_print_what_one_process_prints(home, site
         assert summary(result.stderr) == (records, 2, f"4 failures; fixity event {event}")
     one, two = (json.loads(event["report"]) for event in rows(home, cat.fixity_events))
     assert one == two
+
+
+def test_a_worker_killed_mid_verify_is_one_line_and_no_fixity_event(home, site):
+    """kill -9 of a worker process (ARCHIVER_CRASH_AT kills the process that checks the first file):
+    one readable line, exit 1, no traceback, and nothing recorded."""
+    collection = open_collection(Settings(home=home, allow_private=True, operator="tester"), mode="write")
+    try:
+        capture([site.post_url], collection=collection, command="archiver capture test")
+    finally:
+        collection.close()
+    events = len(rows(home, cat.fixity_events))
+    result = run_archiver("verify", "--processes", "2", "--home", str(home), env={"ARCHIVER_CRASH_AT": "verify-file:1"})
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr.splitlines()[-1] == (
+        "Error: verify stopped: a worker process checking the WARC files died (killed, or out of memory); no fixity "
+        "event was recorded: run it again, or with --processes 1")
+    assert "Traceback" not in result.stderr
+    assert len(rows(home, cat.fixity_events)) == events

@@ -33,10 +33,10 @@ from typing import Any, BinaryIO, Callable, Iterable, Iterator
 
 import sqlalchemy as sa
 
-from .. import __version__
+from .. import __version__, faults
 from .. import catalogue as cat
 from ..collection import Collection
-from ..errors import CatalogueError, InputError, StoreError
+from ..errors import ArchiverError, CatalogueError, InputError, StoreError
 from ..net import check_url
 from ..warc import (
     OPEN_SUFFIX,
@@ -201,7 +201,11 @@ def _tallies(collection: Collection, plan: list[_Item], *, scope: Scope, process
     context = multiprocessing.get_context("fork")
     with concurrent.futures.ProcessPoolExecutor(max_workers=min(processes, len(plan)), mp_context=context,
                                                 initializer=_start_worker, initargs=(collection,)) as pool:
-        yield from pool.map(_check_in_worker, plan, [scope] * len(plan))
+        try:
+            yield from pool.map(_check_in_worker, plan, [scope] * len(plan))
+        except concurrent.futures.process.BrokenProcessPool as exc:
+            raise ArchiverError("verify stopped: a worker process checking the WARC files died (killed, or out of "
+                                "memory); no fixity event was recorded: run it again, or with --processes 1") from exc
 
 
 _worker: _Checker | None = None  # a worker process's checker
@@ -221,6 +225,7 @@ def _check_in_worker(item: _Item, scope: Scope) -> _Tally:
 
 
 def _tally_file(checker: _Checker, item: _Item, scope: Scope) -> _Tally:
+    faults.point("verify-file")
     with checker.collection.catalogue.reader() as reader:
         return _Tally().add(checker.check_file(reader, item, scope=scope))
 
