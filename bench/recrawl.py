@@ -157,7 +157,10 @@ def snapshots(home: Path) -> list[Path]:
 
 
 def catalogue_size(home: Path) -> int:
-    """Bytes of the catalogue on disk: archiver.db and its WAL, if any."""
+    """Bytes of the catalogue on disk, its WAL checkpointed into archiver.db first (a WAL is as large as
+    the writes since the last checkpoint, not what the catalogue holds)."""
+    with contextlib.closing(sqlite3.connect(home / "archiver.db")) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return sum(path.stat().st_size for path in home.glob("archiver.db*"))
 
 
