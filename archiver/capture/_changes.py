@@ -119,9 +119,17 @@ def classify_event(catalogue: cat.Catalogue, event_id: int, *, fetch_ids: set[in
         catalogue.insert_many(connection, cat.changes, [
             {"url": change.url, "capture_event_id": event_id, "fetch_id": change.detail["fetch_id"],
              "record_id": change.record_id, "previous_record_id": change.previous_record_id, "at": change.at,
-             "change": change.change, "changed": change.changed, "detail": json.dumps(change.detail)}
+             "change": change.change, "changed": change.changed, "detail": _stored_detail(change)}
             for change in pending])
     return pending
+
+
+def _stored_detail(change: Change) -> str:
+    """A change's detail as catalogued: without what its row holds already (the fetch id; the final
+    URL when it is the URL) and without null values. Readers take a missing key as null and a
+    missing final URL as the URL, so rows written with every key read the same."""
+    return json.dumps({key: value for key, value in change.detail.items() if value is not None
+                       and key != "fetch_id" and not (key == "final_url" and value == change.url)})
 
 
 class _Fetches(dict[int, dict[str, Any]]):
