@@ -96,6 +96,8 @@ RECRAWL = "archiver recrawl, posts given (defaults)"
 WGET_FIRST = "first capture: wget -p -H --warc-cdx, posts + cited pages given"
 WGET_AGAIN = "anchor: wget -p -H, the same again"
 WGET_DEDUP = "anchor: wget -p -H --warc-dedup=<first run's CDX>, the same again"
+AIM_BYTES = 1_500  # issue 15: WARC plus catalogue growth per URL re-checked, at most
+AIM_SPEED = 2.0  # ... and at least this many times wget's URLs/s
 
 
 def source_digest(root: Path) -> str:
@@ -157,7 +159,10 @@ def snapshots(home: Path) -> list[Path]:
 
 
 def catalogue_size(home: Path) -> int:
-    """Bytes of the catalogue on disk: archiver.db and its WAL, if any."""
+    """Bytes of the catalogue on disk, its WAL checkpointed into archiver.db first (a WAL is as large as
+    the writes since the last checkpoint, not what the catalogue holds)."""
+    with contextlib.closing(sqlite3.connect(home / "archiver.db")) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return sum(path.stat().st_size for path in home.glob("archiver.db*"))
 
 
@@ -319,7 +324,8 @@ def how_to_read(site: sitegen.Site) -> str:
         "fetches a host's stylesheet again for every page; archiver's processes each fetch the stylesheets their "
         "posts share). WARC MB = gzipped bytes of the WARC files the run created; the share compares them with "
         "the same tool's first capture (archiver rows with archiver's, wget rows with wget's). Catalogue MB = "
-        "archiver.db after the first capture, and what a re-crawl added to it. wget sends no conditional "
+        "archiver.db after the first capture, and what a re-crawl added to it (the write-ahead log checkpointed "
+        "into the file before each measure). wget sends no conditional "
         "requests: it downloads every body again, and stores it again unless given `--warc-dedup`, with which a "
         "payload listed in the first run's CDX (same URL and digest) becomes a revisit record. Wall times "
         "include process start-up; the first captures ran once each, before the interleaved re-crawls.")
@@ -414,15 +420,17 @@ def main(argv: list[str] | None = None) -> int:
         if groups[WGET_DEDUP]:
             notes.append(f"{WGET_DEDUP}: " + dedup_misses(warc_census(sorted((workdir / "wget-dedup")
                                                                               .glob("capture*.warc.gz")))))
-        share = recrawl.warc_bytes / first.warc_bytes
-        aim = (f"Aim (from the issue): faster than wget re-fetching the same URLs, and under 1 % of the first "
-               f"capture's bytes written for an unchanged collection. This run: archiver's re-crawl wrote "
-               f"{100 * share:.2f} % of its first capture's WARC bytes ({'met' if share < 0.01 else 'not met'})")
+        per_url = (recrawl.warc_bytes + recrawl.catalogue_growth) / max(1, recrawl.resources)
+        aim = (f"Aim (issue 15): WARC plus catalogue growth at most {AIM_BYTES:,} B per URL re-checked, every "
+               f"provenance field kept, at least {AIM_SPEED:g}x wget's URLs/s. This run: archiver's re-crawl wrote "
+               f"{recrawl.warc_bytes / max(1, recrawl.resources):,.0f} B of WARC and "
+               f"{recrawl.catalogue_growth / max(1, recrawl.resources):,.0f} B of catalogue per URL, {per_url:,.0f} B "
+               f"({'met' if per_url <= AIM_BYTES else 'not met'})")
         if groups[WGET_AGAIN]:
             anchor = summarize(groups[WGET_AGAIN])[0]
             dedup = summarize(groups[WGET_DEDUP])[0]
             speed = (recrawl.site_urls / recrawl.wall) / (anchor.site_urls / anchor.wall)
-            aim += (f" and fetched {speed:.2f}x wget's URLs/s ({'met' if speed > 1 else 'not met'}; "
+            aim += (f" and fetched {speed:.2f}x wget's URLs/s ({'met' if speed >= AIM_SPEED else 'not met'}; "
                     f"{(recrawl.site_urls / recrawl.wall) / (dedup.site_urls / dedup.wall):.2f}x wget "
                     f"--warc-dedup's).")
         else:

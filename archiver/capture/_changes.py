@@ -119,9 +119,17 @@ def classify_event(catalogue: cat.Catalogue, event_id: int, *, fetch_ids: set[in
         catalogue.insert_many(connection, cat.changes, [
             {"url": change.url, "capture_event_id": event_id, "fetch_id": change.detail["fetch_id"],
              "record_id": change.record_id, "previous_record_id": change.previous_record_id, "at": change.at,
-             "change": change.change, "changed": change.changed, "detail": json.dumps(change.detail)}
+             "change": change.change, "changed": change.changed, "detail": _stored_detail(change)}
             for change in pending])
     return pending
+
+
+def _stored_detail(change: Change) -> str:
+    """A change's detail as catalogued: without what its row holds already (the fetch id; the final
+    URL when it is the URL) and without null values. Readers take a missing key as null and a
+    missing final URL as the URL, so rows written with every key read the same."""
+    return json.dumps({key: value for key, value in change.detail.items() if value is not None
+                       and key != "fetch_id" and not (key == "final_url" and value == change.url)})
 
 
 class _Fetches(dict[int, dict[str, Any]]):
@@ -137,7 +145,8 @@ def _event_fetches(reader: sa.Connection, event_id: int) -> _Fetches:
     rows = reader.execute(sa.select(f.c.id, f.c.url, f.c.role, f.c.redirect_from_id, f.c.parent_fetch_id, f.c.outcome,
                                     f.c.link_kind, f.c.http_status, f.c.error_kind, f.c.started_at)
                           .where(f.c.capture_event_id == event_id))
-    return _Fetches([row._asdict() for row in rows])
+    keys = list(rows.keys())
+    return _Fetches([dict(zip(keys, row, strict=True)) for row in rows])  # a tenth of Row._asdict's time
 
 
 def _documents(reader: sa.Connection, record_ids: set[int]) -> dict[int, dict[str, Any]]:
@@ -181,11 +190,13 @@ class _Found:
 
     @classmethod
     def read(cls, reader: sa.Connection, event_id: int) -> "_Found":
-        r = cat.records
+        r, f = cat.records, cat.fetches
         records: dict[int, Any] = {}
+        # through the event's fetches (ix_fetches_event, then ix_records_fetch): records has no index by event
         for row in reader.execute(
                 sa.select(r.c.id, r.c.fetch_id, r.c.record_type, r.c.revisit_of_id, r.c.payload_sha256, r.c.warc_date)
-                .where(r.c.capture_event_id == event_id, r.c.record_type.in_(CAPTURE_TYPES))
+                .join(f, f.c.id == r.c.fetch_id)
+                .where(f.c.capture_event_id == event_id, r.c.record_type.in_(CAPTURE_TYPES))
                 .order_by(r.c.id)):
             records.setdefault(row.fetch_id, row)
         d = cat.documents

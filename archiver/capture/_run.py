@@ -63,6 +63,7 @@ from ._results import CapturedRecord, CaptureEvent, CaptureResult, Failure, outc
 from ._tasks import EMBEDDED, FOLLOW_UP, EmbeddedLinks, HostQueue, Previous, Robots, Task, parsed_embed, refused
 
 BATCH = 64
+Head = tuple[bytes, str | None] | Exception  # a 304's original head and payload digest, or why it was not read
 ROBOTS_OBEYED = ("obey: followed links are fetched only if robots.txt (RFC 9309) allows them to archiver; "
                  "URLs the operator typed are fetched regardless; each robots.txt is archived (role robots) "
                  "with a metadata record of its verdict and sha256")
@@ -99,6 +100,12 @@ def capture_here(collection: Collection, seeds: list[str], *, event: CaptureEven
         result.changes = classify_event(collection.catalogue, event.id, fetch_ids=run.ledger.fetch_ids,
                                         confirm=confirm)
     return result
+
+
+def _confirms(task: Task, exchange: Exchange) -> bool:
+    """Did the server answer the task's conditional request (its first hop) with 304 Not Modified?"""
+    return (task.previous is not None and exchange.error is None and not exchange.truncated
+            and exchange.status == 304)
 
 
 def _claimer(collection: Collection, leases: Leases | None) -> Callable[[list[str]], set[str]] | None:
@@ -141,7 +148,7 @@ class _Run:
         self.hosts = hosts  # whose turn it is to fetch from a host (archiver.net)
         self.robots = None if self.settings.ignore_robots else RobotsCache(self._fetch_robots)
         self.queue = HostQueue(self.settings.per_host)
-        self.results: queue.Queue[tuple[Task, list[Exchange], Robots]] = queue.Queue()
+        self.results: queue.Queue[tuple[Task, list[Exchange], Robots, Head | None]] = queue.Queue()
         self.seen: set[str] = set()
         self.duplicates: list[Task] = []
         self.in_flight = 0
@@ -206,11 +213,11 @@ class _Run:
                     break
             follow_ups = []
             self._read_archived_links(batch)
-            for task, hops, robots in batch:
+            for task, hops, robots, head in batch:
                 self.in_flight -= 1
                 for robots_task, robots_hops, policy in robots:
                     self._store(robots_task, robots_hops, notes=policy.metadata_fields("obey"))
-                follow_ups += self._store(task, hops)
+                follow_ups += self._store(task, hops, head=head)
             self.ledger.commit(self.writer.sync)
             self._submit([dataclasses.replace(task, parent_fetch_id=parent[0]) for task, parent in follow_ups])
             self.finished += len(batch)
@@ -264,7 +271,20 @@ class _Run:
                 with self.fetching_lock:
                     del self.fetching[task.url]
                 self.queue.done(task)
-            self.results.put((task, hops, robots))
+            self.results.put((task, hops, robots, self._original_head(task, hops)))
+
+    @staticmethod
+    def _original_head(task: Task, hops: list[Exchange]) -> Head | None:
+        """For a task the server answered 304, the HTTP head and payload digest of the response it
+        confirms (what its revisit holds), read here on a fetch thread, not on the writer's; an
+        exception is raised on the writer thread, where the head is used."""
+        if not hops or not _confirms(task, hops[0]):
+            return None
+        assert task.previous is not None  # _confirms
+        try:
+            return read_http_head(task.previous.path, task.previous.offset)
+        except Exception as exc:  # raised again by _write_exchange
+            return exc
 
     def _fetch_task(self, task: Task, robots: Robots) -> list[Exchange]:
         """The task's hops. A followed link, and each redirect it leads to, is first checked against
@@ -326,10 +346,11 @@ class _Run:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def _store(self, task: Task, hops: list[Exchange], *, notes: list[tuple[str, str]] | None = None
-               ) -> list[tuple[Task, list[int | None]]]:
+    def _store(self, task: Task, hops: list[Exchange], *, notes: list[tuple[str, str]] | None = None,
+               head: Head | None = None) -> list[tuple[Task, list[int | None]]]:
         """Write the hops' records and queue their catalogue rows. ``notes``: the fields of a
-        metadata record about the last hop's response (a page's come from its parse).
+        metadata record about the last hop's response (a page's come from its parse); ``head``: what
+        the first hop's revisit holds, if it confirms the task's previous capture (:meth:`_original_head`).
 
         Returns follow-up tasks, each with the cell that will hold its parent's
         fetch id once the rows are inserted.
@@ -342,7 +363,7 @@ class _Run:
             last = number == len(hops) - 1
             page, document = self._parse(task, exchange, original) if last else (None, None)
             fields = page.metadata_fields() if isinstance(page, (Page, EmbeddedLinks)) else notes if last else None
-            written = self._write_exchange(exchange, original, fields)
+            written = self._write_exchange(exchange, original, fields, head if number == 0 else None)
             rows = [(self._record_row(record, location, exchange, original), location) for record, location in written]
             self.ledger.hop(task, exchange, rows, document, redirect_of=previous, ids=fetch_ids)
             if document is not None and document.warnings:
@@ -416,12 +437,12 @@ class _Run:
             return None, (None if original is not None or task.role in EMBEDDED else Document(
                 url=exchange.url, warnings=[f"parser failed: {type(exc).__name__}: {exc}"]))
 
-    def _read_archived_links(self, batch: list[tuple[Task, list[Exchange], Robots]]) -> None:
+    def _read_archived_links(self, batch: list[tuple[Task, list[Exchange], Robots, Head | None]]) -> None:
         """For each page of ``batch`` the server answered 304, the links the capture of its original
         followed from it, when they stand for a parse of the same bytes now: the same role (so the same
         follow-up rules), the same link extractor, and a capture not cut short before its follow-ups were
         catalogued. Kept in ``self.archived`` by the original's fetch id; two queries per batch."""
-        wanted = {task.previous.fetch_id: task for task, hops, _ in batch
+        wanted = {task.previous.fetch_id: task for task, hops, *_ in batch
                   if task.role in FOLLOW_UP and task.previous is not None and task.previous.fetch_id is not None
                   and hops[0].status == 304 and self._extractor(task.previous.path) == EXTRACTOR}
         self.archived = {}
@@ -438,10 +459,10 @@ class _Run:
     def _already_archived(self, task: Task, exchange: Exchange, *, first: bool) -> "Previous | None":
         """The archived response this exchange revisits: the one its validators came from when the
         server answered 304, or an earlier response with the same payload digest."""
+        if first and _confirms(task, exchange):
+            return task.previous
         if exchange.error is not None or exchange.truncated or exchange.status is None:
             return None
-        if exchange.status == 304 and first and task.previous is not None:
-            return task.previous
         if 200 <= exchange.status < 300 and exchange.response_length > exchange.payload_offset:
             return same_payload(self.catalogue, exchange.payload_hashes.sha256.hexdigest(), exchange.url,
                                 self.collection, before_event=self.event_id)
@@ -455,15 +476,18 @@ class _Run:
         return row
 
     def _write_exchange(self, exchange: Exchange, original: "Previous | None",
-                        fields: list[tuple[str, str]] | None) -> list[tuple[Record, Location]]:
+                        fields: list[tuple[str, str]] | None, head: Head | None) -> list[tuple[Record, Location]]:
         """The exchange's records, and a metadata record of ``fields`` about its response, written
-        all or none (a full disk cuts the file back to before the first)."""
+        all or none (a full disk cuts the file back to before the first). ``head``: a 304's original
+        head (:meth:`_original_head`)."""
         if original is None:
             records = exchange_records(exchange, digest=self.digest)
-        elif exchange.status == 304:  # replayed as the original it confirms; the 304 itself kept beside
-            head, payload_digest = read_http_head(original.path, original.offset)
-            records = not_modified_records(exchange, digest=self.digest, original=original.original, head=head,
-                                           payload_digest=payload_digest)
+        elif exchange.status == 304:  # replayed as the original it confirms; the 304 itself kept in it
+            assert head is not None  # read for every exchange that _confirms its original
+            if isinstance(head, Exception):
+                raise head
+            records = not_modified_records(exchange, digest=self.digest, original=original.original, head=head[0],
+                                           payload_digest=head[1])
         else:
             records = revisit_records(exchange, digest=self.digest, original=original.original)
         response = next((record for record in records if record.type == RecordType.RESPONSE), None)

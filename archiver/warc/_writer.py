@@ -461,6 +461,8 @@ def request_record(exchange: _Exchange, *, digest: str, concurrent_to: str | Non
 
 PROFILE_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 PROFILE_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+RESPONSE_LINE = "WARC-HTTP-Response-Line"  # a 304's revisit: one line of the response as received
+RESPONSE_DIGEST = "WARC-HTTP-Response-Digest"  # ... and the digest of its bytes
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -490,8 +492,9 @@ def revisit_records(exchange: _Exchange, *, digest: str, original: Original) -> 
 
 
 def _revisit(exchange: _Exchange, *, digest: str, profile: str, original: Original, head: bytes,
-             payload_digest: str | None) -> Record:
-    """A revisit record of ``exchange`` referring to ``original``, with ``head`` as its block."""
+             payload_digest: str | None, received: list[tuple[str, str]] | None = None) -> Record:
+    """A revisit record of ``exchange`` referring to ``original``, with ``head`` as its block and
+    ``received`` (the response as received, when the block is not it) among its named fields."""
     block = Block.from_bytes(head, sha1=digest == "sha1")
     fields = [("WARC-Target-URI", exchange.url)]
     if exchange.peer_ip:
@@ -499,6 +502,7 @@ def _revisit(exchange: _Exchange, *, digest: str, profile: str, original: Origin
     fields += [("WARC-Profile", profile), ("WARC-Refers-To", original.record_id),
                ("WARC-Refers-To-Target-URI", original.target_uri),
                ("WARC-Refers-To-Date", warc_date(original.date)),
+               *(received or []),
                ("Content-Type", "application/http;msgtype=response"),
                ("WARC-Block-Digest", digest_label(digest, block.hashes)),
                *([("WARC-Payload-Digest", payload_digest)] if payload_digest else [])]
@@ -509,27 +513,24 @@ def _revisit(exchange: _Exchange, *, digest: str, profile: str, original: Origin
 def not_modified_records(exchange: _Exchange, *, digest: str, original: Original, head: bytes,
                          payload_digest: str | None) -> list[Record]:
     """For an exchange the server answered 304 Not Modified: a revisit record (``PROFILE_NOT_MODIFIED``)
-    that replay tools resolve to ``original``, a metadata record of the 304 as received, and the
-    request record (its If-None-Match / If-Modified-Since).
+    that replay tools resolve to ``original`` and that keeps the 304 as received, and the request
+    record (its If-None-Match / If-Modified-Since).
 
     The revisit's block is the original's HTTP head (``head``: status line and headers as archived) and
     it carries the original's ``payload_digest``, as an identical-payload revisit carries its own: pywb
     serves a revisit whose block holds a 3xx status line as it is, with an empty body, and resolves any
     other through WARC-Refers-To-Target-URI, WARC-Refers-To-Date and the payload digest, as wabac.js
-    does. The metadata record (``application/warc-fields``, which no replay indexer lists, referring to
-    the revisit) holds each line of the 304 response in an ``http-response-line`` field, decoded as
-    Latin-1 (so encoding a value back as Latin-1 gives its bytes), and ``http-response-digest``, the
-    digest of the exact bytes received."""
-    revisit = _revisit(exchange, digest=digest, profile=PROFILE_NOT_MODIFIED, original=original, head=head,
-                       payload_digest=payload_digest)
+    does. The 304 itself is in the revisit's named fields, which replay tools do not read: one
+    ``WARC-HTTP-Response-Line`` per line of it, decoded as Latin-1 (so encoding the values back as
+    Latin-1 gives its bytes), and ``WARC-HTTP-Response-Digest``, the digest of the exact bytes received."""
     exchange.response.seek(0)
     received = exchange.response.read(exchange.response_length).decode("latin-1")
-    lines = [("http-response-line", line) for line in re.split(r"\r?\n", received.removesuffix("\r\n\r\n"))]
-    lines.append(("http-response-digest", digest_label(digest, exchange.response_hashes)))
-    evidence = metadata_record(target_uri=exchange.url, refers_to=revisit.record_id, date=exchange.started_at,
-                               fields=lines, digest=digest)
+    lines = [(RESPONSE_LINE, line) for line in re.split(r"\r?\n", received.removesuffix("\r\n\r\n"))]
+    lines.append((RESPONSE_DIGEST, digest_label(digest, exchange.response_hashes)))
+    revisit = _revisit(exchange, digest=digest, profile=PROFILE_NOT_MODIFIED, original=original, head=head,
+                       payload_digest=payload_digest, received=lines)
     request = request_record(exchange, digest=digest, concurrent_to=revisit.record_id)
-    return [revisit, evidence] + ([request] if request else [])
+    return [revisit] + ([request] if request else [])
 
 
 def metadata_record(
