@@ -305,7 +305,7 @@ class _Segment:
 
     text: str
     linked: int  # characters inside <a>
-    own: int  # words outside <a>
+    own: int  # words outside <a>, counted for a paragraph with anchors (0 without: nothing to cite)
     anchors: tuple[Element, ...]
 
     @property
@@ -333,7 +333,7 @@ def _segments(node: Element, *, keep: set[Element] | None = None) -> list[_Segme
     current: list[str] = []
     anchors: list[Element] = []
     linked = [0]  # characters of the current paragraph inside <a>
-    own = [0]  # words of the current paragraph outside <a>
+    unlinked: list[str] = []  # its text outside <a>, whose words are counted when it has anchors
     in_link = [0]
     kept = keep or set()
 
@@ -342,15 +342,17 @@ def _segments(node: Element, *, keep: set[Element] | None = None) -> list[_Segme
         if in_link[0]:
             linked[0] += len(text.strip())
         else:
-            own[0] += len(_words(text))
+            unlinked.append(text)
 
     def flush() -> None:
         text = " ".join("".join(current).split())
         if text or anchors:
-            segments.append(_Segment(text=text, linked=linked[0], own=own[0], anchors=tuple(anchors)))
+            own = len(_words(" ".join(unlinked))) if anchors else 0  # " ": no word across two pieces
+            segments.append(_Segment(text=text, linked=linked[0], own=own, anchors=tuple(anchors)))
         current.clear()
         anchors.clear()
-        linked[0] = own[0] = 0
+        unlinked.clear()
+        linked[0] = 0
 
     skipping = None
     total = len(node.text_content())
