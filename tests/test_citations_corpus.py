@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-import urllib.parse
 from pathlib import Path
 
 import lxml.html
@@ -28,6 +27,7 @@ from .conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "bench"))
 from corpus import absent_message, find_corpus  # noqa: E402
+from real_site import comparable  # noqa: E402
 
 CORPUS = find_corpus()
 PAGES = CORPUS / "mozilla-readability" / "test" / "test-pages" if CORPUS else None
@@ -45,24 +45,18 @@ class Judged:
     article_followed: int
 
 
-def _normal(url: str) -> str:
-    """A URL as Readability serialises it (an empty path is "/"), to compare the two files' links."""
-    parts = urllib.parse.urlsplit(url)
-    return urllib.parse.urlunsplit((parts.scheme, parts.netloc.lower(), parts.path or "/", parts.query, ""))
-
-
 def _anchors(html: bytes) -> set[str]:
-    return {_normal(url) for anchor in lxml.html.fromstring(html).iter("a")
+    return {comparable(url) for anchor in lxml.html.fromstring(html).iter("a")
             if (url := absolute(URL, anchor.get("href")))}
 
 
 def _judge(page: Path) -> Judged:
     source = (page / "source.html").read_bytes()
     parsed, _ = analyse(source, url=URL, content_type="text/html; charset=utf-8")
-    embeds = {_normal(link.url) for link in parsed.links if link.kind == LinkKind.EMBED}  # fetched as requisites
+    embeds = {comparable(link.url) for link in parsed.links if link.kind == LinkKind.EMBED}  # fetched as requisites
     anchors = _anchors(source) - embeds
     article = _anchors((page / "expected.html").read_bytes()) & anchors
-    followed = {_normal(link.url) for link in parsed.cited}
+    followed = {comparable(link.url) for link in parsed.cited}
     return Judged(name=page.name, navigation=len(anchors - article), navigation_followed=len(followed - article),
                   article=len(article), article_followed=len(article & followed))
 

@@ -38,8 +38,9 @@ from ..net import (
     RobotsCache,
     SharedHosts,
     check_url,
+    media_type,
 )
-from ..parse import EXTRACTOR, Document, Page, analyse, embedded_links, media_type, page_only
+from ..parse import EXTRACTOR, Document, Page, analyse, embedded_links, page_only
 from ..warc import (
     Location,
     Record,

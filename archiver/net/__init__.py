@@ -3,7 +3,7 @@
 Knows nothing of the catalogue, capture or queries: it turns a URL into recorded exchanges.
 """
 
-from ._fetch import Exchange, Fetcher, Limits, address_is_public, check_url, quote_unsafe
+from ._fetch import Exchange, Fetcher, Limits, address_is_public, check_url, media_type, quote_unsafe
 from ._hosts import HostGate, SharedHosts, host_of
 from ._robots import MAX_BYTES as ROBOTS_MAX_BYTES
 from ._robots import MAX_REDIRECTS as ROBOTS_MAX_REDIRECTS
@@ -22,5 +22,6 @@ __all__ = [
     "address_is_public",
     "check_url",
     "host_of",
+    "media_type",
     "quote_unsafe",
 ]

@@ -59,6 +59,11 @@ READ_SIZE = 1 << 16
 MAX_URL = 8192  # what servers take in a request line (Apache 8190, nginx 8k); WARC readers choke on longer
 
 
+
+def media_type(content_type: str | None) -> str | None:
+    """The media type of a Content-Type header, lower case, without parameters (None without a header)."""
+    return content_type.split(";")[0].strip().lower() if content_type else None
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Limits:
     """Bounds on one fetch. Times in seconds, sizes in bytes."""
@@ -106,8 +111,7 @@ class Exchange:
 
     @property
     def content_type(self) -> str | None:
-        value = self.header("content-type")
-        return value.split(";")[0].strip().lower() if value else None
+        return media_type(self.header("content-type"))
 
     @property
     def location(self) -> str | None:

@@ -15,7 +15,6 @@ from ._requisites import (
     STYLESHEET_TYPES,
     embedded_links,
     is_stylesheet,
-    media_type,
 )
 from ._versions import Fingerprints, caption_lines, citation_urls, fingerprints, list_diff, word_diff
 
@@ -41,7 +40,6 @@ __all__ = [
     "fingerprints",
     "is_stylesheet",
     "list_diff",
-    "media_type",
     "page_only",
     "word_diff",
 ]

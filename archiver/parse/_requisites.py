@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from ..net import media_type
 from ._css import css_links, stylesheet_links
 from ._html import Element, Link, load, requisite_url
 
@@ -58,10 +59,6 @@ def embedded_links(payload: bytes, *, url: str, content_type: str | None) -> lis
         unique.setdefault(link.url, link)
     return list(unique.values())
 
-
-def media_type(content_type: str | None) -> str | None:
-    """The media type of a Content-Type header, lower case, without parameters (None without a header)."""
-    return content_type.split(";")[0].strip().lower() if content_type else None
 
 
 def is_stylesheet(*, url: str, media_type: str | None) -> bool:

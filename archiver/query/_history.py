@@ -14,7 +14,8 @@ import sqlalchemy as sa
 from .. import catalogue as cat
 from ..collection import Collection
 from ..errors import InputError
-from ..parse import LinkKind, caption_lines, citation_urls, list_diff, word_diff
+from ..net import media_type
+from ..parse import HTML_TYPES, LinkKind, caption_lines, citation_urls, list_diff, word_diff
 from ..warc import CAPTURE_TYPES, http_payload_size
 from ._redirects import Redirect, followed
 
@@ -212,7 +213,7 @@ def _served(reader: sa.Connection, url: str) -> list[dict[str, Any]]:
 
 def _is_html(content_type: str | None) -> bool:
     """Is it a page the capture parses (as the fetcher judges: no type at all counts as HTML)?"""
-    return content_type is None or content_type.split(";")[0].strip().lower() in ("text/html", "application/xhtml+xml")
+    return content_type is None or media_type(content_type) in HTML_TYPES
 
 
 def _payload_diff(url: str, served: list[dict[str, Any]], *, since: dt.datetime | None,
