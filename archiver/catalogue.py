@@ -27,13 +27,13 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from .errors import CatalogueError
-from .parse import Document, fingerprints
 from .warc import CAPTURE_TYPES, RecordFacts, RecordType, parse_warc_date
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
     from .net import Exchange
+    from .parse import Document
 
 LOCK_TIMEOUT = 60.0  # seconds a write waits for another process's transaction (SQLite busy timeout)
 HEAD_REVISION = "0006"  # the newest migration in migrations/versions (a test holds them to each other)
@@ -508,6 +508,8 @@ class Catalogue:
     def insert_document(self, connection: sa.Connection, document: Document, *, record_id: int,
                         parsed_at: dt.datetime) -> int:
         """Catalogue a parsed :class:`archiver.parse.Document` of the record ``record_id``."""
+        from .parse import fingerprints  # here, not at the top: read commands never load the parsers
+
         data = document.as_json()
         marks = fingerprints(title=data["title"], published=data["published"], updated=data["updated"],
                              text=data["text"], captions=data["captions"], links=data["links"])

@@ -17,20 +17,21 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import IO, Any, Callable, Iterator
+from typing import IO, TYPE_CHECKING, Any, Callable, Iterator
 
 import click
 
 from . import __version__
 from . import catalogue as cat
-from .capture import CaptureResult, capture, format_interval, parse_interval, set_schedule
 from .collection import Mode, catalogue_revision, open_collection
 from .config import Settings, resolve
 from .errors import ArchiverError, InputError
 from .net import check_url
 from .output import emit, human_size, message, output_options, progress_bar, render_table
-from .parse import FOLLOWED_KINDS
 from .warc import CAPTURE_TYPES, RecordType
+
+if TYPE_CHECKING:
+    from .capture import CaptureResult
 
 EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141  # as a shell reports a writer killed by SIGPIPE
@@ -190,6 +191,8 @@ def capture_command(urls: tuple[str, ...], input_file: IO[str] | None, every: st
     post was captured; 3 when a post could not be (404, unreachable): what was
     fetched is kept.
     """
+    from .capture import format_interval, parse_interval, set_schedule
+
     seeds = [check_url(url) for url in urls]
     if input_file is not None:
         seeds += urls_in(input_file)
@@ -245,6 +248,8 @@ def installed(script: str) -> list[str]:
 
 
 def run_capture(seeds: list[str], settings: Settings, output: str) -> None:
+    from .capture import capture
+
     collection = open_collection(settings, mode=Mode.WRITE)
     try:
         for item in collection.repaired:
@@ -331,6 +336,8 @@ def extract(source: IO[bytes], url: str | None, content_type: str | None, output
 
 def document_text(data: dict[str, Any]) -> str:
     """A parsed document for people: metadata, text, captions, references, cited links."""
+    from .parse import FOLLOWED_KINDS
+
     lines = [f"{name.capitalize()}: {data[name]}" for name in ("title", "author", "published", "updated", "language")
              if data[name]]
     lines += ["", data["text"] or "(no main text found)"]
@@ -425,7 +432,7 @@ def schedule(urls: tuple[str, ...], every: str | None, off: bool, listing: bool,
 
         archiver schedule https://example.blogspot.com/2015/05/post.html --every 1d
     """
-    from .capture import schedules
+    from .capture import parse_interval, schedules, set_schedule
 
     if listing == bool(urls):
         raise InputError("give URLs with --every or --off, or --list")

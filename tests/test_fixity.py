@@ -7,6 +7,7 @@ import fcntl
 import hashlib
 import io
 import os
+import random
 import shutil
 import socket
 import struct
@@ -23,6 +24,7 @@ from archiver.capture import capture
 from archiver.errors import CatalogueError, InputError, StoreError
 from archiver.query import Scope, check, parse_targets, run_fixity
 from archiver.warc import Unreadable, WarcWriter, walk_records
+from archiver.warc._reader import _FIRST_READ
 
 from .test_warc import WARCINFO, resource
 
@@ -590,3 +592,28 @@ def test_records_not_each_in_a_gzip_member_of_their_own_are_read_as_warcio_reads
     first, rest = walk_records(io.BytesIO(zlib.compress(uncompressed, wbits=31)))
     assert facts(first) == facts(members[0])
     assert (type(rest), rest.detail) == (Unreadable, "ERROR: non-chunked gzip file detected, gzip block continues")
+
+
+def gzipped_record(payload: bytes, uri: str = "http://example.test/x") -> bytes:
+    """One resource record as warcio writes it: a gzip member of its own."""
+    out = io.BytesIO()
+    writer = WARCWriter(out, gzip=True)
+    writer.write_record(writer.create_warc_record(uri, "resource", payload=io.BytesIO(payload),
+                                                  warc_content_type="application/octet-stream"))
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("before_end", [0, 1, 2])
+def test_a_member_starting_at_the_end_of_a_read_is_read_with_zlib(monkeypatch, before_end):
+    """The reader reads a file in blocks (the first of ``_FIRST_READ`` bytes): a record whose gzip member
+    starts a byte before a block ends (its magic number split across two reads) is still read with zlib,
+    not left to warcio."""
+    noise = random.Random(before_end).randbytes(_FIRST_READ)
+    first, size = next((member, size) for size in range(_FIRST_READ - 400, _FIRST_READ) for path in range(8)
+                       if len(member := gzipped_record(noise[:size], "http://example.test/" + "x" * path))
+                       == _FIRST_READ - before_end)
+    second, third = gzipped_record(b"second"), gzipped_record(b"third")
+    monkeypatch.setattr("archiver.warc._reader.ArchiveIterator", None)  # warcio would be called, and fail
+    walked = list(walk_records(io.BytesIO(first + second + third)))
+    assert [(item.offset, item.length, item.content_length) for item in walked] == [
+        (0, len(first), size), (len(first), len(second), 6), (len(first) + len(second), len(third), 5)]

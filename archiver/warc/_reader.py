@@ -216,19 +216,31 @@ class _Members:
     def tell(self) -> int:
         return self.block_at + self.pos
 
+    def _read(self) -> bool:
+        """Read more of the stream onto what is left of the current block; False at its end."""
+        data = self.stream.read(self.read_size)
+        if not data:
+            return False
+        self.read_size = min(2 * self.read_size, _MAX_READ)
+        self.kept.append(data)
+        self.block_at += self.pos
+        self.block, self.pos = self.block[self.pos:] + data, 0
+        return True
+
     def take(self) -> memoryview:
         """The compressed bytes not read yet of the current block, or of a new one (empty: the end)."""
-        if self.pos == len(self.block):
-            data = self.stream.read(self.read_size)
-            if not data:
-                return memoryview(b"")
-            self.read_size = min(2 * self.read_size, _MAX_READ)
-            self.block_at += len(self.block)
-            self.block, self.pos = data, 0
-            self.kept.append(data)
+        if self.pos == len(self.block) and not self._read():
+            return memoryview(b"")
         view = memoryview(self.block)[self.pos:]
         self.pos = len(self.block)
         return view
+
+    def peek(self, count: int) -> bytes:
+        """The next ``count`` compressed bytes (fewer at the end), left to read: a member can start
+        a byte before a block ends."""
+        while len(self.block) - self.pos < count and self._read():
+            pass
+        return self.block[self.pos:self.pos + count]
 
     def give_back(self, count: int) -> None:
         """The last ``count`` bytes taken are the next member's."""
@@ -241,9 +253,8 @@ class _Members:
             self.previous, self.current = self.current, offset
         while len(self.kept) > 1 and self.kept_at + len(self.kept[0]) <= (self.previous or offset):
             self.kept_at += len(self.kept.pop(0))
-        head = self.take()
-        self.give_back(len(head))
-        if head[:2] != _GZIP_MAGIC:
+        head = self.peek(len(_GZIP_MAGIC))
+        if head != _GZIP_MAGIC:
             self.at_end = not head
             return None
         try:
