@@ -21,7 +21,7 @@ from archiver.warc._writer import warc_date
 
 from .changing_site import ChangingSite
 from .conftest import assert_warcs_valid
-from .servers import conditional, page
+from .servers import conditional, page, send
 
 
 @pytest.fixture
@@ -371,3 +371,18 @@ def test_a_frame_changed_in_a_post_not_modified_is_parsed_for_its_new_requisites
         ("/new.png", "embed", "embed", "img", None, "/frame.html", 200),
         ("/post.html", "post", "seed", None, None, "", 304)]
     assert_warcs_valid(home / "snapshots")
+
+
+def test_a_payload_archived_before_is_a_revisit_of_its_own_urls_response_first(server, collection):
+    """A payload an earlier capture holds becomes an identical-payload revisit: of the same URL's response
+    when there is one, even if another URL's with the same payload is newer; else of the newest of any URL."""
+    body = b"the same bytes under three names"
+    a, b, c = (server.route(f"/{name}.txt", lambda request: send(request, 200, body, "text/plain"))
+               for name in "abc")
+    first(collection, a, b)  # a's response, then b's: b's is the newest of the payload
+    first(collection, a, c)
+    rows = collection.catalogue.rows(cat.records, cat.records.c.record_type.in_(("response", "revisit")))
+    response = {row["target_uri"]: row["id"] for row in rows if row["record_type"] == "response"}
+    revisit_of = {row["target_uri"]: row["revisit_of_id"] for row in rows if row["record_type"] == "revisit"}
+    assert response[a] < response[b]
+    assert revisit_of == {a: response[a], c: response[b]}

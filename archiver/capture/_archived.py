@@ -61,17 +61,29 @@ def previous_captures(catalogue: cat.Catalogue, urls: list[str], collection: Col
     return found
 
 
-def same_payload(catalogue: cat.Catalogue, payload_sha256: str, url: str, collection: Collection, *,
-                 before_event: int) -> Previous | None:
-    """An untruncated response of an earlier capture event with this payload digest (this URL's first)."""
+def same_payloads(catalogue: cat.Catalogue, wanted: set[tuple[str, str]], collection: Collection, *,
+                  before_event: int) -> dict[tuple[str, str], Previous]:
+    """For each (payload sha256, URL) of ``wanted``, an untruncated response of an earlier capture event
+    with that payload: the URL's own newest, else the newest of any URL. Two queries per
+    :data:`archiver.catalogue.IN_LIST` digests, not one per response."""
     r = cat.records
-    query = (_record_select()
-             .where(r.c.payload_sha256 == payload_sha256, r.c.record_type == RecordType.RESPONSE,
-                    r.c.truncated.is_(None), r.c.capture_event_id != before_event)
-             .order_by((r.c.target_uri == url).desc(), r.c.id.desc()).limit(1))
+    found: dict[tuple[str, str], Previous] = {}
     with catalogue.reader() as reader:
-        row = reader.execute(query).first()
-    return _previous_from(row, row, collection) if row is not None else None
+        for chunk in cat.chunked(sorted({digest for digest, _ in wanted})):
+            newest: dict[str, dict[str, int]] = {}  # digest -> URL -> its newest response's id
+            for digest, url, newest_id in reader.execute(
+                    sa.select(r.c.payload_sha256, r.c.target_uri, sa.func.max(r.c.id))
+                    .where(r.c.payload_sha256.in_(chunk), r.c.record_type == RecordType.RESPONSE,
+                           r.c.truncated.is_(None), r.c.capture_event_id != before_event)
+                    .group_by(r.c.payload_sha256, r.c.target_uri)):
+                newest.setdefault(digest, {})[url] = newest_id
+            chosen = {(digest, url): by_url.get(url) or max(by_url.values())
+                      for digest, url in wanted if (by_url := newest.get(digest))}
+            rows = {row.id: row for ids in cat.chunked(sorted(set(chosen.values())))
+                    for row in reader.execute(_record_select().where(r.c.id.in_(ids)))}
+            found.update((key, _previous_from(rows[row_id], rows[row_id], collection))
+                         for key, row_id in chosen.items())
+    return found
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

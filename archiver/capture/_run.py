@@ -56,7 +56,7 @@ from ..warc import (
     revisit_records,
     warcinfo_fields,
 )
-from ._archived import ArchivedLinks, archived_links, previous_captures, same_payload
+from ._archived import ArchivedLinks, archived_links, previous_captures, same_payloads
 from ._changes import classify_event
 from ._leases import Leases
 from ._ledger import Ledger
@@ -109,6 +109,16 @@ def _confirms(task: Task, exchange: Exchange) -> bool:
             and exchange.status == 304)
 
 
+def _payload_key(exchange: Exchange) -> tuple[str, str] | None:
+    """The (payload sha256, URL) under which an earlier response could hold the exchange's payload: a
+    whole 2xx response with a body has one."""
+    if exchange.error is not None or exchange.truncated or exchange.status is None:
+        return None
+    if 200 <= exchange.status < 300 and exchange.response_length > exchange.payload_offset:
+        return exchange.payload_hashes.sha256.hexdigest(), exchange.url
+    return None
+
+
 def _claimer(collection: Collection, leases: Leases | None) -> Callable[[list[str]], set[str]] | None:
     return (lambda urls: leases.claim(collection.catalogue, urls)) if leases is not None else None
 
@@ -126,6 +136,7 @@ class _Run:
         self.skipped: list[Task] = []
         self.extractors: dict[Path, str | None] = {}
         self.archived: dict[int, ArchivedLinks] = {}  # see _read_archived_links
+        self.same: dict[tuple[str, str], Previous] = {}  # see _read_same_payloads
         self.settings: Settings = collection.settings
         self.catalogue = collection.catalogue
         self.seeds = seeds
@@ -214,6 +225,7 @@ class _Run:
                     break
             follow_ups = []
             self._read_archived_links(batch)
+            self._read_same_payloads(batch)
             for task, hops, robots, head in batch:
                 self.in_flight -= 1
                 for robots_task, robots_hops, policy in robots:
@@ -462,12 +474,17 @@ class _Run:
         server answered 304, or an earlier response with the same payload digest."""
         if first and _confirms(task, exchange):
             return task.previous
-        if exchange.error is not None or exchange.truncated or exchange.status is None:
-            return None
-        if 200 <= exchange.status < 300 and exchange.response_length > exchange.payload_offset:
-            return same_payload(self.catalogue, exchange.payload_hashes.sha256.hexdigest(), exchange.url,
-                                self.collection, before_event=self.event_id)
-        return None
+        key = _payload_key(exchange)
+        return self.same.get(key) if key is not None else None
+
+    def _read_same_payloads(self, batch: list[tuple[Task, list[Exchange], Robots, Head | None]]) -> None:
+        """The earlier responses holding the payloads of ``batch`` (robots.txt answers included), kept
+        in ``self.same`` by (payload digest, URL): two queries per batch."""
+        keys = {key for task, hops, robots, _ in batch
+                for owner, exchanges in [(task, hops), *((owner, exchanges) for owner, exchanges, _ in robots)]
+                for number, exchange in enumerate(exchanges)
+                if not (number == 0 and _confirms(owner, exchange)) and (key := _payload_key(exchange)) is not None}
+        self.same = same_payloads(self.catalogue, keys, self.collection, before_event=self.event_id) if keys else {}
 
     def _record_row(self, record: Record, location: Location, exchange: Exchange, original: "Previous | None"
                     ) -> dict[str, Any]:
