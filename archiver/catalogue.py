@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from .parse import Document
 
 LOCK_TIMEOUT = 60.0  # seconds a write waits for another process's transaction (SQLite busy timeout)
-HEAD_REVISION = "0006"  # the newest migration in migrations/versions (a test holds them to each other)
+HEAD_REVISION = "0007"  # the newest migration in migrations/versions (a test holds them to each other)
 IN_LIST = 500  # values per ``IN (...)`` list: well under SQLite's limit on bound parameters
 
 _T = TypeVar("_T")
@@ -231,6 +231,14 @@ documents = sa.Table(
     sa.Column("fp_citations", sa.String(64)),
     sa.Index("ix_documents_record", "record_id"),
     sa.Index("ix_documents_url", "url"),
+)
+
+# the page responses whose document a capture left to ``archiver parse`` (``--parse later``)
+pending_documents = sa.Table(
+    "pending_documents",
+    metadata,
+    sa.Column("record_id", sa.Integer, sa.ForeignKey("records.id"), primary_key=True, autoincrement=False),
+    sa.Column("queued_at", UTCDateTime, nullable=False),
 )
 
 captions = sa.Table(
@@ -510,6 +518,7 @@ class Catalogue:
         """Catalogue a parsed :class:`archiver.parse.Document` of the record ``record_id``."""
         from .parse import fingerprints  # here, not at the top: read commands never load the parsers
 
+        connection.execute(pending_documents.delete().where(pending_documents.c.record_id == record_id))
         data = document.as_json()
         marks = fingerprints(title=data["title"], published=data["published"], updated=data["updated"],
                              text=data["text"], captions=data["captions"], links=data["links"])
@@ -538,6 +547,11 @@ class Catalogue:
     def reader(self) -> sa.Connection:
         """A connection for reading only: its transactions take no write lock."""
         return self.engine.connect().execution_options(archiver_read_only=True)
+
+    def pending_count(self) -> int:
+        """How many captured pages wait for ``archiver parse`` (captured with ``--parse later``)."""
+        with self.reader() as reader:
+            return reader.execute(sa.select(sa.func.count()).select_from(pending_documents)).scalar_one()
 
     def rows(self, table: sa.Table, *where: sa.ColumnElement[bool], order_by: sa.ColumnElement[Any] | None = None,
              connection: sa.Connection | None = None

@@ -23,7 +23,7 @@ import click
 
 from . import __version__
 from . import catalogue as cat
-from .collection import Mode, catalogue_revision, open_collection
+from .collection import Collection, Mode, catalogue_revision, open_collection
 from .config import Settings, resolve
 from .errors import ArchiverError, InputError
 from .net import check_url
@@ -31,7 +31,7 @@ from .output import emit, human_size, message, output_options, progress_bar, ren
 from .warc import CAPTURE_TYPES, RecordType
 
 if TYPE_CHECKING:
-    from .capture import CaptureResult
+    from .capture import CaptureResult, Reparsed
 
 EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141  # as a shell reports a writer killed by SIGPIPE
@@ -122,6 +122,26 @@ def fetch_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
+@contextlib.contextmanager
+def reading(kwargs: dict[str, Any]) -> Iterator[Collection]:
+    """The collection of a query command, opened to read (nothing is written), saying on stderr when
+    captured pages still wait for `archiver parse`: the answer leaves their documents out."""
+    with open_collection(settings_from(kwargs), mode=Mode.READ) as collection:
+        pending = collection.catalogue.pending_count()
+        if pending:
+            message(f"Note: {pending} captured {'page waits' if pending == 1 else 'pages wait'} to be parsed "
+                    "(captured with --parse later; their documents are left out): run `archiver parse`")
+        yield collection
+
+
+def parse_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options of the commands that parse captured pages from their WARC records."""
+    command = output_options(command)
+    command = collection_options(command)
+    return click.option("--processes", type=int, metavar="N",
+                        help="Worker processes parsing pages side by side [0: one per core].")(command)
+
+
 def settings_from(kwargs: dict[str, Any], **overrides: Any) -> Settings:
     flags = {key: value for key, value in kwargs.items() if key != "config_file"}
     flags.update(overrides)
@@ -173,6 +193,9 @@ def cli() -> None:
 @click.argument("urls", nargs=-1)
 @click.option("--input", "input_file", type=click.File("r"), help="Read URLs from FILE, one a line ('-' for stdin).")
 @click.option("--every", metavar="INTERVAL", help="Also re-crawl these posts every INTERVAL (30m, 6h, 1d, 1w).")
+@click.option("--parse", type=click.Choice(["now", "later"]),
+              help="When the cited pages' documents are parsed: before the capture exits, or later by "
+                   "`archiver parse` [now].")
 @collection_options
 @fetch_options
 @output_options
@@ -189,7 +212,9 @@ def capture_command(urls: tuple[str, ...], input_file: IO[str] | None, every: st
     the URLs given are always fetched. A post that is not an HTML page (a PDF,
     an image) is captured whole, with nothing to follow. Exits 0 when every
     post was captured; 3 when a post could not be (404, unreachable): what was
-    fetched is kept.
+    fetched is kept. With --parse later the posts are parsed (what they cite
+    depends on their main text) and the pages they cite only for what they
+    load: their documents wait, catalogued as pending, for `archiver parse`.
     """
     from .capture import format_interval, parse_interval, set_schedule
 
@@ -305,6 +330,10 @@ def capture_footer(result: CaptureResult, settings: Settings) -> str:
     if disallowed:
         lines.append(f"{disallowed} links disallowed by robots.txt were not fetched (--ignore-robots fetches them)")
     lines += [f"no article text found in {url}: nothing cited" for url in result.no_article]
+    if result.parse_later:
+        pages = len(result.parse_later)
+        lines.append(f"{pages} cited {'page waits' if pages == 1 else 'pages wait'} to be parsed (--parse later): "
+                     "run `archiver parse`")
     return "\n".join(lines)
 
 
@@ -357,8 +386,7 @@ def document_text(data: dict[str, Any]) -> str:
 @cli.command()
 @click.argument("urls", nargs=-1)
 @click.option("--all", "everything", is_flag=True, help="Every captured HTML page of the collection.")
-@collection_options
-@output_options
+@parse_options
 def reparse(urls: tuple[str, ...], everything: bool, output: str, **kwargs: Any) -> None:
     """Parse captured pages again, from their WARC records, with the current parser.
 
@@ -377,11 +405,37 @@ def reparse(urls: tuple[str, ...], everything: bool, output: str, **kwargs: Any)
         done = reparse_pages(collection, urls=list(urls) or None)
     finally:
         collection.close()
+    emit_parsed(done, output)
+    message(f"Re-parsed {len(done)} pages")
+
+
+@cli.command(name="parse")
+@parse_options
+def parse_command(output: str, **kwargs: Any) -> None:
+    """Parse the pages a capture left to parse later (`archiver capture --parse later`).
+
+    Example:
+
+        archiver parse --home my-collection
+
+    Reads each page's response from its WARC record, in --processes worker
+    processes, and catalogues its document; what is catalogued is no longer
+    pending, so a killed run is resumed by running it again.
+    """
+    from .capture import parse_pending
+
+    with open_collection(settings_from(kwargs), mode=Mode.WRITE) as collection:
+        done = parse_pending(collection)
+    emit_parsed(done, output)
+    message(f"Parsed {len(done)} pages")
+
+
+def emit_parsed(done: list[Reparsed], output: str) -> None:
+    """The documents a parse catalogued, one row each."""
     rows = [dataclasses.asdict(item) for item in done]
     emit(output, document=rows, rows=rows, table=lambda: render_table(
         ("DOCUMENT", "PARSER", "WARNINGS", "URL"),
         [(item.document_id, item.parser_version, len(item.warnings), item.url) for item in done]))
-    message(f"Re-parsed {len(done)} pages")
 
 
 @cli.command()
@@ -397,12 +451,9 @@ def show(url: str, output: str, **kwargs: Any) -> None:
     """
     from .query import newest_capture, newest_document
 
-    collection = open_collection(settings_from(kwargs), mode=Mode.READ)
-    try:
+    with reading(kwargs) as collection:
         other = newest_capture(collection, check_url(url))
         data = other or newest_document(collection, check_url(url))
-    finally:
-        collection.close()
     if other is not None:
         emit(output, document=other, rows=[other], table=lambda: "\n".join([
             f"Captured: {other['captured_at']} ({other['record_id']})",
@@ -543,7 +594,7 @@ def history_command(url: str, output: str, **kwargs: Any) -> None:
     """
     from .query import history
 
-    with open_collection(settings_from(kwargs), mode=Mode.READ) as collection:
+    with reading(kwargs) as collection:
         rows = history(collection.catalogue, check_url(url))
     say_redirected(next((row for row in rows if "redirected_from" in row), {}))
     emit(output, document=rows, rows=rows, table=lambda: render_table(
@@ -566,7 +617,7 @@ def changes_command(since: str | None, output: str, **kwargs: Any) -> None:
     from .query import changes_since
 
     start = parse_time(since) if since else None  # bad input is told before the collection is looked for
-    with open_collection(settings_from(kwargs), mode=Mode.READ) as collection:
+    with reading(kwargs) as collection:
         rows = changes_since(collection.catalogue, start)
     emit(output, document=rows, rows=rows, table=lambda: render_table(
         ("CHANGE", "AT", "URL", "CITED BY"),
@@ -591,7 +642,7 @@ def diff_command(url: str, since: str | None, until: str | None, output: str, **
     from .query import diff
 
     target, start, end = check_url(url), parse_time(since) if since else None, parse_time(until) if until else None
-    with open_collection(settings_from(kwargs), mode=Mode.READ) as collection:
+    with reading(kwargs) as collection:
         data = diff(collection.catalogue, target, since=start, until=end)
     say_redirected(data)
     emit(output, document=data, rows=data.get("text", [data["from"], data["to"]]), table=lambda: diff_text(data))
@@ -656,7 +707,7 @@ def search_command(text: str, site: str | None, since: str | None, until: str | 
     from .query import search
 
     start, end = parse_time(since) if since else None, parse_time(until) if until else None
-    with open_collection(settings_from(kwargs), mode=Mode.READ) as collection:
+    with reading(kwargs) as collection:
         hits = search(collection.catalogue, text=text, site=site, role=role, limit=limit, since=start, until=end)
     rows = [hit.as_json() for hit in hits]
     emit(output, document=rows, rows=rows, table=lambda: "\n\n".join(
@@ -690,7 +741,7 @@ def provenance_command(target: str, as_prov: bool, output: str, **kwargs: Any) -
 
     if not target.strip().startswith(("<urn:", "urn:")):
         target = check_url(target)  # the form URLs are catalogued in, as for every other command
-    with open_collection(settings_from(kwargs), mode=Mode.READ) as collection:
+    with reading(kwargs) as collection:
         report = provenance_report(collection, target)
     if as_prov:
         click.echo(json.dumps(prov_json(report), indent=2, ensure_ascii=False))
@@ -817,7 +868,7 @@ def export_command(fmt: str, nl: bool, url: str | None, since: str | None, until
                   until=parse_time(until) if until else None, roles=roles, types=types)
     if fmt == "cdxj":
         cdxj_query(query)
-    with open_collection(settings_from(kwargs), mode=Mode.READ) as collection:
+    with reading(kwargs) as collection:
         if query.url is not None:
             require_url(collection, query.url)
         problems = file_problems(collection, query, cdxj=fmt == "cdxj")
@@ -862,7 +913,7 @@ def timemap_command(url: str, base: str, output: str, **kwargs: Any) -> None:
     from .query import Query, file_problems, replay_base, timemap
 
     target, base = check_url(url), replay_base(base)
-    with open_collection(settings_from(kwargs), mode=Mode.READ) as collection:
+    with reading(kwargs) as collection:
         found = timemap(collection.catalogue, url=target, base=base)
         problems = file_problems(collection, Query(url=target, types=CAPTURE_TYPES))
     if problems:

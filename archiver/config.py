@@ -86,6 +86,17 @@ def parse_processes(value: Any) -> int:
     return number
 
 
+PARSE_NOW, PARSE_LATER = "now", "later"
+
+
+def parse_when(value: Any) -> str:
+    """When a capture parses the pages its posts cite: ``now`` (before it exits) or ``later``."""
+    text = str(value).strip().lower()
+    if text not in (PARSE_NOW, PARSE_LATER):
+        raise ValueError(f"{value!r} is not when to parse (now or later)")
+    return text
+
+
 def parse_digest(value: Any) -> str:
     text = str(value).strip().lower()
     if text not in ("sha256", "sha1"):
@@ -119,6 +130,7 @@ class Settings:
     workers: int = 8
     per_host: int = 2
     processes: int = 0  # 0: capture, one per 20 posts; verify, one per WARC file; at most one per core
+    parse: str = PARSE_NOW  # later: a capture leaves the cited pages' documents to `archiver parse`
 
     @property
     def db_url(self) -> str:
@@ -152,6 +164,7 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "workers": parse_positive_int,
     "per_host": parse_positive_int,
     "processes": parse_processes,
+    "parse": parse_when,
 }
 
 

@@ -5,7 +5,8 @@ does, the N-th time it passes the point called NAME: ``record-block`` (64 KiB mo
 WARC record's block compressed and handed to the file: a record cut short), ``record`` (a
 whole WARC record written, the next not begun: between a response and its request record),
 ``commit`` (catalogue rows inserted, the transaction not yet committed), ``verify-file`` (a WARC file
-about to be checked by verify, in whichever process checks it). Unset, a point costs one comparison.
+about to be checked by verify, in whichever process checks it), ``parse-page`` (a page about to be
+parsed by ``archiver parse`` or ``reparse``, in whichever process parses it). Unset, a point costs one comparison.
 """
 
 from __future__ import annotations

@@ -129,3 +129,113 @@ def test_a_parser_failure_costs_the_parse_not_the_capture(site, tmp_path, monkey
             "parser failed: RecursionError: maximum recursion depth exceeded"]
     finally:
         collection.close()
+
+
+def cited_pages(manifest) -> list[str]:
+    return sorted(e["url"] for e in manifest["expected"] if e["role"] == "cited" and e["status"] == 200)
+
+
+def pending(collection) -> list[str]:
+    query = (sa.select(cat.records.c.target_uri)
+             .join(cat.pending_documents, cat.pending_documents.c.record_id == cat.records.c.id))
+    with collection.catalogue.reader() as reader:
+        return sorted(reader.execute(query).scalars())
+
+
+def test_a_capture_leaves_nothing_pending(collection):
+    assert pending(collection) == [] and collection.catalogue.pending_count() == 0
+
+
+def test_parse_later_leaves_the_cited_pages_pending_and_parse_catalogues_them(site, manifest, collection, tmp_path):
+    """`--parse later`: the post is parsed (what it cites depends on its text), each cited page is
+    fetched with what it loads, and its document waits for `archiver parse`, which parses it from the
+    WARC exactly as the capture would have; queries say meanwhile that documents are pending."""
+    home = tmp_path / "later"
+    result = invoke_archiver("capture", site.post_url, "--home", str(home), "--allow-private", "--parse", "later")
+    assert result.returncode == 0, result.stderr
+    cited = cited_pages(manifest)
+    assert result.stderr.splitlines()[-1] == (f"{len(cited)} cited pages wait to be parsed (--parse later): "
+                                              "run `archiver parse`")
+    later = open_collection(Settings(home=home), mode="read")
+    try:
+        assert pending(later) == cited
+        assert documents_of(later, site.post_url) and not any(documents_of(later, url) for url in cited)
+        responses = [cat.records.c.record_type == "response"]  # the same fetches as the capture parsing at once
+        assert ({row["target_uri"] for row in later.catalogue.rows(cat.records, *responses)}
+                == {row["target_uri"] for row in collection.catalogue.rows(cat.records, *responses)})
+    finally:
+        later.close()
+
+    note = (f"Note: {len(cited)} captured pages wait to be parsed (captured with --parse later; their documents "
+            "are left out): run `archiver parse`\n")
+    shown = invoke_archiver("show", cited[0], "--home", str(home))
+    assert (shown.returncode, shown.stderr) == (2, note + f"Error: {cited[0]} was captured with --parse later and "
+                                                          "is not parsed yet: run `archiver parse`\n")
+    listed = invoke_archiver("history", site.post_url, "--home", str(home))
+    assert (listed.returncode, listed.stderr) == (0, note)
+
+    parsed = invoke_archiver("parse", "--home", str(home), "--json")
+    assert parsed.returncode == 0, parsed.stderr
+    assert sorted(item["url"] for item in json.loads(parsed.stdout)) == cited
+    assert parsed.stderr == f"Parsed {len(cited)} pages\n"
+    later = open_collection(Settings(home=home), mode="read")
+    try:
+        assert pending(later) == [] and later.catalogue.pending_count() == 0
+        for url in cited:  # the same text as the capture that parsed it at once
+            [document] = documents_of(later, url)
+            [reference] = documents_of(collection, url)
+            assert document["text"] == reference["text"] and document["title"] == reference["title"], url
+    finally:
+        later.close()
+    again = invoke_archiver("parse", "--home", str(home), "--json", "--processes", "1")
+    assert (again.returncode, again.stdout, again.stderr) == (0, "[]\n", "Parsed 0 pages\n")
+    assert invoke_archiver("show", cited[0], "--home", str(home)).returncode == 0
+
+
+def test_parse_later_from_the_environment_and_a_bad_value(site, tmp_path):
+    home = tmp_path / "env"
+    result = invoke_archiver("capture", site.post_url, "--home", str(home), "--allow-private",
+                             env={"ARCHIVER_PARSE": "later"})
+    assert result.returncode == 0, result.stderr
+    assert "wait to be parsed (--parse later)" in result.stderr
+    bad = invoke_archiver("capture", site.post_url, "--home", str(home), "--allow-private",
+                          env={"ARCHIVER_PARSE": "soon"})
+    assert (bad.returncode, bad.stdout, bad.stderr) == (2, "", "Error: ARCHIVER_PARSE: 'soon' is not when to parse "
+                                                               "(now or later)\n")
+
+
+def test_a_worker_killed_mid_parse_is_one_line_and_loses_nothing(site, tmp_path):
+    """kill -9 of a worker process (ARCHIVER_CRASH_AT kills a worker at its second page): one readable
+    line, exit 1; what was parsed before is catalogued, the rest still pending, and a second run
+    parses exactly the rest."""
+    home = tmp_path / "killed"
+    assert invoke_archiver("capture", site.post_url, "--home", str(home), "--allow-private",
+                           "--parse", "later").returncode == 0
+    result = run_archiver("parse", "--processes", "2", "--home", str(home), "--json",
+                          env={"ARCHIVER_CRASH_AT": "parse-page:2"})
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr.splitlines() == [
+        "Error: parsing stopped: a worker process died (killed, or out of memory); the pages catalogued so far "
+        "are kept: run it again, or with --processes 1"]
+    collection = open_collection(Settings(home=home), mode="read")
+    try:
+        left = pending(collection)
+        assert 0 < len(left) <= 5  # the page the worker died on at least; those whose results came back, kept
+        parsed_before = [url for url in cited_urls(collection) if documents_of(collection, url)]
+    finally:
+        collection.close()
+    again = run_archiver("parse", "--home", str(home), "--json")
+    assert again.returncode == 0, again.stderr
+    assert sorted(item["url"] for item in json.loads(again.stdout)) == left
+    collection = open_collection(Settings(home=home), mode="read")
+    try:
+        assert pending(collection) == [] and len(parsed_before) + len(left) == 5
+        assert all(len(documents_of(collection, url)) == 1 for url in cited_urls(collection))
+    finally:
+        collection.close()
+
+
+def cited_urls(collection) -> list[str]:
+    return sorted(row["target_uri"] for row in collection.catalogue.rows(
+        cat.records, cat.records.c.role == "cited", cat.records.c.record_type == "response",
+        cat.records.c.http_status == 200))

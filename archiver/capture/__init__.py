@@ -6,7 +6,7 @@ Writes WARCs and catalogue rows; knows nothing of the query package.
 
 from ._capture import capture
 from ._recrawl import due, format_interval, parse_interval, recrawl, schedules, set_schedule, watch
-from ._reparse import Reparsed, reparse
+from ._reparse import Reparsed, parse_pending, reparse
 from ._results import CaptureResult
 from ._run import ROBOTS_IGNORED, ROBOTS_OBEYED
 
@@ -19,6 +19,7 @@ __all__ = [
     "due",
     "format_interval",
     "parse_interval",
+    "parse_pending",
     "recrawl",
     "reparse",
     "schedules",

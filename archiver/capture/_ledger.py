@@ -19,6 +19,13 @@ from ..warc import Location, RecordType, WarcFile
 from ._tasks import Task
 
 
+class Later:
+    """In place of a page's document: parsed later (``--parse later``), catalogued as pending."""
+
+
+LATER = Later()
+
+
 @dataclasses.dataclass(kw_only=True, eq=False)
 class _Hop:
     """One HTTP hop waiting for its catalogue rows: its fetch row (without ids), its records' rows,
@@ -28,7 +35,7 @@ class _Hop:
     fetch: dict[str, Any]
     role: str
     rows: list[tuple[dict[str, Any], Location]]
-    document: Document | None
+    document: Document | Later | None
     redirect_of: list[int | None]
     ids: list[int | None]
     fetch_id: int | None = None
@@ -47,7 +54,7 @@ class Ledger:
         self.fetch_ids: set[int] = set()  # every fetch row inserted: what the run classifies
 
     def hop(self, task: Task, exchange: Exchange, rows: list[tuple[dict[str, Any], Location]],
-            document: Document | None, *, redirect_of: list[int | None], ids: list[int | None]) -> None:
+            document: Document | Later | None, *, redirect_of: list[int | None], ids: list[int | None]) -> None:
         """Queue this hop's fetch and record rows and its document (see :meth:`_insert_hops`).
         ``redirect_of`` and ``ids`` are the cells its fetch id goes into once inserted: the next
         hop's ``redirect_from_id``, the follow-up tasks' ``parent_fetch_id``."""
@@ -92,14 +99,17 @@ class Ledger:
         self.catalogue.insert_many(connection, cat.records, [
             self._with_ids(row, location, role=hop.role, fetch_id=hop.fetch_id)
             for hop in hops for row, location in hop.rows])
+        now = dt.datetime.now(dt.timezone.utc)
         for hop in hops:
-            if hop.document is not None:
-                response = next(row["warc_record_id"] for row, _ in hop.rows
-                                if row["record_type"] == RecordType.RESPONSE)
-                record_id = connection.execute(sa.select(cat.records.c.id).where(
-                    cat.records.c.warc_record_id == response)).scalar_one()
-                self.catalogue.insert_document(connection, hop.document, record_id=record_id,
-                                               parsed_at=dt.datetime.now(dt.timezone.utc))
+            if hop.document is None:
+                continue
+            response = next(row["warc_record_id"] for row, _ in hop.rows if row["record_type"] == RecordType.RESPONSE)
+            record_id = connection.execute(sa.select(cat.records.c.id).where(
+                cat.records.c.warc_record_id == response)).scalar_one()
+            if isinstance(hop.document, Later):
+                self.catalogue.insert(connection, cat.pending_documents, {"record_id": record_id, "queued_at": now})
+            else:
+                self.catalogue.insert_document(connection, hop.document, record_id=record_id, parsed_at=now)
 
     def _with_ids(self, row: dict[str, Any], location: Location, *, role: str | None, fetch_id: int | None
                   ) -> dict[str, Any]:

@@ -73,6 +73,7 @@ def capture_in_processes(collection: Collection, seeds: list[str], *, event: Cap
         result.changes += part.changes
         result.parse_warnings.update(part.parse_warnings)
         result.no_article += part.no_article
+        result.parse_later += part.parse_later
     interrupted = stop.is_set() or any(part.outcome == cat.EventOutcome.INTERRUPTED for part in parts)
     result.outcome = outcome(interrupted=interrupted, failed=len(result.seed_errors), seeds=len(seeds))
     result.changes = [] if interrupted else sorted(result.changes, key=lambda change: change.detail["fetch_id"])

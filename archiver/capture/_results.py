@@ -52,6 +52,7 @@ class CaptureResult:
     changes: list[Change] = dataclasses.field(default_factory=list)
     parse_warnings: dict[str, list[str]] = dataclasses.field(default_factory=dict)  # page URL -> its warnings
     no_article: list[str] = dataclasses.field(default_factory=list)  # posts without article text: nothing cited
+    parse_later: list[str] = dataclasses.field(default_factory=list)  # pages left to `archiver parse`
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -63,6 +64,7 @@ class CaptureResult:
             "records": [vars(record).copy() for record in self.records],  # flat: asdict's deep copy is slow
             "failures": [vars(failure).copy() for failure in self.failures],
             "no_article": self.no_article,
+            "parse_later": self.parse_later,
             "changes": [{"url": change.url, "at": change.at.isoformat(), "change": change.change,
                          "changed": change.changed} for change in self.changes],
         }

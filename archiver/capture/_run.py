@@ -26,7 +26,7 @@ from typing import Any, Callable, Protocol
 from .. import __version__
 from .. import catalogue as cat
 from ..collection import Collection
-from ..config import Settings
+from ..config import PARSE_LATER, Settings
 from ..errors import CatalogueError, FetchError, InvalidURL, PostNotCaptured
 from ..net import (
     ROBOTS_MAX_BYTES,
@@ -40,7 +40,7 @@ from ..net import (
     check_url,
     media_type,
 )
-from ..parse import EXTRACTOR, Document, Page, analyse, embedded_links, page_only
+from ..parse import EXTRACTOR, HTML_TYPES, Document, Page, analyse, embedded_links, page_only
 from ..warc import (
     Location,
     Record,
@@ -59,7 +59,7 @@ from ..warc import (
 from ._archived import ArchivedLinks, archived_links, previous_captures, same_payloads
 from ._changes import classify_event
 from ._leases import Leases
-from ._ledger import Ledger
+from ._ledger import LATER, Later, Ledger
 from ._results import CapturedRecord, CaptureEvent, CaptureResult, Failure, outcome
 from ._tasks import EMBEDDED, FOLLOW_UP, EmbeddedLinks, HostQueue, Previous, Robots, Task, parsed_embed, refused
 
@@ -379,7 +379,7 @@ class _Run:
             written = self._write_exchange(exchange, original, fields, head if number == 0 else None)
             rows = [(self._record_row(record, location, exchange, original), location) for record, location in written]
             self.ledger.hop(task, exchange, rows, document, redirect_of=previous, ids=fetch_ids)
-            if document is not None and document.warnings:
+            if isinstance(document, Document) and document.warnings:
                 self.result.parse_warnings[exchange.url] = list(document.warnings)
             for row, location in rows:
                 self.result.records.append(CapturedRecord(
@@ -417,8 +417,9 @@ class _Run:
             self.result.no_article.append(task.seed)
 
     def _parse(self, task: Task, exchange: Exchange, original: "Previous | None"
-               ) -> tuple[Page | EmbeddedLinks | ArchivedLinks | None, Document | None]:
-        """What a post or cited page links to, and its parsed document (from a copy of the payload);
+               ) -> tuple[Page | EmbeddedLinks | ArchivedLinks | None, Document | Later | None]:
+        """What a post or cited page links to, and its parsed document (from a copy of the payload)
+        or :data:`LATER` (:meth:`_later`);
         what a stylesheet or frame loads (no document). A revisit gets no document of its own: its
         payload's document is the original's. A page or requisite the server says is not modified
         leads where its original led (:meth:`_read_archived_links`)."""
@@ -443,12 +444,22 @@ class _Run:
                 parsed = parsed_embed(task, url=exchange.url, media_type=media_type(content_type))
                 return (EmbeddedLinks(links=embedded_links(payload, url=exchange.url, content_type=content_type))
                         if parsed else None), None
+            if self._later(task, content_type):  # what it loads now; its document from the WARC, later
+                self.result.parse_later.append(exchange.url)
+                return EmbeddedLinks(links=embedded_links(payload, url=exchange.url, content_type=content_type)), LATER
             if original is not None:  # only what to fetch next: the payload's document is catalogued
                 return page_only(payload, url=exchange.url, content_type=content_type), None
             return analyse(payload, url=exchange.url, content_type=content_type)
         except Exception as exc:  # a parser bug must cost the parse, never the capture
             return None, (None if original is not None or task.role in EMBEDDED else Document(
                 url=exchange.url, warnings=[f"parser failed: {type(exc).__name__}: {exc}"]))
+
+    def _later(self, task: Task, content_type: str | None) -> bool:
+        """Is this page's document left to ``archiver parse``? A cited HTML page's, in a capture with
+        ``--parse later``: what it loads does not depend on its main text (a post's citations do, and
+        a re-crawl classifies edits by documents)."""
+        return (self.settings.parse == PARSE_LATER and not self.conditional and task.role == cat.Role.CITED
+                and media_type(content_type) in HTML_TYPES)
 
     def _read_archived_links(self, batch: list[tuple[Task, list[Exchange], Robots, Head | None]]) -> None:
         """For each page of ``batch`` the server answered 304, the links the capture of its original

@@ -282,6 +282,11 @@ def newest_document(collection: Collection, url: str) -> dict[str, Any]:
                 records.c.target_uri == page, records.c.record_type.in_(CAPTURE_TYPES)).limit(1)).first()
             if captured is None:  # nothing to parse again: capture is what helps
                 raise InputError(f"{page}: not in the catalogue (archiver capture {page} archives it)")
+            pending = reader.execute(sa.select(cat.pending_documents.c.record_id)
+                                     .join(records, records.c.id == cat.pending_documents.c.record_id)
+                                     .where(records.c.target_uri == page).limit(1)).first()
+            if pending is not None:
+                raise InputError(f"{page} was captured with --parse later and is not parsed yet: run `archiver parse`")
             raise InputError(f"no parsed capture of {page} in this collection (see `archiver reparse`)")
         dead = dead_citations(collection.catalogue, row["id"])
         parts = {
