@@ -638,6 +638,7 @@ class Pipeline:
     outputs: int  # text files trafilatura wrote, one per HTML page when all went well
     cores: int  # trafilatura --parallel
     link_seconds: float  # finding the HTML files and linking them (the bench's glue, not counted)
+    wget_errors: list[str] = dataclasses.field(default_factory=list)  # distinct error lines of wget's log
     problems: list[str] = dataclasses.field(default_factory=list)
 
     @property
@@ -653,7 +654,8 @@ class Pipeline:
         return (f"wget {self.wget_wall:.2f}s wall, {self.wget_cpu:.1f}s CPU (exit code {self.wget_code}) + "
                 f"trafilatura --parallel {self.cores} {self.trafilatura_wall:.2f}s wall, {self.trafilatura_cpu:.1f}s "
                 f"CPU on {self.html} HTML pages of the {self.files} files wget saved ({self.outputs} outputs); "
-                f"finding and linking the HTML files took {self.link_seconds:.2f}s, not counted")
+                f"finding and linking the HTML files took {self.link_seconds:.2f}s, not counted"
+                + (f"; wget said: {'; '.join(self.wget_errors)}" if self.wget_errors else ""))
 
 
 def run_pipeline(wget: str, trafilatura: str, urls_file: Path, out: Path, cores: int | None = None) -> Pipeline:
@@ -669,7 +671,8 @@ def run_pipeline(wget: str, trafilatura: str, urls_file: Path, out: Path, cores:
 
     Wall and CPU are wget's plus trafilatura's (CPU of each process and its waited-for children: every
     trafilatura worker). A problem when trafilatura exits non-zero or writes other than one output per
-    HTML page; wget's exit code is reported, not judged (8: some server answered an error)."""
+    HTML page; wget's exit code and the error lines of its log are reported, not judged (4: a network
+    failure, such as a host that does not resolve; 8: some server answered an error)."""
     cores = cores or os.cpu_count() or 1
     out.mkdir(parents=True, exist_ok=True)
     wget_code, wget_wall, wget_cpu = wget_capture(wget, urls_file, out, keep_files=True)
@@ -686,7 +689,7 @@ def run_pipeline(wget: str, trafilatura: str, urls_file: Path, out: Path, cores:
                                 stdout=logfile, stderr=subprocess.STDOUT, cwd=out / "html")
     written = {path.stem for path in (out / "text").rglob("*") if path.is_file()}
     run = Pipeline(wget_code, wget_wall, wget_cpu, code, wall, cpu, len(saved), len(pages), len(written), cores,
-                   link_seconds)
+                   link_seconds, wget_errors(out / "wget.log"))
     if code != 0:
         run.problems.append(f"trafilatura exit code {code}: "
                             + (out / "trafilatura.log").read_text(errors="replace").strip()[-300:])
@@ -695,6 +698,13 @@ def run_pipeline(wget: str, trafilatura: str, urls_file: Path, out: Path, cores:
         run.problems.append(f"trafilatura wrote {len(written)} outputs for {len(pages)} HTML pages"
                             + (f"; none for {len(missing)}, e.g. {pages[int(missing[0])]}" if missing else ""))
     return run
+
+
+def wget_errors(path: Path, limit: int = 5) -> list[str]:
+    """The first ``limit`` distinct error lines of a ``wget --no-verbose`` log (a URL it could not fetch)."""
+    lines = path.read_text(errors="replace").splitlines() if path.exists() else []
+    found = dict.fromkeys(line.strip() for line in lines if line.startswith("wget:") or "ERROR" in line)
+    return list(found)[:limit]
 
 
 def run_pipeline_row(wget: str, trafilatura: str, site: sitegen.Site, urls_file: Path, workdir: Path) -> Run:
