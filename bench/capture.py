@@ -701,10 +701,22 @@ def run_pipeline(wget: str, trafilatura: str, urls_file: Path, out: Path, cores:
 
 
 def wget_errors(path: Path, limit: int = 5) -> list[str]:
-    """The first ``limit`` distinct error lines of a ``wget --no-verbose`` log (a URL it could not fetch)."""
+    """The errors of a ``wget --no-verbose`` log, each said once with how often it came and its first URL
+    (``ERROR 404: Not Found. x3, e.g. URL``; an unresolved host), at most ``limit`` of them."""
     lines = path.read_text(errors="replace").splitlines() if path.exists() else []
-    found = dict.fromkeys(line.strip() for line in lines if line.startswith("wget:") or "ERROR" in line)
-    return list(found)[:limit]
+    first: dict[str, str] = {}
+    counts: collections.Counter = collections.Counter()
+    for previous, line in zip(["", *lines], lines, strict=False):  # each line and the one before it
+        if "ERROR" in line:  # "<date> <time> ERROR 404: Not Found." after a line "<URL>:"
+            message, url = line[line.index("ERROR"):], previous.strip().removesuffix(":")
+        elif line.startswith("wget:"):
+            message, url = line.strip(), ""
+        else:
+            continue
+        counts[message] += 1
+        first.setdefault(message, url)
+    return [message + (f" x{n}" if n > 1 else "") + (f", e.g. {first[message]}" if first[message] else "")
+            for message, n in counts.most_common(limit)]
 
 
 def run_pipeline_row(wget: str, trafilatura: str, site: sitegen.Site, urls_file: Path, workdir: Path) -> Run:
