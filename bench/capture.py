@@ -658,10 +658,12 @@ class Pipeline:
                 + (f"; wget said: {'; '.join(self.wget_errors)}" if self.wget_errors else ""))
 
 
-def run_pipeline(wget: str, trafilatura: str, urls_file: Path, out: Path, cores: int | None = None) -> Pipeline:
+def run_pipeline(wget: str, trafilatura: str, urls_file: Path, out: Path, cores: int | None = None, *,
+                 extra: tuple[str, ...] = ()) -> Pipeline:
     """What a user scripts instead of archiver, timed as one pipeline in folder ``out``:
 
-    1. ``wget --warc-file -p -H -e robots=off -i URLS_FILE`` keeping the files it saves (``out/files``);
+    1. ``wget --warc-file -p -H -e robots=off -i URLS_FILE`` keeping the files it saves (``out/files``),
+       with the options ``extra`` (e.g. ``--domains``);
     2. every file it saved that :func:`is_html` is hard-linked, under a unique flat name, into ``out/html``
        (not timed: a user's ``find``);
     3. ``trafilatura --input-dir . --output-dir out/text --parallel CORES --keep-dirs`` run in ``out/html``
@@ -675,7 +677,7 @@ def run_pipeline(wget: str, trafilatura: str, urls_file: Path, out: Path, cores:
     failure, such as a host that does not resolve; 8: some server answered an error)."""
     cores = cores or os.cpu_count() or 1
     out.mkdir(parents=True, exist_ok=True)
-    wget_code, wget_wall, wget_cpu = wget_capture(wget, urls_file, out, keep_files=True)
+    wget_code, wget_wall, wget_cpu = wget_capture(wget, urls_file, out, extra=extra, keep_files=True)
     began = time.perf_counter()
     saved = sorted(path for path in (out / "files").rglob("*") if path.is_file())
     pages = [path for path in saved if is_html(path)]

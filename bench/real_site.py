@@ -46,15 +46,15 @@ page whose article has fewer than ``ARTICLE_CHARACTERS`` characters ("Test") has
 reported apart too, since a page without an article cites nothing.
 
 Speed against the peer pipeline (issue 15: archiver's default capture at least 1.5x faster than what a user
-scripts instead): after archiver, on the same served site, bench/capture.py's :func:`run_pipeline` runs
-``wget -p -H --warc-file -e robots=off`` given the posts and every page archiver fetched from their links
-(its citations, and the article's own links it followed: the pages it fetched as cited pages, read from the
-access log), keeping the files, then ``trafilatura --parallel N`` (N = the machine's cores) on every HTML file
-wget saved (told by a sniff of its first bytes). Reported: archiver's wall, wget's, trafilatura's, the
-pipeline's (wget's plus trafilatura's), and archiver's speed-up over the pipeline and over wget alone (the
-other wall / archiver's); the posts' requisites wget fetched are counted from the access log. ``--repeat N``
-interleaves N repetitions of archiver then the pipeline (medians reported; the aims of issue 14 are judged
-on the first capture and any other capture missing one is said); ``--no-peers`` runs archiver only.
+scripts instead): after archiver, on the same served site, bench/capture.py's :func:`run_pipeline` runs ``wget
+-p -H --warc-file -e robots=off --domains=<the bench's hosts>`` given the posts and every page archiver fetched
+from their links (its citations, and the article's own links it followed: the pages it fetched as cited pages,
+read from the access log), keeping the files, then ``trafilatura --parallel N`` (N = the machine's cores) on
+every HTML file wget saved (told by a sniff of its first bytes). Reported: archiver's wall, wget's,
+trafilatura's, the pipeline's (wget's plus trafilatura's), and archiver's speed-up over the pipeline and over
+wget alone (the other wall / archiver's); the posts' requisites wget fetched are counted from the access log.
+``--repeat N`` interleaves N repetitions of archiver then the pipeline (medians reported; the aims of issue 14
+are judged on the first capture and any other capture missing one is said); ``--no-peers`` runs archiver only.
 
     .venv/bin/python bench/real_site.py                 # every Readability test page
     .venv/bin/python bench/real_site.py --posts 6 --check
@@ -693,10 +693,11 @@ def pages_followed(site: Site, fetched: set[str]) -> list[str]:
 
 def pipeline_site(site: Site, access_log: Path, out: Path, wget: str, trafilatura: str, given: Path
                   ) -> tuple[Pipeline, tuple[int, int]]:
-    """The peer pipeline on the site, wget given the URLs of file ``given``; and the posts' requisites it
-    fetched (the access log says), present."""
+    """The peer pipeline on the site, wget given the URLs of file ``given`` and kept to the bench's hosts
+    (``--domains``: a URL the bench did not rewrite, such as one in a script, is not fetched off the machine,
+    as archiver fetches none); and the posts' requisites it fetched (the access log says), present."""
     start = access_log.stat().st_size if access_log.exists() else 0
-    pipeline = run_pipeline(wget, trafilatura, given, out)
+    pipeline = run_pipeline(wget, trafilatura, given, out, extra=(f"--domains={','.join(HOSTS)}",))
     fetched = read_access_log(access_log, start)
     keys = [_key(url) for post in site.posts for url in post.requisites]
     return pipeline, (sum(key in fetched for key in keys), len(keys))
