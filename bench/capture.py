@@ -18,6 +18,13 @@ One run:
      would run it: it also follows nav links and refetches across input URLs), and
      ``wget --warc-file -p -H -i pages.txt`` given the posts and cited pages (about the
      same fetches as archiver);
+   * the peer pipeline, what a user scripts instead of archiver (issue 15's aim: archiver's default
+     capture at least 1.5x faster): that same ``wget -p -H --warc-file`` keeping the files it saves
+     (no ``--delete-after``), then ``trafilatura --parallel N`` (N = the machine's cores) over a
+     folder of hard links to every HTML file wget saved, HTML told by a sniff of the first 1 KB
+     (``<!doctype html`` or ``<html``), not by the name; wall and CPU are wget's plus trafilatura's
+     (each part in a note; linking the files is not counted), and trafilatura must write one output
+     per HTML page (see :func:`run_pipeline`);
    and checks each: archiver's response records (JSON and catalogue) must be exactly the
    site's URLs; wget's WARC is read with warcio and its coverage reported;
 4. optionally (``--profile``) profiles one archiver run on the first ``--profile-posts``
@@ -30,7 +37,7 @@ of bench/RESULTS.md. Run it with the project's virtualenv:
     .venv/bin/python bench/capture.py --quick         # 100 posts
     .venv/bin/python bench/capture.py --write-results --profile
 
-Only the standard library, requests and warcio are used here.
+Only the standard library, requests and warcio are used here (trafilatura runs as its command).
 """
 
 from __future__ import annotations
@@ -525,6 +532,18 @@ def robots_url(url: str) -> bool:
     return urllib.parse.urlsplit(url).path == "/robots.txt"
 
 
+def wget_capture(wget: str, urls_file: Path, out: Path, *, recursive: bool = False, extra: tuple[str, ...] = (),
+                 keep_files: bool = False) -> tuple[int, float, float]:
+    """``wget --warc-file=OUT/capture -H -p -e robots=off -i URLS_FILE`` (``-r -l1`` too when ``recursive``)
+    run in ``out``, its log in ``out/wget.log``; the files it saves go to ``out/files`` and are deleted as
+    they are written unless ``keep_files``. ``extra``: more wget options. (exit code, wall s, CPU s)."""
+    how = ["-r", "-l1", "-H", "-p"] if recursive else ["-H", "-p"]
+    command = [wget, f"--warc-file={out / 'capture'}", *how, *extra, "-e", "robots=off", "--no-verbose",
+               *([] if keep_files else ["--delete-after"]), "-P", str(out / "files"), "-i", str(urls_file)]
+    with open(out / "wget.log", "wb") as logfile:
+        return timed(command, stdout=logfile, stderr=subprocess.STDOUT, cwd=out)
+
+
 def run_wget(label: str, wget: str, site: sitegen.Site, urls_file: Path, workdir: Path, *,
              extra: tuple[str, ...] = (), keep: Path | None = None) -> Run:
     """``wget --warc-file``: recursive one hop from the posts, or requisites only of a given page list.
@@ -533,11 +552,16 @@ def run_wget(label: str, wget: str, site: sitegen.Site, urls_file: Path, workdir
     (``capture.warc.gz``, ``capture.cdx``, ``wget.log``), else a temp folder, removed."""
     out = keep or Path(tempfile.mkdtemp(prefix="wget-", dir=workdir))
     out.mkdir(parents=True, exist_ok=True)
-    how = ["-r", "-l1", "-H", "-p"] if label == WGET_RECURSIVE else ["-H", "-p"]
-    command = [wget, f"--warc-file={out / 'capture'}", *how, *extra, "-e", "robots=off",
-               "--no-verbose", "--delete-after", "-P", str(out / "files"), "-i", str(urls_file)]
-    with open(out / "wget.log", "wb") as logfile:
-        code, wall, cpu = timed(command, stdout=logfile, stderr=subprocess.STDOUT, cwd=out)
+    code, wall, cpu = wget_capture(wget, urls_file, out, recursive=label == WGET_RECURSIVE, extra=extra)
+    run = wget_run(label, site, out, code, wall, cpu)
+    if keep is None:
+        shutil.rmtree(out, ignore_errors=True)
+    return run
+
+
+def wget_run(label: str, site: sitegen.Site, out: Path, code: int, wall: float, cpu: float) -> Run:
+    """A wget run (exit ``code``, ``wall`` and ``cpu`` seconds) judged by the WARC it wrote in ``out``:
+    the site's URLs it holds, repeats and URLs beyond them in notes, missing ones as problems."""
     problems, notes = [], []
     if code != 0:
         problems.append(f"wget exit code {code} (8 = some server answered an error)")
@@ -564,12 +588,162 @@ def run_wget(label: str, wget: str, site: sitegen.Site, urls_file: Path, workdir
                      f"input URLs), most often {top[0]} x{top[1]}")
     if missing:
         problems.append(f"wget missed {len(missing)} site URLs, e.g. {sorted(missing)[:3]}")
-    if keep is None:
-        shutil.rmtree(out, ignore_errors=True)
     return Run(label=label, wall=wall, pages=len(fetched & set(site.pages)),
                resources=len(targets), payload_bytes=sum(site.sizes[url] for url in fetched),
                warc_bytes=warc_bytes, cpu=cpu, problems=problems, notes=notes,
                record_types=dict(sorted(census.types.items())), site_urls=len(fetched))
+
+
+# --- the peer pipeline: wget, then trafilatura ---------------------------------------------------
+
+PIPELINE = "peer pipeline: wget -p -H, then trafilatura on every HTML page"
+PIPELINE_AIM = 1.5  # issue 15: archiver's default capture at least this much faster than the pipeline
+HTML_SNIFF = re.compile(rb"<!doctype\s+html|<html[\s>]", re.I)
+SNIFF_BYTES = 1024
+
+
+def find_trafilatura(archiver: str | None = None) -> str:
+    """The trafilatura command: beside the interpreter running ``archiver`` (whose dependency it is),
+    else beside this one, else on PATH."""
+    beside = [Path(archiver_python(archiver)).parent] if archiver else []
+    for folder in [*beside, Path(sys.executable).parent]:
+        if os.access(folder / "trafilatura", os.X_OK):
+            return str(folder / "trafilatura")
+    found = shutil.which("trafilatura")
+    if found is None:
+        raise SystemExit("trafilatura not found: pip install trafilatura (archiver's own dependency), "
+                         "or skip the peer rows")
+    return found
+
+
+def is_html(path: Path) -> bool:
+    """An HTML page, by a sniff of its first ``SNIFF_BYTES`` bytes: ``<!doctype html`` or ``<html`` there
+    (case-insensitive), whatever the file's name (wget keeps a URL's name, which need not end in .html)."""
+    with open(path, "rb") as fh:
+        return HTML_SNIFF.search(fh.read(SNIFF_BYTES)) is not None
+
+
+@dataclasses.dataclass
+class Pipeline:
+    """One run of the peer pipeline (see :func:`run_pipeline`); times in seconds."""
+
+    wget_code: int
+    wget_wall: float
+    wget_cpu: float
+    trafilatura_code: int
+    trafilatura_wall: float
+    trafilatura_cpu: float
+    files: int  # files wget saved
+    html: int  # of them, HTML pages (sniffed), each handed to trafilatura
+    outputs: int  # text files trafilatura wrote, one per HTML page when all went well
+    cores: int  # trafilatura --parallel
+    link_seconds: float  # finding the HTML files and linking them (the bench's glue, not counted)
+    wget_errors: list[str] = dataclasses.field(default_factory=list)  # distinct error lines of wget's log
+    problems: list[str] = dataclasses.field(default_factory=list)
+
+    @property
+    def wall(self) -> float:
+        return self.wget_wall + self.trafilatura_wall
+
+    @property
+    def cpu(self) -> float:
+        return self.wget_cpu + self.trafilatura_cpu
+
+    def parts(self) -> str:
+        """The two parts of the pipeline's wall and CPU, said."""
+        return (f"wget {self.wget_wall:.2f}s wall, {self.wget_cpu:.1f}s CPU (exit code {self.wget_code}) + "
+                f"trafilatura --parallel {self.cores} {self.trafilatura_wall:.2f}s wall, {self.trafilatura_cpu:.1f}s "
+                f"CPU on {self.html} HTML pages of the {self.files} files wget saved ({self.outputs} outputs); "
+                f"finding and linking the HTML files took {self.link_seconds:.2f}s, not counted"
+                + (f"; wget said: {'; '.join(self.wget_errors)}" if self.wget_errors else ""))
+
+
+def run_pipeline(wget: str, trafilatura: str, urls_file: Path, out: Path, cores: int | None = None, *,
+                 extra: tuple[str, ...] = ()) -> Pipeline:
+    """What a user scripts instead of archiver, timed as one pipeline in folder ``out``:
+
+    1. ``wget --warc-file -p -H -e robots=off -i URLS_FILE`` keeping the files it saves (``out/files``),
+       with the options ``extra`` (e.g. ``--domains``);
+    2. every file it saved that :func:`is_html` is hard-linked, under a unique flat name, into ``out/html``
+       (not timed: a user's ``find``);
+    3. ``trafilatura --input-dir . --output-dir out/text --parallel CORES --keep-dirs`` run in ``out/html``
+       (``--keep-dirs`` names each output after its input, so that outputs can be counted: without it they
+       are named by a hash of the text and pages of the same text share one; it costs nothing, and needs the
+       relative ``.`` input folder: trafilatura 2.3 joins an absolute input path over the output folder).
+
+    Wall and CPU are wget's plus trafilatura's (CPU of each process and its waited-for children: every
+    trafilatura worker). A problem when trafilatura exits non-zero or writes other than one output per
+    HTML page; wget's exit code and the error lines of its log are reported, not judged (4: a network
+    failure, such as a host that does not resolve; 8: some server answered an error)."""
+    cores = cores or os.cpu_count() or 1
+    out.mkdir(parents=True, exist_ok=True)
+    wget_code, wget_wall, wget_cpu = wget_capture(wget, urls_file, out, extra=extra, keep_files=True)
+    began = time.perf_counter()
+    saved = sorted(path for path in (out / "files").rglob("*") if path.is_file())
+    pages = [path for path in saved if is_html(path)]
+    (out / "html").mkdir()
+    for number, path in enumerate(pages):
+        os.link(path, out / "html" / f"{number:06d}.html")
+    link_seconds = time.perf_counter() - began
+    with open(out / "trafilatura.log", "wb") as logfile:
+        code, wall, cpu = timed([trafilatura, "--input-dir", ".", "--output-dir", str(out / "text"),
+                                 "--parallel", str(cores), "--keep-dirs"],
+                                stdout=logfile, stderr=subprocess.STDOUT, cwd=out / "html")
+    written = {path.stem for path in (out / "text").rglob("*") if path.is_file()}
+    run = Pipeline(wget_code, wget_wall, wget_cpu, code, wall, cpu, len(saved), len(pages), len(written), cores,
+                   link_seconds, wget_errors(out / "wget.log"))
+    if code != 0:
+        run.problems.append(f"trafilatura exit code {code}: "
+                            + (out / "trafilatura.log").read_text(errors="replace").strip()[-300:])
+    missing = sorted({path.stem for path in (out / "html").iterdir()} - written)
+    if missing or len(written) != len(pages):
+        run.problems.append(f"trafilatura wrote {len(written)} outputs for {len(pages)} HTML pages"
+                            + (f"; none for {len(missing)}, e.g. {pages[int(missing[0])]}" if missing else ""))
+    return run
+
+
+def wget_errors(path: Path, limit: int = 5) -> list[str]:
+    """The errors of a ``wget --no-verbose`` log, each said once with how often it came and its first URL
+    (``ERROR 404: Not Found. x3, e.g. URL``; an unresolved host), at most ``limit`` of them."""
+    lines = path.read_text(errors="replace").splitlines() if path.exists() else []
+    first: dict[str, str] = {}
+    counts: collections.Counter = collections.Counter()
+    for previous, line in zip(["", *lines], lines, strict=False):  # each line and the one before it
+        if "ERROR" in line:  # "<date> <time> ERROR 404: Not Found." after a line "<URL>:"
+            message, url = line[line.index("ERROR"):], previous.strip().removesuffix(":")
+        elif line.startswith("wget:"):
+            message, url = line.strip(), ""
+        else:
+            continue
+        counts[message] += 1
+        first.setdefault(message, url)
+    return [message + (f" x{n}" if n > 1 else "") + (f", e.g. {first[message]}" if first[message] else "")
+            for message, n in counts.most_common(limit)]
+
+
+def run_pipeline_row(wget: str, trafilatura: str, site: sitegen.Site, urls_file: Path, workdir: Path) -> Run:
+    """The pipeline's row on the synthetic site: its wget judged as :func:`run_wget` judges the list row,
+    timed as the whole pipeline (wall and CPU: wget's plus trafilatura's, both parts in a note)."""
+    out = Path(tempfile.mkdtemp(prefix="pipeline-", dir=workdir))
+    try:
+        pipeline = run_pipeline(wget, trafilatura, urls_file, out)
+        run = wget_run(PIPELINE, site, out, pipeline.wget_code, pipeline.wall, pipeline.cpu)
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    run.problems += pipeline.problems
+    if pipeline.html != len(site.pages):
+        run.problems.append(f"{pipeline.html} HTML files saved for the site's {len(site.pages)} pages")
+    run.notes.insert(0, pipeline.parts())
+    return run
+
+
+def pipeline_aim(archiver_wall: float, pipeline_wall: float, where: str) -> str:
+    """Issue 15's aim for the capture against the pipeline, with this run's ratio."""
+    ratio = pipeline_wall / archiver_wall
+    return (f"Aim (issue 15): archiver's default capture (documents parsed before it exits) at least "
+            f"{PIPELINE_AIM:g}x faster than `wget -p -H` on the same pages followed by trafilatura on every HTML "
+            f"page it fetched, {where}. This run: {ratio:.2f}x (pipeline {pipeline_wall:.2f}s / archiver "
+            f"{archiver_wall:.2f}s: {'met' if ratio >= PIPELINE_AIM else 'not met'}).")
 
 
 # --- profile ---------------------------------------------------------------------------------
@@ -731,8 +905,10 @@ def table(groups: dict[str, list[Run]]) -> str:
             chosen = summarize(groups[label])[0]
             rates[label] = chosen.pages / chosen.wall
     head = ["run", "wall s (median; runs: min-max)", "CPU s", "pages/s", "resources/s", "payload MB/s",
-            "WARC MB (WARC MB/s)", "responses", "vs wget -r pages/s", "vs wget list pages/s", "check"]
+            "WARC MB (WARC MB/s)", "responses", "vs wget -r pages/s", "vs wget list pages/s", "vs pipeline",
+            "check"]
     rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    pipeline = summarize(groups[PIPELINE])[0].wall if groups.get(PIPELINE) else None
     for label, runs in groups.items():
         chosen, spread = summarize(runs)[0], wall_cell(runs)
         rate = chosen.pages / chosen.wall
@@ -743,7 +919,8 @@ def table(groups: dict[str, list[Run]]) -> str:
         cpu = f"{chosen.cpu:.1f}" if chosen.cpu is not None else "-"
         rows.append(f"| {label} | {spread} | {cpu} | {rate:.0f} | {chosen.resources / chosen.wall:.0f} "
                     f"| {chosen.payload_bytes / MB / chosen.wall:.1f} | {warc} | {chosen.resources} "
-                    f"| {ratios[0]} | {ratios[1]} | {check} |")
+                    f"| {ratios[0]} | {ratios[1]} | {f'{pipeline / chosen.wall:.2f}x' if pipeline else '-'} "
+                    f"| {check} |")
     return "\n".join(rows)
 
 
@@ -873,7 +1050,7 @@ def server_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--server", choices=("auto", "nginx", "python"), default="auto")
     parser.add_argument("--nginx-workers", type=int, default=1,
                         help="nginx worker processes [1: leaves the second core to the client]")
-    parser.add_argument("--skip-wget", action="store_true")
+    parser.add_argument("--skip-wget", action="store_true", help="no wget rows (nor the wget + trafilatura pipeline)")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -921,6 +1098,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     archiver = find_archiver(args.archiver)
     wget = find_wget(args.skip_wget)
+    trafilatura = find_trafilatura(archiver) if wget else None
 
     with served_site(args) as (workdir, site, server):
         urls_file = workdir / "urls.txt"
@@ -977,6 +1155,10 @@ def main(argv: list[str] | None = None) -> int:
                     run = run_wget(label, wget, site, given, workdir)
                     groups[label].append(run)
                     log(f"  {run.wall:.2f}s; " + "; ".join(run.notes + run.problems))
+                log(f"run {rep + 1}/{args.repeat}: {PIPELINE}")
+                run = run_pipeline_row(wget, trafilatura, site, pages_file, workdir)
+                groups[PIPELINE].append(run)
+                log(f"  {run.wall:.2f}s; " + "; ".join(run.notes[:1] + run.problems))
 
         for label, runs in groups.items():
             if label.startswith("archiver"):
@@ -985,8 +1167,11 @@ def main(argv: list[str] | None = None) -> int:
                 if any(run.problems for run in runs):
                     print(f"\n*** WARNING: the {label!r} capture is WRONG: "
                           + "; ".join(sorted({p for run in runs for p in run.problems})), file=sys.stderr)
-            if label.startswith("peer: wget"):
+            if label.startswith(("peer: wget", PIPELINE)):
                 notes += [f"{label}: {note}" for note in summarize(runs)[0].notes]
+        default = configs[0][0]
+        aim = ([pipeline_aim(summarize(groups[default])[0].wall, summarize(groups[PIPELINE])[0].wall,
+                             "on the synthetic bench (medians)")] if groups.get(PIPELINE) else [])
         body = [
             table(groups),
             f"Runs were interleaved (each repetition runs every row once) after a warm-up; a row shows its "
@@ -1000,7 +1185,12 @@ def main(argv: list[str] | None = None) -> int:
             f"`wget -r -l1 -H -p` is the command a user runs: it also follows each post's nav and sidebar links "
             f"(home, older/newer post, 5 archive links) with their requisites, and remembers nothing across its "
             f"input URLs, so it refetches; `wget -p -H` given the posts and the cited pages makes nearly the "
-            f"fetches archiver makes (plus the stylesheet once per page) and is the like-for-like peer.",
+            f"fetches archiver makes (plus the stylesheet once per page) and is the like-for-like peer. The peer "
+            f"pipeline is what a user scripts instead of archiver: that same `wget -p -H --warc-file`, keeping the "
+            f"files it saves, then `trafilatura --parallel {os.cpu_count()}` over every HTML page among them (by a "
+            f"sniff of the first bytes; outputs counted, one per page); its wall and CPU are wget's plus "
+            f"trafilatura's (both in a note). vs pipeline = the pipeline's median wall / the row's.",
+            *aim,
         ]
         section = report_section(SECTION, __file__, argv, site, server, args.nginx_workers, wget, body, notes)
         if args.profile:
