@@ -74,6 +74,7 @@ import gzip
 import json
 import os
 import re
+import shlex
 import shutil
 import sqlite3
 import statistics
@@ -667,13 +668,13 @@ def off_site_fetches(home: Path) -> list[str]:
 
 
 def capture_site(site: Site, server: Server, access_log: Path, workdir: Path, archiver: str,
-                 home_name: str = "home") -> tuple[Measure, set[str]]:
-    """``archiver capture`` of the site's posts (fresh home ``workdir/home_name``), measured; and the URLs
-    (host and path) it fetched."""
+                 home_name: str = "home", flags: tuple[str, ...] = ()) -> tuple[Measure, set[str]]:
+    """``archiver capture [FLAGS]`` of the site's posts (fresh home ``workdir/home_name``), measured; and
+    the URLs (host and path) it fetched."""
     home = workdir / home_name
     home.mkdir()
     start = access_log.stat().st_size if access_log.exists() else 0
-    command = [archiver, "capture", "--home", str(home), "--allow-private", "--json",
+    command = [archiver, "capture", "--home", str(home), "--allow-private", "--json", *flags,
                *(post.url for post in site.posts)]
     began = time.perf_counter()
     _, _, _, problems = run_json(command, home, workdir, clean_env(), keep=True)
@@ -712,6 +713,7 @@ class Bench:
     keep: bool = False
     peers: bool = True  # also time the peer pipeline (wget, then trafilatura) on the same site
     repeat: int = 1  # repetitions, interleaved: archiver, then the pipeline
+    flags: tuple[str, ...] = ()  # more options of archiver capture (e.g. --parse later)
 
 
 def run(bench: Bench) -> Measure:
@@ -738,7 +740,7 @@ def run(bench: Bench) -> Measure:
             given = workdir / "wget-urls.txt"
             for rep in range(max(1, bench.repeat)):
                 log(f"run {rep + 1}/{bench.repeat}: archiver capture")
-                measured, fetched = capture_site(site, server, access_log, workdir, archiver, f"home{rep}")
+                measured, fetched = capture_site(site, server, access_log, workdir, archiver, f"home{rep}", bench.flags)
                 log(f"  {measured.seconds:.1f}s")
                 if result is None:
                     result = measured
@@ -871,6 +873,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (site, home, access log)")
     parser.add_argument("--repeat", type=int, default=1,
                         help="repetitions, interleaved (archiver, then the peer pipeline); medians reported [1]")
+    parser.add_argument("--archiver-flags", default="", metavar="ARGS",
+                        help="more options of archiver capture, e.g. '--parse later' [none]")
     parser.add_argument("--no-peers", action="store_true",
                         help="archiver only: no peer pipeline (wget -p -H, then trafilatura)")
     return parser.parse_args(argv)
@@ -880,7 +884,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     corpus = require_corpus(args.corpus, "real-site benchmark")
     result = run(Bench(corpus, args.posts, args.server, args.archiver, args.keep, peers=not args.no_peers,
-                       repeat=args.repeat))
+                       repeat=args.repeat, flags=tuple(shlex.split(args.archiver_flags))))
     if not args.json:
         print(table(result))
     print(as_json(result))
