@@ -288,6 +288,7 @@ class Run:
     notes: list[str] = dataclasses.field(default_factory=list)
     record_types: dict[str, int] = dataclasses.field(default_factory=dict)  # WARC records written, by type
     site_urls: int | None = None  # distinct URLs of the site fetched
+    peak_rss_mb: float | None = None  # of the largest of the tool's processes
 
 
 def clean_env() -> dict[str, str]:
@@ -327,7 +328,9 @@ def run_archiver(label: str, archiver: str, extra: list[str], site: sitegen.Site
     home = home or Path(tempfile.mkdtemp(prefix="archiver-home-", dir=workdir))
     command = [archiver, "capture", "--input", str(urls_file), "--home", str(home), "--allow-private",
                "--json", *extra]
-    document, wall, cpu, problems = run_json(command, home, workdir, clean_env() | (env_extra or {}), keep=keep)
+    rss: list[float] = []
+    document, wall, cpu, problems = run_json(command, home, workdir, clean_env() | (env_extra or {}), keep=keep,
+                                             rss=rss)
     # robots.txt, asked once per host and process, is politeness, not the site: counted in a note
     robots = [record for record in document.get("records", []) if record.get("role") == "robots"]
     records = [record for record in document.get("records", []) if record.get("role") != "robots"]
@@ -364,21 +367,22 @@ def run_archiver(label: str, archiver: str, extra: list[str], site: sitegen.Site
     fetched = {record["url"] for record in responses} & set(site.urls)
     run = Run(label=label, wall=wall, pages=len(fetched & set(site.pages)), resources=len(responses),
               payload_bytes=sum(site.sizes[url] for url in fetched), warc_bytes=warc_bytes, cpu=cpu,
-              problems=problems, notes=notes, record_types=dict(sorted(by_type.items())), site_urls=len(fetched))
+              problems=problems, notes=notes + [f"peak RSS {rss[0]:.0f} MB (the largest of its processes)"],
+              record_types=dict(sorted(by_type.items())), site_urls=len(fetched), peak_rss_mb=rss[0])
     if not keep:
         shutil.rmtree(home, ignore_errors=True)
     return run
 
 
-def run_json(command: list[str], home: Path, workdir: Path, env: dict[str, str], keep: bool = False
-             ) -> tuple[dict, float, float, list[str]]:
+def run_json(command: list[str], home: Path, workdir: Path, env: dict[str, str], keep: bool = False,
+             rss: list[float] | None = None) -> tuple[dict, float, float, list[str]]:
     """Run an archiver ``--json`` command on ``home``, stdout and stderr kept beside it (removed unless ``keep``).
 
     Returns the JSON document, wall and CPU seconds, and the problems: exit code, no JSON,
     failures, an outcome other than complete."""
     out, err = home.parent / f"{home.name}.json", home.parent / f"{home.name}.err"
     with open(out, "wb") as stdout, open(err, "wb") as stderr:
-        code, wall, cpu = timed(command, stdout=stdout, stderr=stderr, env=env, cwd=workdir)
+        code, wall, cpu = timed(command, rss, stdout=stdout, stderr=stderr, env=env, cwd=workdir)
     problems: list[str] = []
     if code != 0:
         problems.append(f"exit code {code}: {err.read_text(errors='replace').strip()[-500:]}")
@@ -398,8 +402,9 @@ def run_json(command: list[str], home: Path, workdir: Path, env: dict[str, str],
     return document, wall, cpu, problems
 
 
-def timed(command: list[str], **kwargs) -> tuple[int, float, float]:
-    """Run ``command``; (exit code, wall seconds, user + system CPU seconds of the child)."""
+def timed(command: list[str], rss: list[float] | None = None, **kwargs) -> tuple[int, float, float]:
+    """Run ``command``; (exit code, wall seconds, user + system CPU seconds of the child). ``rss`` gets the
+    peak resident set (MB) of the largest of the child and the processes it waited for (wait4's ru_maxrss)."""
     start = time.perf_counter()
     process = subprocess.Popen(command, **kwargs)
     try:
@@ -410,6 +415,8 @@ def timed(command: list[str], **kwargs) -> tuple[int, float, float]:
         raise
     wall = time.perf_counter() - start
     process.returncode = os.waitstatus_to_exitcode(status)
+    if rss is not None:
+        rss.append(usage.ru_maxrss / 1024)
     return process.returncode, wall, usage.ru_utime + usage.ru_stime
 
 

@@ -149,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     archiver = find_archiver(args.archiver)
     with served_site(args) as (workdir, site, server):
         homes = {}
+        capture_rss: dict[str, tuple[int, float]] = {}  # the captures' posts and peak RSS, by collection
         for label, posts in (("small", site.posts[:args.small_posts]), ("large", site.posts)):
             urls_file = workdir / f"{label}.txt"
             urls_file.write_text("\n".join(posts) + "\n")
@@ -156,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
             log(f"capturing {len(posts)} posts into {homes[label]}")
             first = run_archiver(f"capture {label}", archiver, [], site, urls_file, workdir, keep=True,
                                  home=homes[label])
+            capture_rss[label] = (len(posts), first.peak_rss_mb or 0.0)
             if first.problems and label == "large":
                 raise SystemExit("the capture is wrong, nothing to verify: " + "; ".join(first.problems))
         files = warc_files(homes["large"])
@@ -204,6 +206,9 @@ def main(argv: list[str] | None = None) -> int:
             f"checking more; memory flat. This run: {yardstick / verify.wall:.2f}x (one process: "
             f"{yardstick / median['serial'].wall:.2f}x); peak RSS {small.peak_rss_mb:.0f} MB at "
             f"{small_size / MB:.0f} MB of WARC and {verify.peak_rss_mb:.0f} MB at {size / MB:.0f} MB.",
+            "Memory of the captures that made the two collections (issue 15: reported, flat as the work grows): "
+            + " and ".join(f"{rss:.0f} MB for {posts} posts" for posts, rss in capture_rss.values())
+            + " (peak RSS of the largest of archiver's processes, `archiver capture --input FILE` with defaults).",
             "How to read it: `warcio check` walks every record and recomputes the block and payload digests "
             "the records declare. `archiver verify` does that too, and also hashes each WARC file whole "
             "(its catalogued size and sha256), takes the sha256 of every block and payload, and compares every "
