@@ -45,6 +45,7 @@ _IMPORT = re.compile(rf"@[iI][mM][pP][oO][rR][tT](?![{_NAME}\\])")
 _WHITESPACE = re.compile(r"[ \n\t]*")
 _NAME_CHARACTER = re.compile(f"[{_NAME}]")
 _FUNCTIONS = ("url", "-webkit-image-set", "image-set")  # the longer image-set before the shorter
+_LAST_LETTERS = frozenset("lLtT")  # of their names
 _SPELLED = re.compile(r"(url|image-set|import)\Z", re.I)  # what an escaped name must not end with
 _CLOSING = {"(": ")", "[": "]", "{": "}"}
 
@@ -146,12 +147,14 @@ def _scanned_urls(text: str) -> list[tuple[str, bool]]:
             end = text.find("*/", start + 2)
             if end < 0:
                 break  # unclosed: the rest is the comment
-            pending = _still_pending(text, pending, start, end + 2)
             position = end + 2
+            if pending >= 0:
+                pending = _still_pending(text, pending, start, position)
         elif character == closing:
             stack.pop()
-            pending = _still_pending(text, pending, start, start + 1)
             position = start + 1
+            if pending >= 0:
+                pending = _still_pending(text, pending, start, position)
         elif character in ")]}":
             pending, position = -1, start + 1  # unmatched: an error token
         elif character in "\"'":
@@ -228,6 +231,8 @@ def _escaped_name(text: str, start: int) -> int:
 def _function(text: str, start: int) -> tuple[str | None, int]:
     """The function of the ``(`` at ``start`` that bears on links (``url`` or an image-set), and where
     its name starts; (None, ``start``) for another function or a block."""
+    if text[start - 1:start] not in _LAST_LETTERS:
+        return None, start
     for name in _FUNCTIONS:
         name_start = start - len(name)
         spelled = text[max(0, name_start):start]
