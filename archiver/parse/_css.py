@@ -36,7 +36,9 @@ _IMAGE_SETS = ("image-set", "-webkit-image-set")  # whose string arguments are U
 # The scanner's tokens (see the module's docstring); tinycss2 spells whitespace " \n\t" once it has
 # made every newline "\n", and a name code point [A-Za-z0-9_-] or any non-ASCII one.
 _NAME = "A-Za-z0-9_\\-\x80-\U0010ffff"
-_EVENT = re.compile(r"/\*|[\"'\\()\[\]{}]")
+# (each starts with a set of characters, which the regular expression engine looks for fast)
+_EVENT = re.compile(r"[/\"'\\()\[\]{}](?:(?<=/)\*|(?<!/))")
+_LINKING = re.compile(r"[/\"'\\(](?:(?<=/)\*|(?<=[lLtT]\()|(?<=[\"'\\]))")  # what matters outside image-set(), url("x")
 _STRINGS = {quote: re.compile(rf"{quote}((?:[^{quote}\\\n]|\\[\s\S])*){quote}") for quote in "\"'"}
 _URL_TOKEN = re.compile(r"[ \n\t]*((?:[^\"'()\\ \n\t\x00-\x08\x0b\x0e-\x1f\x7f]|\\[^\n])*)[ \n\t]*\)")
 _ESCAPED_NAME = re.compile(rf"(?:[{_NAME}]|\\(?:[0-9A-Fa-f]{{1,6}}[ \n\t]?|[^\n]))+")
@@ -133,7 +135,10 @@ def _scanned_urls(text: str) -> list[tuple[str, bool]]:
     pending = -1  # where an @import, the last token read but whitespace, comments and closings, ended
     position = 0
     while True:
-        match = _EVENT.search(text, position)
+        # Without @import, brackets bear on links only inside image-set() and url("x"): outside them
+        # only what may open one is read (the blocks under one are never closed while it is open).
+        plain = not imports and len(stack) == 1
+        match = (_LINKING if plain else _EVENT).search(text, position)
         if match is None:
             break
         start = match.start()
@@ -171,7 +176,8 @@ def _scanned_urls(text: str) -> list[tuple[str, bool]]:
             importing = _importing(text, pending, name_start)
             pending = -1
             if name != "url":
-                stack.append((")", name in _IMAGE_SETS, skipped))
+                if not plain or name is not None:
+                    stack.append((")", name in _IMAGE_SETS, skipped))
                 position = start + 1
                 continue
             quote = start + 1
