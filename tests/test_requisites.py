@@ -201,12 +201,14 @@ def test_the_css_scanner_finds_what_tinycss2_finds_or_gives_way(text, read):
     assert (scanned(text) is not None) == read
 
 
+@pytest.mark.slow
 def test_the_css_scanner_finds_what_tinycss2_finds_in_the_corpus():
-    """Every stylesheet, ``<style>`` block and ``style`` attribute of the shared corpus's pages."""
+    """Every stylesheet of the shared corpus, and every ``<style>`` block and ``style`` attribute of
+    every second of its pages (sorted by path, to keep the test to a few seconds; all of them agree)."""
     if CORPUS is None:
         pytest.skip(absent_message())
-    pages = [*(CORPUS / "article-extraction-benchmark" / "html").glob("*.html.gz"), *CORPUS.rglob("*.html"),
-             *CORPUS.rglob("*.htm")]
+    pages = sorted([*(CORPUS / "article-extraction-benchmark" / "html").glob("*.html.gz"), *CORPUS.rglob("*.html"),
+                    *CORPUS.rglob("*.htm")])[::2]
     texts = [path.read_text("utf-8", "replace") for path in CORPUS.rglob("*.css")]
     for path in pages:
         data = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
@@ -215,7 +217,7 @@ def test_the_css_scanner_finds_what_tinycss2_finds_in_the_corpus():
             if isinstance(element.tag, str):
                 texts += [element.get("style") or "", element.text_content() if element.tag == "style" else ""]
     read = [scanned(text) is not None for text in texts if text]
-    assert len(read) > 5000 and sum(read) >= len(read) - 10  # the scanner reads nearly all
+    assert len(read) > 2500 and sum(read) >= len(read) - 10  # the scanner reads nearly all
 
 
 def test_css_is_decoded_as_css_says():
