@@ -3,11 +3,29 @@
 
 from __future__ import annotations
 
+import gzip
+import sys
+
 import pytest
 
 from archiver.parse import FRAME_TAGS, embedded_links, page_only
-from archiver.parse._css import MAX_CSS_BYTES, MAX_CSS_URLS
+from archiver.parse._css import (
+    MAX_CSS_BYTES,
+    MAX_CSS_URLS,
+    _preprocessed,
+    _scanned_urls,
+    _token_urls,
+    _Unusual,
+)
+from archiver.parse._html import load
 from archiver.parse._requisites import srcset_urls
+
+from .conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "bench"))
+from corpus import absent_message, find_corpus  # noqa: E402
+
+CORPUS = find_corpus()
 
 BASE = "http://blog.example/2015/06/post.html"
 CSS = "http://blog.example/static/css/site.css"
@@ -131,6 +149,75 @@ def test_a_stylesheet_importing_itself_is_one_link_to_itself():
 ])
 def test_broken_css_is_read_as_far_as_it_goes_and_never_raises(text, expected):
     assert css(text.encode("utf-8", "surrogatepass")) == expected
+
+
+def scanned(text: str) -> list[tuple[str, bool]] | None:
+    """The scanner's URLs of CSS ``text``, beside tinycss2's (the reference); None where it gives way."""
+    text = _preprocessed(text)
+    try:
+        urls = _scanned_urls(text)
+    except _Unusual:
+        return None
+    assert urls == list(_token_urls(text)), text
+    return urls
+
+
+# (CSS, whether the scanner reads it itself rather than giving way to tinycss2)
+TRICKY_CSS = [
+    ("/* url(a.png) @import 'b.css'; */ .a { content: 'url(c.png)'; background: url(d.png) }", True),
+    ('.a { content: "\\"url(e.png)"; } .b { content: "\\f101" } .c:after { content: \'it\\\'s url(f.png)\' }',
+     True),
+    ("URL(g.png) Url( 'h.png' ) uRl(  i.png  ) url(\"j.png\" x) url() url(  )", True),
+    ('@import "a.css" screen; @IMPORT url(b.css); @import/**/ "c.css"; @import\t\n"d.css"; @imports "e.css"', True),
+    ('@import x "a.css"; @import ("a.css") "b.css"; (@import) "c.css"; @import; "d.css"', True),
+    ('image-set("a.png" 1x, "b.png" 2x) -webkit-image-set(url(c.png) 1x) IMAGE-SET(("d.png") 1x) image-set(x("e.png"))',
+     True),
+    ('url("a.png" url(b.png) "c.png") "d.png" @import url("e.css" @import "f.css") "g.css"', True),
+    ("@media (min-width: 1px) { @supports (x: y) { .a { background: url(deep.png) } } } [x=url(y.png)]", True),
+    ("}} ]) .a { background: url(after-unmatched.png) } { ( [ url(in-open-blocks.png)", True),
+    ("url(a\\29.png) url(\\68.png) url(\\69 ) 'x\\\ny' image-set('c\\\nd.png')", True),
+    ("url(\\68 .png)", False),
+    ("url(/*no-comment*/a.png) url(a{b}.png) /* unclosed url(x.png)", True),
+    ("url(bad url.png) url(good.png)", False),
+    ("url(bad(.png) url(good.png)", False),
+    ('url(bad".png) url(good.png)', False),
+    ("url(unclosed.png", False),
+    ('.a { content: "bad \n string" } url(a.png)', False),
+    ('url("unclosed.png', False),
+    *[(unusual, False) for unusual in (
+        "\\75rl(a.png)", "u\\72l(a.png)", "@\\69mport 'a.css'", "\\@import 'a.css'", "image-s\\65t('a.png')",
+        "xurl(a.png)", "-url(a.png)", "--url(a.png)", "#url(a.png)", "@url(a.png)", "1url(a.png)",
+        "-moz-image-set('a.png')", "u+aurl(a.png)", "<!--url(a.png)")],
+    ("U+?url(b.png) -->url(d.png) 1.url(e.png) 1e+url(f.png) 10%url(g.png) @import\\\n'h.css'", True),
+    ("\\31 x { background: url(a.png) } .md\\:flex { background: url(b.png) } a\\\nb url(c.png)", True),
+    ("\r\n\f\x00 url(a\x00.png)\rurl(b.png)\fimage-set(\r'c.png')", True),
+    ("url(a.png", False),
+    ("a\\", False),
+]
+
+
+@pytest.mark.parametrize("text, read", TRICKY_CSS)
+def test_the_css_scanner_finds_what_tinycss2_finds_or_gives_way(text, read):
+    assert (scanned(text) is not None) == read
+
+
+@pytest.mark.slow
+def test_the_css_scanner_finds_what_tinycss2_finds_in_the_corpus():
+    """Every stylesheet of the shared corpus, and every ``<style>`` block and ``style`` attribute of
+    every second of its pages (sorted by path, to keep the test to a few seconds; all of them agree)."""
+    if CORPUS is None:
+        pytest.skip(absent_message())
+    pages = sorted([*(CORPUS / "article-extraction-benchmark" / "html").glob("*.html.gz"), *CORPUS.rglob("*.html"),
+                    *CORPUS.rglob("*.htm")])[::2]
+    texts = [path.read_text("utf-8", "replace") for path in CORPUS.rglob("*.css")]
+    for path in pages:
+        data = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+        root = load(data, url=BASE, content_type=None).root
+        for element in root.iter() if root is not None else ():
+            if isinstance(element.tag, str):
+                texts += [element.get("style") or "", element.text_content() if element.tag == "style" else ""]
+    read = [scanned(text) is not None for text in texts if text]
+    assert len(read) > 2500 and sum(read) >= len(read) - 10  # the scanner reads nearly all
 
 
 def test_css_is_decoded_as_css_says():

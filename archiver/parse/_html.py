@@ -7,6 +7,7 @@ from __future__ import annotations
 import codecs
 import dataclasses
 import enum
+import functools
 import re
 import urllib.parse
 from typing import Any
@@ -74,14 +75,17 @@ def names(element: Element, words: frozenset[str]) -> bool:
     hyphenated part ("post-footer", "share-buttons"); a word inside a longer
     name ("content-with-sidebar-wrp", "field-label-hidden") does not count.
     """
+    return not name_parts(element).isdisjoint(words)
+
+
+def name_parts(element: Element) -> frozenset[str]:
+    """What :func:`names` matches words against: each class and id token of ``element``, lower-cased,
+    and its first and last hyphenated and underscored parts."""
+    parts: set[str] = set()
     for token in f"{element.get('class') or ''} {element.get('id') or ''}".lower().split():
-        if token in words:
-            return True
-        head, _, _ = token.partition("-")
-        _, _, tail = token.rpartition("-")
-        if head in words or tail in words or token.partition("_")[0] in words or token.rpartition("_")[2] in words:
-            return True
-    return False
+        parts.update((token, token.partition("-")[0], token.rpartition("-")[2], token.partition("_")[0],
+                      token.rpartition("_")[2]))
+    return frozenset(parts)
 
 
 def decide_encoding(raw: bytes, content_type: str | None) -> tuple[str, str]:
@@ -211,6 +215,7 @@ def _cut_long_tags(text: str) -> str:
     return "".join(parts)
 
 
+@functools.lru_cache(maxsize=1 << 13)  # a page repeats its links (menus, share buttons, a site's images)
 def absolute(base: str, value: str | None) -> str | None:
     if not value:
         return None

@@ -28,6 +28,7 @@ from ._html import (
     LinkKind,
     Loaded,
     absolute,
+    name_parts,
     names,
     site,
 )
@@ -141,7 +142,7 @@ def classify_links(loaded: Loaded, body: Element | None, found_by: str | None, *
     known: _Known = {}  # _has_ancestor's answers, shared by every link of the page
     links = list(requisites(loaded.root, loaded.base)) + list(
         _anchors(loaded.root, None if found_by == "readability" else body, loaded.base, cited=cited,
-                 page_host=site(loaded.url), known=known))
+                 page_host=site(loaded.url), known=known, named=_Named()))
     return _dedupe(links)
 
 
@@ -197,40 +198,43 @@ def readability_body(root: Element) -> tuple[Element | None, str | None]:
     return fragment, "readability"
 
 
-def _anchors(root: Element, body: Element | None, base: str, *, cited: Cited, page_host: str, known: _Known
-             ) -> Iterator[Link]:
+def _anchors(root: Element, body: Element | None, base: str, *, cited: Cited, page_host: str, known: _Known,
+             named: _Named) -> Iterator[Link]:
     """Classified anchors; ``body`` is the element holding the post (None when there is none in the
     page's tree): its ancestors are never containers of its anchors (Blogger's post sits in a "widget")."""
     in_body = set(body.iter("a")) if body is not None else set()
-    containers = _Containers(set(body.iterancestors()) | {body} if body is not None else set())
+    containers = _Containers(set(body.iterancestors()) | {body} if body is not None else set(), named)
     for anchor in root.iter("a", "area"):
         href = anchor.get("href")
         target = absolute(base, href) if href else None
         if not target:
             continue
         text = " ".join(anchor.text_content().split())[:500]
-        if _is_image_link(anchor, target):
+        path = urllib.parse.urlsplit(target).path
+        if _is_image_link(anchor, path):
             yield Link(url=target, kind=LinkKind.EMBED, text=text, tag="a")
             continue
         yield Link(url=target, text=text, kind=_kind(
-            anchor, target, stop=body if anchor in in_body else None, followed=anchor in cited.anchors or (
-                target in cited.urls), page_host=page_host, known=known, containers=containers))
+            anchor, target, path, stop=body if anchor in in_body else None, followed=anchor in cited.anchors or (
+                target in cited.urls), page_host=page_host, known=known, named=named, containers=containers))
 
 
-def _kind(anchor: Element, target: str, *, stop: Element | None, followed: bool, page_host: str, known: _Known,
-          containers: _Containers) -> LinkKind:
-    """Classify an anchor; ``stop`` is the body element it sits in, or None; ``followed``: the main text
-    kept it. Share and comment links are never followed, nor a kept anchor inside a container."""
-    if _SHARE_URL.search(target) or names(anchor, SHARE) or _has_ancestor(anchor, SHARE, stop=stop, known=known):
+def _kind(anchor: Element, target: str, path: str, *, stop: Element | None, followed: bool, page_host: str,
+          known: _Known, named: _Named, containers: _Containers) -> LinkKind:
+    """Classify an anchor (``path``: its target's); ``stop`` is the body element it sits in, or None;
+    ``followed``: the main text kept it. Share and comment links are never followed, nor a kept anchor
+    inside a container."""
+    if _SHARE_URL.search(target) or named(anchor, SHARE) or _has_ancestor(anchor, SHARE, stop=stop, known=known,
+                                                                           named=named):
         return LinkKind.SHARE
-    if _COMMENT_URL.search(target) or names(anchor, COMMENT) or _has_ancestor(anchor, COMMENT, stop=stop,
-                                                                               known=known):
+    if _COMMENT_URL.search(target) or named(anchor, COMMENT) or _has_ancestor(anchor, COMMENT, stop=stop,
+                                                                               known=known, named=named):
         return LinkKind.COMMENT
     container = containers.nearest(anchor)
     if followed and container is None:
         return LinkKind.INLINE if site(target) == page_host else LinkKind.CITATION
     rels = set((anchor.get("rel") or "").lower().split())
-    if "tag" in rels or _TAG_URL.search(urllib.parse.urlsplit(target).path):
+    if "tag" in rels or _TAG_URL.search(path):
         return LinkKind.TAG
     if rels & _PAGER_RELS:
         return LinkKind.PAGER
@@ -241,8 +245,9 @@ class _Containers:
     """The nearest container of each element (:data:`_CONTAINERS`), up to the body's ``ancestors``
     (never containers) or <body>; each element is asked once, however many anchors it holds."""
 
-    def __init__(self, ancestors: set[Element]) -> None:
+    def __init__(self, ancestors: set[Element], named: _Named) -> None:
         self.ancestors = ancestors
+        self.named = named
         self.known: dict[Element, LinkKind | None] = {}
 
     def nearest(self, element: Element) -> LinkKind | None:
@@ -253,7 +258,7 @@ class _Containers:
                 found = self.known[element]
                 break
             passed.append(element)
-            found = _container(element)
+            found = _container(element, self.named)
             if found is not None:
                 break
             element = element.getparent()
@@ -262,13 +267,15 @@ class _Containers:
         return found
 
 
-def _container(element: Element) -> LinkKind | None:
+def _container(element: Element, named: _Named) -> LinkKind | None:
     """The kind of container ``element`` is by its class and id tokens, else by its tag; None if none."""
-    return next((kind for kind, words in _CONTAINERS if names(element, words)), None) or _CONTAINER_TAGS.get(
+    parts = named.parts_of(element)
+    return next((kind for kind, words in _CONTAINERS if not parts.isdisjoint(words)), None) or _CONTAINER_TAGS.get(
         element.tag if isinstance(element.tag, str) else "")
 
 
-def _has_ancestor(element: Element, words: frozenset[str], *, stop: Element | None, known: _Known) -> bool:
+def _has_ancestor(element: Element, words: frozenset[str], *, stop: Element | None, known: _Known,
+                  named: _Named) -> bool:
     """Is there, between ``element`` and ``stop`` (or <body>), a container named by ``words``?
 
     ``known`` keeps the answer for each ancestor passed, so that the links of a page cost their
@@ -284,7 +291,7 @@ def _has_ancestor(element: Element, words: frozenset[str], *, stop: Element | No
             found = known[key]
             break
         passed.append(key)
-        if names(ancestor, words):
+        if named(ancestor, words):
             found = True
             break
     for key in passed:
@@ -292,9 +299,25 @@ def _has_ancestor(element: Element, words: frozenset[str], *, stop: Element | No
     return found
 
 
-def _is_image_link(anchor: Element, target: str) -> bool:
-    """``<a href=big.jpg><img></a>``: Blogger's full-size image behind a thumbnail."""
-    path = urllib.parse.urlsplit(target).path
+class _Named:
+    """:func:`names` over one page, each element's class and id tokens split once (every anchor asks
+    its ancestors)."""
+
+    def __init__(self) -> None:
+        self.parts: dict[Element, frozenset[str]] = {}
+
+    def __call__(self, element: Element, words: frozenset[str]) -> bool:
+        return not self.parts_of(element).isdisjoint(words)
+
+    def parts_of(self, element: Element) -> frozenset[str]:
+        parts = self.parts.get(element)
+        if parts is None:
+            parts = self.parts[element] = name_parts(element)
+        return parts
+
+
+def _is_image_link(anchor: Element, path: str) -> bool:
+    """``<a href=big.jpg><img></a>`` (``path``: the target's): Blogger's full-size image behind a thumbnail."""
     return bool(_IMAGE_EXT.search(path)) and anchor.find(".//img") is not None
 
 

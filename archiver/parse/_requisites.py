@@ -74,13 +74,14 @@ def requisites(root: Element, base: str) -> Iterator[Link]:
         tag = element.tag
         if not isinstance(tag, str):
             continue  # a processing instruction
-        if element.get("style"):
-            yield from css_links(element.get("style"), base=base, tag="style")
+        style = element.get("style")
+        if style:
+            yield from css_links(style, base=base, tag="style")
         if tag == "style":
             yield from css_links(element.text_content(), base=base, tag="style")
-        if not _loads(element):
-            continue
-        for attribute in _URLS.get(tag, ()):
+        if tag not in _URLS or not _loads(element):
+            continue  # (every tag with a srcset has URLs)
+        for attribute in _URLS[tag]:
             target = requisite_url(base, element.get(attribute))
             if target:
                 yield Link(url=target, kind="embed", tag=tag)
