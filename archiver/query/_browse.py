@@ -162,6 +162,8 @@ TABLES: dict[str, dict[str, Any]] = {
     "documents": {"description": "Each parse of a captured page: title, author, dates, language, main text, and "
                                  "the parser that made it. The search box searches titles, text and captions.",
                   "label_column": "title", "fts_table": cat.FTS_TABLE, "fts_pk": "id"},
+    "pending_documents": {"description": "Captured pages whose document waits for `archiver parse` (captured with "
+                                         "--parse later)."},
     "captions": {"description": "Image captions of each document, split into text and credit."},
     "links": {"description": "Every link of each document, classified (citation, inline, navigation, embed, share, "
                              "comment), with the sentence around it.", "facets": ["kind"]},
