@@ -406,8 +406,7 @@ def _fallback_text(root: Element, readability_body: Element | None) -> tuple[str
 def _trafilatura_paragraphs(root: Element) -> list[str]:
     import trafilatura
 
-    html = etree.tostring(root, encoding="unicode", method="html")
-    text = trafilatura.extract(html, include_comments=False, include_tables=True, favor_precision=False)
+    text = trafilatura.extract(root, include_comments=False, include_tables=True, favor_precision=False)
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 

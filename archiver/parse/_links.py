@@ -11,6 +11,7 @@ same site). Parsing works on a copy of the payload; the archived bytes are never
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import re
 import urllib.parse
@@ -188,7 +189,7 @@ def readability_body(root: Element) -> tuple[Element | None, str | None]:
     from readability import Document
 
     try:
-        summary = Document(lxml.html.tostring(root, encoding="unicode")).summary(html_partial=True)
+        summary = Document(copy.deepcopy(root)).summary(html_partial=True)
         fragment = lxml.html.fragment_fromstring(summary, create_parent="div")
     except Exception:  # readability and lxml raise bare Exceptions and AssertionErrors on odd documents
         return None, None
