@@ -20,9 +20,10 @@ from __future__ import annotations
 import collections
 import dataclasses
 import datetime as dt
+import functools
 import json
 import re
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 from lxml import etree
 
@@ -479,13 +480,12 @@ class _Shingles:
         self.flat = f" {' '.join(words)} "
 
     def holds(self, paragraph: str) -> bool:
-        words = _words(paragraph)
+        words, grams = _shingled(paragraph)
         if len(words) < SHINGLE:
             return self.has(words)
-        grams = _grams(words)
-        return sum(gram in self.grams for gram in grams) >= HOLDS * len(grams)
+        return len(grams & self.grams) >= HOLDS * len(grams)
 
-    def has(self, words: list[str]) -> bool:
+    def has(self, words: Sequence[str]) -> bool:
         """Does the text hold these words in a row?"""
         return f" {' '.join(words)} " in self.flat
 
@@ -494,8 +494,16 @@ def _words(text: str) -> list[str]:
     return re.findall(r"\w+", text.lower())
 
 
-def _grams(words: list[str]) -> set[tuple[str, ...]]:
+def _grams(words: Sequence[str]) -> set[tuple[str, ...]]:
     return {tuple(words[i:i + SHINGLE]) for i in range(len(words) - SHINGLE + 1)}
+
+
+@functools.lru_cache(maxsize=4096)
+def _shingled(paragraph: str) -> tuple[tuple[str, ...], frozenset[tuple[str, ...]]]:
+    """A paragraph's words and 3-grams, split once however many texts are asked whether they hold it
+    (:func:`_completed` asks each paragraph of one extractor against each of another's)."""
+    words = tuple(_words(paragraph))
+    return words, frozenset(_grams(words))
 
 
 def _without_heading_lines(text: str, title: str | None) -> str:
