@@ -405,6 +405,7 @@ def _fallback_text(root: Element, readability_body: Element | None) -> tuple[str
 
 
 def _trafilatura_paragraphs(root: Element) -> list[str]:
+    """trafilatura's main text of the page's tree, as lines (trafilatura works on a copy of a tree it is given)."""
     import trafilatura
 
     text = trafilatura.extract(root, include_comments=False, include_tables=True, favor_precision=False)

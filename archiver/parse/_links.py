@@ -185,7 +185,8 @@ def _in_chrome(element: Element) -> bool:
 
 def readability_body(root: Element) -> tuple[Element | None, str | None]:
     """readability-lxml's choice of the article, as a detached fragment; (None, None) when it finds too
-    little text to be a post."""
+    little text to be a post. readability reads a copy of the page's tree (it drops hidden elements from
+    what it is given), not the page serialised and parsed again."""
     from readability import Document
 
     try:
