@@ -20,10 +20,9 @@ from __future__ import annotations
 import collections
 import dataclasses
 import datetime as dt
-import functools
 import json
 import re
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator
 
 from lxml import etree
 
@@ -461,7 +460,8 @@ def _completed(paragraphs: list[str], own: list[str], other: Callable[[], list[s
     if not candidates:
         return paragraphs
     agree, each = _Shingles(other()), [_Shingles([mine]) for mine in own]
-    at = [next((i for i, mine in enumerate(each) if mine.holds(paragraph)), len(own)) for paragraph in paragraphs]
+    at = [next((i for i, mine in enumerate(each) if mine.holds_split(*split)), len(own))
+          for split in map(_split, paragraphs)]  # each paragraph split once, not once per paragraph of own
     result = list(paragraphs)
     for index in reversed(candidates):
         if agree.holds(own[index]):
@@ -481,12 +481,15 @@ class _Shingles:
         self.flat = f" {' '.join(words)} "
 
     def holds(self, paragraph: str) -> bool:
-        words, grams = _shingled(paragraph)
+        return self.holds_split(*_split(paragraph))
+
+    def holds_split(self, words: list[str], grams: set[tuple[str, ...]]) -> bool:
+        """:meth:`holds` for a paragraph already split by :func:`_split` (asked of many texts)."""
         if len(words) < SHINGLE:
             return self.has(words)
         return len(grams & self.grams) >= HOLDS * len(grams)
 
-    def has(self, words: Sequence[str]) -> bool:
+    def has(self, words: list[str]) -> bool:
         """Does the text hold these words in a row?"""
         return f" {' '.join(words)} " in self.flat
 
@@ -495,16 +498,14 @@ def _words(text: str) -> list[str]:
     return re.findall(r"\w+", text.lower())
 
 
-def _grams(words: Sequence[str]) -> set[tuple[str, ...]]:
+def _grams(words: list[str]) -> set[tuple[str, ...]]:
     return {tuple(words[i:i + SHINGLE]) for i in range(len(words) - SHINGLE + 1)}
 
 
-@functools.lru_cache(maxsize=4096)
-def _shingled(paragraph: str) -> tuple[tuple[str, ...], frozenset[tuple[str, ...]]]:
-    """A paragraph's words and 3-grams, split once however many texts are asked whether they hold it
-    (:func:`_completed` asks each paragraph of one extractor against each of another's)."""
-    words = tuple(_words(paragraph))
-    return words, frozenset(_grams(words))
+def _split(paragraph: str) -> tuple[list[str], set[tuple[str, ...]]]:
+    """A paragraph's words and 3-grams."""
+    words = _words(paragraph)
+    return words, _grams(words)
 
 
 def _without_heading_lines(text: str, title: str | None) -> str:
