@@ -245,6 +245,23 @@ def test_the_other_extractor_is_run_only_when_the_element_holds_a_paragraph_the_
     assert _completed([STORY[0], STORY[1]], [STORY[0], STORY[1]], other) == [STORY[0], STORY[1]]
 
 
+def test_readability_and_trafilatura_read_the_shared_tree_without_changing_it():
+    from lxml import etree
+
+    from archiver.parse._document import _trafilatura_paragraphs
+    from archiver.parse._html import load
+    from archiver.parse._links import readability_body
+
+    hidden = "<div hidden><p>Draft.</p></div><div style='display: none'><p>Old draft.</p></div>"
+    page = story_page(hidden + "".join(f"<p>{p}</p>" for p in STORY) + "<script>var x = 1;</script>")
+    root = load(page, url="http://gazette.example/news/budget", content_type=None).root
+    before = etree.tostring(root)
+    readable, found_by = readability_body(root)
+    assert found_by == "readability" and readable is not None and readable.getparent() is None
+    assert _trafilatura_paragraphs(root)[-len(STORY):] == STORY
+    assert etree.tostring(root) == before  # one parse per page: the tree is analyse's, later steps read it too
+
+
 def test_an_article_element_without_prose_is_no_evidence():
     loader = "<script>window.player.load({clip: 'budget-vote', autoplay: false});</script>"
     html = (f"<html><head><title>Budget</title></head><body><article>{loader}</article>"

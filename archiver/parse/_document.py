@@ -60,6 +60,7 @@ _INVISIBLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 # Slide shows inside a body: their text is slide counters and repeated captions, not prose.
 _MEDIA = frozenset({"gallery", "slideshow", "carousel"})
 MEDIA_MOST = 0.9
+_NOT_PROSE = SHARE | COMMENT | AD | _MEDIA  # names of blocks skipped wherever they are (chrome: not as the body)
 _CREDIT = re.compile(r"^(?P<text>.+?)\s+/\s+(?P<credit>[^/]{1,80})$|"
                      r"^(?P<text2>.+?)\s*[\(\[]?\s*(?:photo|picture|image|credit|source|©|\(c\))\s*:?\s*"
                      r"(?P<credit2>[^()\[\]]{1,80}?)[\)\]]?$|"
@@ -288,8 +289,7 @@ def _skipped(element: Element) -> bool:
         return True
     if tag == "table" and "tr-caption-container" in (element.get("class") or ""):
         return True
-    return names(element, SHARE) or names(element, COMMENT) or names(element, AD) or names(element, _MEDIA) or (
-        names(element, CHROME) and tag not in ("article", "main", "body"))
+    return names(element, _NOT_PROSE) or names(element, CHROME) and tag not in ("article", "main", "body")
 
 
 def _most(element: Element) -> float:
@@ -404,10 +404,10 @@ def _fallback_text(root: Element, readability_body: Element | None) -> tuple[str
 
 
 def _trafilatura_paragraphs(root: Element) -> list[str]:
+    """trafilatura's main text of the page's tree, as lines (trafilatura works on a copy of a tree it is given)."""
     import trafilatura
 
-    html = etree.tostring(root, encoding="unicode", method="html")
-    text = trafilatura.extract(html, include_comments=False, include_tables=True, favor_precision=False)
+    text = trafilatura.extract(root, include_comments=False, include_tables=True, favor_precision=False)
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
@@ -460,7 +460,8 @@ def _completed(paragraphs: list[str], own: list[str], other: Callable[[], list[s
     if not candidates:
         return paragraphs
     agree, each = _Shingles(other()), [_Shingles([mine]) for mine in own]
-    at = [next((i for i, mine in enumerate(each) if mine.holds(paragraph)), len(own)) for paragraph in paragraphs]
+    at = [next((i for i, mine in enumerate(each) if mine.holds_split(*split)), len(own))
+          for split in map(_split, paragraphs)]  # each paragraph split once, not once per paragraph of own
     result = list(paragraphs)
     for index in reversed(candidates):
         if agree.holds(own[index]):
@@ -480,11 +481,13 @@ class _Shingles:
         self.flat = f" {' '.join(words)} "
 
     def holds(self, paragraph: str) -> bool:
-        words = _words(paragraph)
+        return self.holds_split(*_split(paragraph))
+
+    def holds_split(self, words: list[str], grams: set[tuple[str, ...]]) -> bool:
+        """:meth:`holds` for a paragraph already split by :func:`_split` (asked of many texts)."""
         if len(words) < SHINGLE:
             return self.has(words)
-        grams = _grams(words)
-        return sum(gram in self.grams for gram in grams) >= HOLDS * len(grams)
+        return len(grams & self.grams) >= HOLDS * len(grams)
 
     def has(self, words: list[str]) -> bool:
         """Does the text hold these words in a row?"""
@@ -497,6 +500,12 @@ def _words(text: str) -> list[str]:
 
 def _grams(words: list[str]) -> set[tuple[str, ...]]:
     return {tuple(words[i:i + SHINGLE]) for i in range(len(words) - SHINGLE + 1)}
+
+
+def _split(paragraph: str) -> tuple[list[str], set[tuple[str, ...]]]:
+    """A paragraph's words and 3-grams."""
+    words = _words(paragraph)
+    return words, _grams(words)
 
 
 def _without_heading_lines(text: str, title: str | None) -> str:
@@ -680,8 +689,10 @@ def _metadata(root: Element, body: Element | None, loaded: Loaded, structured: d
         if key and element.get("content") and key not in meta:
             meta[key] = " ".join(element.get("content").split())
 
-    def pick(field: str, candidates: list[tuple[str, object]]) -> str | None:
-        for source, value in candidates:
+    def pick(field: str, candidates: list[tuple[str, Callable[[], object]]]) -> str | None:
+        """The first candidate's text; each is looked for only when those before it have none."""
+        for source, find in candidates:
+            value = find()
             if not isinstance(value, str):
                 continue  # None, or JSON-LD's list or object where a text belongs
             value = " ".join(value.split())
@@ -692,43 +703,43 @@ def _metadata(root: Element, body: Element | None, loaded: Loaded, structured: d
 
     scope = _article_scope(root, body)
     document.title = pick("title", [
-        ("json-ld", structured.get("headline")),
-        ("og:title", meta.get("og:title")),
-        ("post-title", _first_text(scope, _POST_TITLE)),
-        ("h1", _first_text(root, "//h1")),
-        ("title", root.findtext(".//title")),
+        ("json-ld", lambda: structured.get("headline")),
+        ("og:title", lambda: meta.get("og:title")),
+        ("post-title", lambda: _first_text(scope, _POST_TITLE)),
+        ("h1", lambda: _first_text(root, "//h1")),
+        ("title", lambda: root.findtext(".//title")),
     ])
     document.author = pick("author", [
-        ("json-ld", _json_ld_name(structured.get("author"))),
-        ("meta author", next((value for value in (meta.get("author"), meta.get("article:author"))
-                              if value and not value.startswith("http")), None)),
-        ("byline", _first_text(root, _BYLINE)),
-        ("author near headline", _first_text(scope, _AUTHOR_NEAR_HEADLINE)),
+        ("json-ld", lambda: _json_ld_name(structured.get("author"))),
+        ("meta author", lambda: next((value for value in (meta.get("author"), meta.get("article:author"))
+                                      if value and not value.startswith("http")), None)),
+        ("byline", lambda: _first_text(root, _BYLINE)),
+        ("author near headline", lambda: _first_text(scope, _AUTHOR_NEAR_HEADLINE)),
     ])
     if document.author:
         document.author = re.sub(r"^(posted by|by)\s+", "", document.author, flags=re.I).strip()
     document.published = pick("published", [
-        ("json-ld", _iso(structured.get("datePublished"))),
-        ("article:published_time", _iso(meta.get("article:published_time"))),
-        ("meta date", _iso(meta.get("date") or meta.get("pubdate") or meta.get("datepublished"))),
-        ("itemprop datePublished", _iso(_attribute(root, '//*[@itemprop="datePublished"]', _DATE_ATTRIBUTES))),
-        ("time", _iso(_attribute(scope, ".//time[@datetime]", ("datetime",)))),
-        ("date line", _first_date(root, _DATE_LINES)),
-        ("date near headline", _first_date(scope, _DATES_NEAR_HEADLINE)),
+        ("json-ld", lambda: _iso(structured.get("datePublished"))),
+        ("article:published_time", lambda: _iso(meta.get("article:published_time"))),
+        ("meta date", lambda: _iso(meta.get("date") or meta.get("pubdate") or meta.get("datepublished"))),
+        ("itemprop datePublished", lambda: _iso(_attribute(root, '//*[@itemprop="datePublished"]', _DATE_ATTRIBUTES))),
+        ("time", lambda: _iso(_attribute(scope, ".//time[@datetime]", ("datetime",)))),
+        ("date line", lambda: _first_date(root, _DATE_LINES)),
+        ("date near headline", lambda: _first_date(scope, _DATES_NEAR_HEADLINE)),
     ])
     document.updated = pick("updated", [
-        ("json-ld", _iso(structured.get("dateModified"))),
-        ("article:modified_time", _iso(meta.get("article:modified_time") or meta.get("og:updated_time"))),
-        ("itemprop dateModified", _iso(_attribute(root, '//*[@itemprop="dateModified"]', _DATE_ATTRIBUTES))),
+        ("json-ld", lambda: _iso(structured.get("dateModified"))),
+        ("article:modified_time", lambda: _iso(meta.get("article:modified_time") or meta.get("og:updated_time"))),
+        ("itemprop dateModified", lambda: _iso(_attribute(root, '//*[@itemprop="dateModified"]', _DATE_ATTRIBUTES))),
     ])
     document.canonical = pick("canonical", [
-        ("link canonical", absolute(loaded.base, _attribute(root, '//link[@rel="canonical"]', ("href",)))),
-        ("og:url", absolute(loaded.base, meta.get("og:url"))),
+        ("link canonical", lambda: absolute(loaded.base, _attribute(root, '//link[@rel="canonical"]', ("href",)))),
+        ("og:url", lambda: absolute(loaded.base, meta.get("og:url"))),
     ])
     document.language = pick("language", [
-        ("html lang", (root.get("lang") or root.get("xml:lang") or "").split("-")[0].lower() or None),
-        ("content-language", (meta.get("content-language") or "").split("-")[0].lower() or None),
-        ("og:locale", (meta.get("og:locale") or "").split("_")[0].lower() or None),
+        ("html lang", lambda: (root.get("lang") or root.get("xml:lang") or "").split("-")[0].lower() or None),
+        ("content-language", lambda: (meta.get("content-language") or "").split("-")[0].lower() or None),
+        ("og:locale", lambda: (meta.get("og:locale") or "").split("_")[0].lower() or None),
     ])
     if document.language is None:
         document.language = _guess_language((body if body is not None else scope).text_content()[:5000])

@@ -11,6 +11,7 @@ same site). Parsing works on a copy of the payload; the archived bytes are never
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import re
 import urllib.parse
@@ -185,11 +186,12 @@ def _in_chrome(element: Element) -> bool:
 
 def readability_body(root: Element) -> tuple[Element | None, str | None]:
     """readability-lxml's choice of the article, as a detached fragment; (None, None) when it finds too
-    little text to be a post."""
+    little text to be a post. readability reads a copy of the page's tree (it drops hidden elements from
+    what it is given), not the page serialised and parsed again."""
     from readability import Document
 
     try:
-        summary = Document(lxml.html.tostring(root, encoding="unicode")).summary(html_partial=True)
+        summary = Document(copy.deepcopy(root)).summary(html_partial=True)
         fragment = lxml.html.fragment_fromstring(summary, create_parent="div")
     except Exception:  # readability and lxml raise bare Exceptions and AssertionErrors on odd documents
         return None, None
