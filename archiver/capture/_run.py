@@ -64,6 +64,7 @@ from ._results import CapturedRecord, CaptureEvent, CaptureResult, Failure, outc
 from ._tasks import EMBEDDED, FOLLOW_UP, EmbeddedLinks, HostQueue, Previous, Robots, Task, parsed_embed, refused
 
 BATCH = 64
+WAITING_RESULTS = 2 * BATCH  # fetched tasks waiting for the writer: the fetch threads wait beyond it
 Head = tuple[bytes, str | None] | Exception  # a 304's original head and payload digest, or why it was not read
 ROBOTS_OBEYED = ("obey: followed links are fetched only if robots.txt (RFC 9309) allows them to archiver; "
                  "URLs the operator typed are fetched regardless; each robots.txt is archived (role robots) "
@@ -160,7 +161,9 @@ class _Run:
         self.hosts = hosts  # whose turn it is to fetch from a host (archiver.net)
         self.robots = None if self.settings.ignore_robots else RobotsCache(self._fetch_robots)
         self.queue = HostQueue(self.settings.per_host)
-        self.results: queue.Queue[tuple[Task, list[Exchange], Robots, Head | None]] = queue.Queue()
+        # bounded: fetch threads wait for the writer rather than hold ever more bodies in memory
+        self.results: queue.Queue[tuple[Task, list[Exchange], Robots, Head | None]] = queue.Queue(WAITING_RESULTS)
+        self.ended = threading.Event()  # set when the run stops draining results (see _hand_over)
         self.seen: set[str] = set()
         self.duplicates: list[Task] = []
         self.in_flight = 0
@@ -200,6 +203,7 @@ class _Run:
             catalogue_failed = isinstance(exc, CatalogueError)
             raise
         finally:
+            self.ended.set()
             self.queue.close()
             if catalogue_failed:  # rows cannot be written: the next start catalogues the .open file's records
                 self.writer.abandon()
@@ -284,7 +288,17 @@ class _Run:
                 with self.fetching_lock:
                     del self.fetching[task.url]
                 self.queue.done(task)
-            self.results.put((task, hops, robots, self._original_head(task, hops)))
+            self._hand_over((task, hops, robots, self._original_head(task, hops)))
+
+    def _hand_over(self, result: tuple[Task, list[Exchange], Robots, Head | None]) -> None:
+        """Queue a fetched task for the writer, waiting while :data:`WAITING_RESULTS` wait already;
+        dropped once the run has stopped draining (interrupted, or the catalogue failed)."""
+        while not self.ended.is_set():
+            try:
+                self.results.put(result, timeout=0.25)
+                return
+            except queue.Full:
+                continue
 
     @staticmethod
     def _original_head(task: Task, hops: list[Exchange]) -> Head | None:
