@@ -424,7 +424,7 @@ def parse_command(output: str, **kwargs: Any) -> None:
     """
     from .capture import parse_pending
 
-    with open_collection(settings_from(kwargs), mode=Mode.WRITE) as collection:
+    with open_collection(settings_from(kwargs), mode=Mode.APPEND) as collection:  # a typo'd --home is an error
         done = parse_pending(collection)
     emit_parsed(done, output)
     message(f"Parsed {len(done)} pages")

@@ -10,8 +10,8 @@ Every command opens its collection with :func:`open_collection` and says how (:c
   ``schedule --list``): nothing is created, upgraded, repaired or written; the SQLite catalogue is
   opened read-only. A missing collection is an input error; a catalogue at another revision names
   ``archiver db upgrade``.
-* ``append`` (verify, and the worker processes of a capture): as ``read``, but rows may be added
-  (verify's fixity event; a worker's records).
+* ``append`` (verify, parse, and the worker processes of a capture): as ``read``, but rows may be
+  added (verify's fixity event; parse's documents; a worker's records).
 """
 
 from __future__ import annotations

@@ -239,3 +239,12 @@ def cited_urls(collection) -> list[str]:
     return sorted(row["target_uri"] for row in collection.catalogue.rows(
         cat.records, cat.records.c.role == "cited", cat.records.c.record_type == "response",
         cat.records.c.http_status == 200))
+
+
+def test_parse_of_a_mistyped_home_is_an_error_and_creates_nothing(tmp_path):
+    typo = tmp_path / "typo"
+    result = invoke_archiver("parse", "--home", str(typo))
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (f"Error: no collection at {typo}: {typo / 'archiver.db'} does not exist "
+                             "(give --home, or capture something first)\n")
+    assert not typo.exists()
