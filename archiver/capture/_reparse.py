@@ -39,16 +39,20 @@ class Reparsed:
     warnings: list[str]
 
 
-def _page_records() -> sa.Select[Any]:
-    """Every captured HTML page's response record, oldest first, with where its bytes are."""
+def _located_records() -> sa.Select[Any]:
+    """Response records with where their bytes are, oldest first."""
     records, files = cat.records, cat.warc_files
     return (sa.select(records.c.id, records.c.warc_record_id, records.c.target_uri, records.c.offset, files.c.path)
-            .join(files, files.c.id == records.c.warc_file_id)
-            .where(records.c.record_type == RecordType.RESPONSE, records.c.http_status.between(200, 299),
-                   sa.or_(records.c.role.in_(PAGE_ROLES), records.c.role.is_(None)),
-                   sa.or_(records.c.http_content_type.like("text/html%"),
-                          records.c.http_content_type.like("application/xhtml%")))
-            .order_by(records.c.id))
+            .join(files, files.c.id == records.c.warc_file_id).order_by(records.c.id))
+
+
+def _page_records() -> sa.Select[Any]:
+    """Every captured HTML page's response record (:func:`_located_records`)."""
+    records = cat.records
+    return _located_records().where(
+        records.c.record_type == RecordType.RESPONSE, records.c.http_status.between(200, 299),
+        sa.or_(records.c.role.in_(PAGE_ROLES), records.c.role.is_(None)),
+        sa.or_(records.c.http_content_type.like("text/html%"), records.c.http_content_type.like("application/xhtml%")))
 
 
 def reparse(collection: Collection, *, urls: list[str] | None = None) -> list[Reparsed]:
@@ -66,8 +70,8 @@ def reparse(collection: Collection, *, urls: list[str] | None = None) -> list[Re
 def parse_pending(collection: Collection) -> list[Reparsed]:
     """Parse the pages a capture left to parse later, and catalogue their documents (which takes
     them off the pending list); returns the new documents."""
-    pending = cat.pending_documents
-    query = _page_records().join(pending, pending.c.record_id == cat.records.c.id)
+    pending = cat.pending_documents  # the capture decided which pages these are: every one is parsed
+    query = _located_records().join(pending, pending.c.record_id == cat.records.c.id)
     with collection.catalogue.reader() as reader:
         rows = reader.execute(query).all()
     return _parse_records(collection, rows)
